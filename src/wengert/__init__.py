@@ -1,0 +1,20 @@
+"""wengert: automatic differentiation of ordinary NumPy code.
+
+The public names of API.md and nothing else.
+"""
+from .api import gradient, grad, jacobian, pullback, withgradient
+from .errors import DifferentiationError
+from .params import Grads, Params, update
+from .registry import frule, non_differentiable, opt_out, primitive, rrule
+from .tangents import NoTangent, OneHot, Tangent, Zero
+from .tree import register_tree
+from . import rules as _rules  # noqa: F401  (registers the library's rules)
+from . import testing
+
+__all__ = [
+    "gradient", "withgradient", "pullback", "jacobian", "grad",
+    "Zero", "NoTangent", "OneHot", "Tangent",
+    "Params", "Grads", "update",
+    "primitive", "rrule", "frule", "opt_out", "non_differentiable",
+    "register_tree", "testing", "DifferentiationError",
+]

@@ -1,0 +1,183 @@
+"""The transformations of API.md: gradient, withgradient, pullback, jacobian, grad."""
+import numpy as np
+
+from .core.levels import Tracer, current_level, enter, leave, primal
+from .core.reverse import ReverseLevel, ReverseTracer
+from .errors import DifferentiationError
+from .tangents import Indexed, is_zero, to_dense
+from .tree import flatten, is_differentiable, unflatten, unflatten_tangent
+
+
+class _ReverseTrace:
+    """One run of ``f`` under a fresh reverse level: its output and how to pull back."""
+
+    def __init__(self, f, args):
+        self.level = level = ReverseLevel(current_level())
+        leaves, self.treedef = flatten(args)
+        self.leaves = leaves
+        self.differentiable = [is_differentiable(x) for x in leaves]
+        wrapped = [level.new_input(x) if d else x for x, d in zip(leaves, self.differentiable)]
+        token = enter(level)
+        try:
+            out = f(*unflatten(self.treedef, wrapped))
+        finally:
+            leave(token)
+            level.active = False
+        out_leaves, self.out_treedef = flatten(out)
+        self.out_indices = [x._index if _of_level(x, level) else None for x in out_leaves]
+        self.out_primals = [x._value if _of_level(x, level) else x for x in out_leaves]
+        self.value = unflatten(self.out_treedef, self.out_primals)
+
+    def back(self, cotangent, free=False):
+        ct_leaves, ct_treedef = flatten(cotangent)
+        if len(ct_leaves) != len(self.out_indices):
+            raise DifferentiationError(
+                "The cotangent passed to back() does not match the structure of the "
+                f"function's output ({len(self.out_indices)} leaves expected, "
+                f"{len(ct_leaves)} given)."
+            )
+        seeds = [(i, ct) for i, ct in zip(self.out_indices, ct_leaves)
+                 if i is not None and not is_zero(ct)]
+        num_inputs = sum(self.differentiable)
+        input_cts = self.level.backward(seeds, num_inputs, free) if seeds else [None] * num_inputs
+        grads = iter(input_cts)
+        leaf_grads = [_project(x, next(grads)) if d else None
+                      for x, d in zip(self.leaves, self.differentiable)]
+        return unflatten_tangent(self.treedef, leaf_grads)
+
+
+def _of_level(x, level):
+    return isinstance(x, ReverseTracer) and x._level is level
+
+
+def _project(x, g):
+    """Give the cotangent of input ``x`` the type of ``x``: its shape, real or complex, its
+    precision, a Python float for a float, an ndarray subclass for a subclass."""
+    if is_zero(g):
+        g = np.zeros_like(primal(x))
+    elif isinstance(g, Indexed):
+        g = to_dense(g)
+    x_dtype = _dtype(x)
+    if isinstance(g, Tracer):
+        if x_dtype.kind != "c" and g.dtype.kind == "c":
+            g = np.real(g)
+        if g.dtype != x_dtype:
+            g = g.astype(x_dtype)
+        return g
+    if x_dtype.kind != "c" and np.iscomplexobj(g):
+        g = np.real(g)
+    if type(x) is float:
+        return float(g)
+    if type(x) is complex:
+        return complex(g)
+    x = primal(x)
+    g = np.asarray(g) if not isinstance(g, (np.ndarray, np.generic)) else g
+    if g.dtype != x_dtype:
+        g = g.astype(x_dtype)
+    if isinstance(x, np.generic) and not isinstance(g, np.generic):
+        g = g[()]
+    elif isinstance(x, np.ndarray) and type(x) is not np.ndarray and isinstance(g, np.ndarray):
+        g = g.view(type(x))
+    return g
+
+
+def _dtype(x):
+    dt = getattr(x, "dtype", None)
+    return dt if dt is not None else np.result_type(x)
+
+
+def _scalar_seed(trace, fn_name):
+    if len(trace.out_primals) != 1 or trace.out_treedef.kind != "leaf":
+        raise DifferentiationError(
+            f"{fn_name} needs a function returning one real scalar; this one returned "
+            f"{type(trace.value).__name__}. Use wg.pullback or wg.jacobian for other outputs."
+        )
+    y = trace.out_primals[0]
+    shape = np.shape(primal(y))
+    if shape != () or np.iscomplexobj(primal(y)):
+        raise DifferentiationError(
+            f"{fn_name} needs a function returning one real scalar; this one returned an "
+            f"array of shape {shape} and dtype {np.result_type(primal(y))}. Reduce it to a "
+            "scalar (np.sum, ...) or use wg.pullback / wg.jacobian."
+        )
+    return np.ones((), dtype=np.result_type(primal(y)))[()]
+
+
+def withgradient(f, *args):
+    """``(f(*args), gradient(f, *args))`` in one pass."""
+    if len(args) == 1 and _is_params(args[0]):
+        from .params import withgradient_params
+
+        return withgradient_params(f, args[0])
+    trace = _ReverseTrace(f, args)
+    seed = _scalar_seed(trace, "wg.gradient")
+    return trace.value, trace.back(seed, free=True)
+
+
+def gradient(f, *args):
+    """The gradient of scalar ``f`` at ``args``: one gradient per argument, shaped like it."""
+    return withgradient(f, *args)[1]
+
+
+def pullback(f, *args):
+    """``(y, back)``: ``back(dy)`` returns one cotangent per argument; call it as often as
+    you like."""
+    trace = _ReverseTrace(f, args)
+    return trace.value, trace.back
+
+
+def grad(f, argnums=0):
+    """JAX-style: a function computing the gradient of ``f`` with respect to ``argnums``."""
+    def gradient_of_f(*args):
+        single = isinstance(argnums, int)
+        nums = (argnums,) if single else tuple(argnums)
+
+        def f_of_selected(*selected):
+            full = list(args)
+            for n, value in zip(nums, selected):
+                full[n] = value
+            return f(*full)
+
+        grads = gradient(f_of_selected, *(args[n] for n in nums))
+        return grads[0] if single else grads
+
+    return gradient_of_f
+
+
+def jacobian(f, *args, mode="reverse"):
+    """One Jacobian per argument, each of shape ``y.shape + x.shape``."""
+    if mode == "forward":
+        from .forward_api import jacobian_forward
+
+        return jacobian_forward(f, *args)
+    if mode != "reverse":
+        raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    trace = _ReverseTrace(f, args)
+    y = primal(trace.value)
+    if trace.out_treedef.kind != "leaf":
+        raise DifferentiationError("wg.jacobian needs a function returning one array.")
+    y_shape = np.shape(y)
+    y_dtype = np.result_type(y)
+    rows = []
+    for k in range(int(np.prod(y_shape))):
+        basis = np.zeros(y_shape, y_dtype)
+        basis.flat[k] = 1
+        rows.append(flatten(trace.back(basis if y_shape else basis[()]))[0])
+    arg_leaves, arg_def = flatten(args)
+    jac_leaves = []
+    for j, x in enumerate(arg_leaves):
+        if not is_differentiable(x):
+            jac_leaves.append(None)
+            continue
+        x_shape = np.shape(primal(x))
+        stacked = np.array([np.asarray(r[j]) for r in rows])
+        jac_leaves.append(stacked.reshape(y_shape + x_shape))
+    return unflatten_tangent(arg_def, jac_leaves)
+
+
+def _is_params(x):
+    from .params import Params
+
+    return isinstance(x, Params)
+
+

@@ -1,0 +1,1 @@
+"""The mechanism: levels of tracers, the one bind door, and the reverse-mode tape."""

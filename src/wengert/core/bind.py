@@ -1,0 +1,172 @@
+"""bind(): the one door every primitive call on a traced value goes through.
+
+It finds the innermost level among the call's tracers (tracers of other levels are
+constants there) and hands the call to that level, which applies the rule for the function
+and the argument types. A level reached by no tracer costs nothing: a call with no tracers
+at all is just the NumPy call.
+"""
+import inspect
+
+from ..errors import DifferentiationError, no_rule
+from ..registry import implementations, is_non_differentiable, name_of
+from ..tree import LEAF, flatten, unflatten
+from .levels import Tracer, closed_level_error, primal
+
+_SEQUENCES = (list, tuple)
+
+
+def _innermost(top, x):
+    level = x._level
+    if top is None or level.order > top.order:
+        return level
+    return top
+
+
+def bind(fn, args, kwargs):
+    """Call ``fn(*args, **kwargs)`` where some arguments (or items of list/tuple arguments)
+    may be tracers."""
+    top = None
+    for a in args:
+        if isinstance(a, Tracer):
+            top = _innermost(top, a)
+        elif type(a) in _SEQUENCES:
+            for b in a:
+                if isinstance(b, Tracer):
+                    top = _innermost(top, b)
+    if kwargs:
+        for value in kwargs.values():
+            if isinstance(value, Tracer) or (
+                type(value) in _SEQUENCES and any(isinstance(v, Tracer) for v in value)
+            ):
+                args, kwargs = _keywords_to_positions(fn, args, kwargs)
+                return bind(fn, args, kwargs)
+    if top is None:
+        return fn(*args, **kwargs)
+    return _dispatch(top, fn, args, kwargs)
+
+
+def bind_tree(fn, args, kwargs):
+    """``bind`` for wg.primitive calls: tracers may sit anywhere inside nested arguments."""
+    leaves, _ = flatten((args, kwargs))
+    top = None
+    for leaf in leaves:
+        if isinstance(leaf, Tracer):
+            top = _innermost(top, leaf)
+    if top is None:
+        return implementations[fn](*args, **kwargs)
+    if kwargs and any(isinstance(v, Tracer) for v in flatten(kwargs)[0]):
+        args, kwargs = _keywords_to_positions(implementations[fn], args, kwargs)
+    return _dispatch(top, fn, args, kwargs)
+
+
+def _dispatch(top, fn, args, kwargs):
+    if not top.active:
+        raise closed_level_error(name_of(fn))
+    if is_non_differentiable(fn):
+        return fn(*strip(args), **{k: strip(v) for k, v in kwargs.items()})
+    return top.process(fn, args, kwargs)
+
+
+def strip(x):
+    """``x`` with every tracer (also inside lists and tuples) replaced by its concrete value."""
+    if isinstance(x, Tracer):
+        return primal(x)
+    if type(x) in _SEQUENCES:
+        return type(x)(strip(v) for v in x)
+    return x
+
+
+def _keywords_to_positions(fn, args, kwargs):
+    """Move keyword arguments into positions so that each traced value has a position for
+    its cotangent. Rare path: only when a tracer is passed by keyword."""
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        raise DifferentiationError(
+            f"{name_of(fn)} received a traced value as a keyword argument and its signature "
+            "cannot be read to place it; pass traced values positionally."
+        ) from None
+    if any(isinstance(v, Tracer) for v in flatten(bound.kwargs)[0]):
+        raise DifferentiationError(
+            f"{name_of(fn)} received a traced value as a keyword-only argument; wengert "
+            "differentiates positional arguments only. Wrap the call in a wg.primitive "
+            "that takes it positionally."
+        )
+    return bound.args, bound.kwargs
+
+
+def split_args(args, level, info):
+    """Separate a call's arguments for one level.
+
+    Returns ``(primals, specs)``: ``primals`` has this level's tracers replaced by their
+    values; ``specs`` holds, per positional argument, None (a constant here), ``info(t)`` for
+    a tracer ``t`` of this level, a list of specs for a list/tuple argument, or a
+    ``TreeSpec`` for any other structure holding tracers.
+    """
+    primals = []
+    specs = []
+    for a in args:
+        if isinstance(a, Tracer):
+            if a._level is level:
+                primals.append(a._value)
+                specs.append(info(a))
+            else:
+                primals.append(a)
+                specs.append(None)
+        elif type(a) in _SEQUENCES:
+            inner_specs = [info(b) if isinstance(b, Tracer) and b._level is level else None
+                           for b in a]
+            if any(s is not None for s in inner_specs):
+                primals.append(type(a)(b._value if s is not None else b
+                                       for b, s in zip(a, inner_specs)))
+                specs.append(inner_specs)
+            else:
+                primals.append(a)
+                specs.append(None)
+        elif type(a) in _ATOMS:
+            primals.append(a)
+            specs.append(None)
+        else:
+            leaves, treedef = flatten(a)
+            if treedef is LEAF:
+                primals.append(a)
+                specs.append(None)
+                continue
+            leaf_specs = [info(b) if isinstance(b, Tracer) and b._level is level else None
+                          for b in leaves]
+            if any(s is not None for s in leaf_specs):
+                values = [b._value if s is not None else b for b, s in zip(leaves, leaf_specs)]
+                primals.append(unflatten(treedef, values))
+                specs.append(TreeSpec(treedef, leaf_specs))
+            else:
+                primals.append(a)
+                specs.append(None)
+    return primals, specs
+
+
+class TreeSpec:
+    """Where the tracers of one structured argument sit among its leaves."""
+
+    __slots__ = ("treedef", "leaf_specs")
+
+    def __init__(self, treedef, leaf_specs):
+        self.treedef = treedef
+        self.leaf_specs = leaf_specs
+
+
+def _atom_types():
+    import numpy as np
+
+    return frozenset({float, int, complex, bool, str, type(None), np.ndarray, np.float64,
+                      np.float32, np.complex128, np.complex64, np.int64, np.bool_, slice})
+
+
+_ATOMS = _atom_types()
+
+
+def run_without_rule(fn, args, kwargs):
+    """No rule applies: run a primitive's body on the tracers, else say what is missing."""
+    impl = implementations.get(fn)
+    if impl is not None:
+        return impl(*args, **kwargs)
+    raise no_rule(name_of(fn))

@@ -1,0 +1,58 @@
+"""Levels (one per transformation in flight) and the Tracer base class.
+
+A level is an object with its own identity and a pointer to the level that was current when
+it opened. Nesting is decided by identity, never by a global counter: ``order`` only ranks
+the levels of one chain so that bind can find the innermost level among a call's tracers.
+"""
+import contextvars
+
+from ..errors import DifferentiationError
+
+_current = contextvars.ContextVar("wengert_level", default=None)
+
+
+class Level:
+    __slots__ = ("parent", "order", "active", "__weakref__")
+
+    def __init__(self, parent):
+        self.parent = parent
+        self.order = 1 if parent is None else parent.order + 1
+        self.active = True
+
+    def process(self, fn, args, kwargs):  # pragma: no cover - every level overrides it
+        raise NotImplementedError
+
+
+def current_level():
+    return _current.get()
+
+
+def enter(level):
+    """Make ``level`` current; returns the token that ``leave`` needs."""
+    return _current.set(level)
+
+
+def leave(token):
+    _current.reset(token)
+
+
+class Tracer:
+    """A value seen by one level. ``_value`` may itself be a tracer of an outer level."""
+
+    __slots__ = ("_value", "_level")
+
+
+def closed_level_error(fn_name):
+    return DifferentiationError(
+        f"{fn_name} received a traced value whose transformation has already finished "
+        "(a tracer escaped from wg.gradient/wg.pullback, e.g. stored in a global or returned "
+        "inside an object). Return plain results from the differentiated function, or "
+        "call wg.stop_gradient on values you keep."
+    )
+
+
+def primal(x):
+    """Strip every level: the concrete value beneath any number of tracers."""
+    while isinstance(x, Tracer):
+        x = x._value
+    return x

@@ -1,0 +1,255 @@
+"""How a tracer looks like a NumPy array: the protocols, operators, attributes and methods.
+
+Every operation becomes a call of the NumPy function it stands for, sent through ``bind``.
+Operands of types wengert does not know (not arrays, NumPy scalars, Python numbers or
+tracers) make the method return ``NotImplemented``, so their own implementation runs.
+"""
+import operator
+
+import numpy as np
+
+from .core.bind import bind
+from .core.levels import Tracer, primal
+from .errors import WAYS_OUT, DifferentiationError
+
+_EMPTY = {}
+# Exact types an operator may combine with a tracer; anything else is checked by
+# ``_is_foreign`` (subclasses of these, lists) or deferred to.
+_KNOWN = {float, int, complex, bool, np.ndarray, np.float64, np.float32, np.float16,
+          np.complex128, np.complex64, np.int64, np.int32, np.bool_}
+
+
+def _is_foreign(x):
+    t = type(x)
+    if t in _KNOWN or isinstance(x, Tracer):
+        return False
+    return not isinstance(x, (np.ndarray, np.generic, int, float, complex, list, tuple))
+
+
+def _binary(ufunc):
+    def forward(self, other):
+        if type(other) not in _KNOWN and _is_foreign(other):
+            return NotImplemented
+        return bind(ufunc, (self, other), _EMPTY)
+
+    def reflected(self, other):
+        if type(other) not in _KNOWN and _is_foreign(other):
+            return NotImplemented
+        return bind(ufunc, (other, self), _EMPTY)
+
+    return forward, reflected
+
+
+def _unary(fn):
+    def method(self):
+        return bind(fn, (self,), _EMPTY)
+
+    return method
+
+
+def _concrete_conversion(what):
+    def method(self, *args, **kwargs):
+        raise DifferentiationError(
+            f"{what} was called on a traced value (a {type(primal(self)).__name__} being "
+            "differentiated): its derivative would be lost. Keep the computation in NumPy "
+            f"functions that wengert traces, or take the value out on purpose with "
+            f"wg.stop_gradient(x). {WAYS_OUT}"
+        )
+
+    return method
+
+
+def _method(fn, positional=()):
+    """``x.name(*args, **kwargs)`` → ``fn(x, *args, **kwargs)`` through the NumPy protocol."""
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = getattr(fn, "__name__", "method")
+    return method
+
+
+class ArrayMethods:
+    """Mixed into every tracer class."""
+
+    __slots__ = ()
+    __array_priority__ = 1000
+    __hash__ = None
+
+    # -- the NumPy protocols --------------------------------------------------------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if kwargs.get("out") is not None:
+            raise DifferentiationError(
+                f"np.{ufunc.__name__}(..., out=...) writes into an existing array, which "
+                "wengert cannot track. Drop out= and use the returned array."
+            )
+        kwargs.pop("out", None)
+        if any(_is_foreign(x) and getattr(type(x), "__array_ufunc__", None) is not None
+               for x in inputs):
+            return NotImplemented
+        if method == "__call__":
+            return bind(ufunc, inputs, kwargs)
+        handler = _UFUNC_METHODS.get((ufunc, method)) or _UFUNC_METHODS.get(method)
+        if handler is None:
+            raise DifferentiationError(
+                f"np.{ufunc.__name__}.{method} on a traced value has no rule. Use the "
+                f"equivalent NumPy function (np.sum, np.cumsum, ...). {WAYS_OUT}"
+            )
+        return handler(ufunc, *inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        for t in types:
+            if not (issubclass(t, Tracer) or issubclass(t, np.ndarray)):
+                return NotImplemented
+        return bind(func, args, kwargs)
+
+    # -- conversions that would drop the derivative ----------------------------------------
+    __array__ = _concrete_conversion("np.asarray / np.array (__array__)")
+    __float__ = _concrete_conversion("float()")
+    __int__ = _concrete_conversion("int()")
+    __complex__ = _concrete_conversion("complex()")
+    __index__ = _concrete_conversion("use as an index (__index__)")
+    item = _concrete_conversion(".item()")
+    tolist = _concrete_conversion(".tolist()")
+    tobytes = _concrete_conversion(".tobytes()")
+
+    def __setitem__(self, index, value):
+        raise DifferentiationError(
+            "Assigning into a traced array (x[i] = v) cannot be tracked: views of x would "
+            "not see it. Build the new array functionally instead, e.g. "
+            "np.where(mask, v, x) or np.concatenate([...])."
+        )
+
+    def __bool__(self):
+        # Control flow on values is fine: a branch has no derivative to lose.
+        return bool(primal(self))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({primal(self)!r})"
+
+    # -- attributes -----------------------------------------------------------------------
+    shape = property(lambda self: np.shape(primal(self)))
+    ndim = property(lambda self: np.ndim(primal(self)))
+    size = property(lambda self: np.size(primal(self)))
+    dtype = property(lambda self: _dtype(primal(self)))
+    T = property(lambda self: np.transpose(self))
+    mT = property(lambda self: np.swapaxes(self, -1, -2))
+    real = property(lambda self: np.real(self))
+    imag = property(lambda self: np.imag(self))
+
+    def __len__(self):
+        return len(primal(self))
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __getitem__(self, index):
+        return bind(operator.getitem, (self, index), _EMPTY)
+
+    # -- operators ------------------------------------------------------------------------
+    __add__, __radd__ = _binary(np.add)
+    __sub__, __rsub__ = _binary(np.subtract)
+    __mul__, __rmul__ = _binary(np.multiply)
+    __truediv__, __rtruediv__ = _binary(np.true_divide)
+    __floordiv__, __rfloordiv__ = _binary(np.floor_divide)
+    __mod__, __rmod__ = _binary(np.remainder)
+    __pow__, __rpow__ = _binary(np.power)
+    __matmul__, __rmatmul__ = _binary(np.matmul)
+    __lt__ = _binary(np.less)[0]
+    __le__ = _binary(np.less_equal)[0]
+    __gt__ = _binary(np.greater)[0]
+    __ge__ = _binary(np.greater_equal)[0]
+    __eq__ = _binary(np.equal)[0]
+    __ne__ = _binary(np.not_equal)[0]
+    __neg__ = _unary(np.negative)
+    __pos__ = _unary(np.positive)
+    __abs__ = _unary(np.absolute)
+
+    # -- methods: each is the NumPy function of the same name --------------------------------
+    sum = _method(np.sum)
+    mean = _method(np.mean)
+    prod = _method(np.prod)
+    max = _method(np.max)
+    min = _method(np.min)
+    var = _method(np.var)
+    std = _method(np.std)
+    cumsum = _method(np.cumsum)
+    cumprod = _method(np.cumprod)
+    dot = _method(np.dot)
+    trace = _method(np.trace)
+    diagonal = _method(np.diagonal)
+    swapaxes = _method(np.swapaxes)
+    squeeze = _method(np.squeeze)
+    ravel = _method(np.ravel)
+    repeat = _method(np.repeat)
+    take = _method(np.take)
+    clip = _method(np.clip)
+    round = _method(np.round)
+    conj = conjugate = _method(np.conjugate)
+    all = _method(np.all)
+    any = _method(np.any)
+    argmax = _method(np.argmax)
+    argmin = _method(np.argmin)
+    argsort = _method(np.argsort)
+    nonzero = _method(np.nonzero)
+
+    def reshape(self, *shape, order="C"):
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = shape[0]
+        return np.reshape(self, shape, order=order)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = axes[0]
+        return np.transpose(self, axes or None)
+
+    def flatten(self, order="C"):
+        return np.ravel(self, order=order).copy()
+
+    def copy(self, order="C"):
+        return np.copy(self, order=order)
+
+    def astype(self, dtype, copy=True, **kwargs):
+        return bind(_astype, (self, np.dtype(dtype)), _EMPTY)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+def _dtype(x):
+    dt = getattr(x, "dtype", None)
+    return dt if dt is not None else np.result_type(x)
+
+
+def _astype(x, dtype):
+    """``x.astype(dtype)`` as a function, so that it can carry a rule."""
+    return np.asarray(x).astype(dtype) if not isinstance(x, Tracer) else x.astype(dtype)
+
+
+# -- ufunc methods other than __call__, as the NumPy functions they amount to ---------------
+def _reduce(ufunc, x, axis=0, dtype=None, keepdims=False, **kwargs):
+    fn = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimum: np.min}.get(ufunc)
+    if fn is None or kwargs:
+        raise DifferentiationError(f"np.{ufunc.__name__}.reduce on a traced value has no rule.")
+    extra = {"dtype": dtype} if dtype is not None and fn in (np.sum, np.prod) else {}
+    return fn(x, axis=axis, keepdims=keepdims, **extra)
+
+
+def _accumulate(ufunc, x, axis=0, dtype=None, **kwargs):
+    fn = {np.add: np.cumsum, np.multiply: np.cumprod}.get(ufunc)
+    if fn is None or kwargs:
+        raise DifferentiationError(
+            f"np.{ufunc.__name__}.accumulate on a traced value has no rule.")
+    return fn(x, axis=axis, dtype=dtype)
+
+
+def _outer(ufunc, a, b, **kwargs):
+    a_shape = np.shape(primal(a))
+    b_ndim = np.ndim(primal(b))
+    return ufunc(np.reshape(a, a_shape + (1,) * b_ndim), b, **kwargs)
+
+
+_UFUNC_METHODS = {"reduce": _reduce, "accumulate": _accumulate, "outer": _outer}

@@ -1,0 +1,167 @@
+"""Rules and their dispatch: ``primitive``, ``rrule``, ``frule``, ``opt_out``,
+``non_differentiable``.
+
+A rule is registered for a function and, optionally, argument types. The most specific
+matching signature wins (by method resolution order); an opt-out is an entry in the same
+table, so it wins or loses by the same test. The resolved rule is cached per
+(function, argument types); functions whose only rule is generic skip type inspection.
+"""
+import functools
+
+from .core.levels import Tracer, primal
+from .errors import DifferentiationError
+
+OPT_OUT = "opt_out"
+
+
+class Rule:
+    """One entry of a rule table. ``masked`` rules (the library's own) receive first a tuple
+    saying which positional arguments need a cotangent, so they skip work for constants."""
+
+    __slots__ = ("fn", "types", "impl", "masked")
+
+    def __init__(self, fn, types, impl, masked=False):
+        self.fn = fn
+        self.types = types
+        self.impl = impl
+        self.masked = masked
+
+    def matches(self, arg_types):
+        if len(self.types) > len(arg_types):
+            return False
+        return all(issubclass(a, t) for a, t in zip(arg_types, self.types))
+
+    def at_least_as_specific_as(self, other):
+        n = max(len(self.types), len(other.types))
+        mine = self.types + (object,) * (n - len(self.types))
+        theirs = other.types + (object,) * (n - len(other.types))
+        return all(issubclass(a, b) for a, b in zip(mine, theirs))
+
+    def describe(self):
+        names = ", ".join(getattr(t, "__name__", str(t)) for t in self.types) or "any types"
+        what = "opt_out" if self.impl is OPT_OUT else getattr(self.impl, "__qualname__", "rule")
+        return f"{what} for ({names})"
+
+
+class RuleTable:
+    """The rules of one kind (reverse or forward) for every function."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.entries = {}   # fn -> [Rule]
+        self.generic = {}   # fn -> Rule, while fn has no type-specific entry
+        self.cache = {}     # (fn, arg types) -> Rule or None
+
+    def add(self, fn, types, impl, masked=False):
+        rule = Rule(fn, tuple(types), impl, masked)
+        entries = self.entries.setdefault(fn, [])
+        entries[:] = [r for r in entries if r.types != rule.types] + [rule]
+        self.cache.clear()
+        if len(entries) == 1 and not rule.types:
+            self.generic[fn] = rule
+        else:
+            self.generic.pop(fn, None)
+        return rule
+
+    def lookup(self, fn, primals):
+        """The rule for calling ``fn`` on ``primals``, or None (no rule, or opted out)."""
+        rule = self.generic.get(fn)
+        if rule is not None:
+            return rule
+        entries = self.entries.get(fn)
+        if not entries:
+            return None
+        arg_types = tuple(type(primal(p)) for p in primals)
+        key = (fn, arg_types)
+        try:
+            rule = self.cache[key]
+        except KeyError:
+            rule = self.cache[key] = self._resolve(fn, entries, arg_types)
+        return rule
+
+    @staticmethod
+    def _resolve(fn, entries, arg_types):
+        candidates = [r for r in entries if r.matches(arg_types)]
+        best = [r for r in candidates if all(r.at_least_as_specific_as(o) for o in candidates)]
+        if not candidates:
+            return None
+        if len(best) != 1:
+            tied = [r for r in candidates if not any(
+                o.at_least_as_specific_as(r) and not r.at_least_as_specific_as(o)
+                for o in candidates)]
+            raise DifferentiationError(
+                f"Ambiguous rules for {name_of(fn)} on argument types "
+                f"({', '.join(t.__name__ for t in arg_types)}): "
+                + " and ".join(r.describe() for r in tied)
+                + ". Register a rule for these exact types to decide."
+            )
+        rule = best[0]
+        return None if rule.impl is OPT_OUT else rule
+
+
+reverse_rules = RuleTable("reverse")
+forward_rules = RuleTable("forward")
+_non_differentiable = set()
+# The Python body behind each wg.primitive, run when no rule applies.
+implementations = {}
+
+
+def name_of(fn):
+    """How a function is named in messages: ``np.sin``, ``np.linalg.solve``, ``module.f``."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    if type(fn).__name__ == "ufunc":
+        return f"np.{fn.__name__}"
+    module = getattr(fn, "__module__", None) or ""
+    if module == "numpy" or module.startswith("numpy._"):
+        return f"np.{name}"
+    if module.startswith("numpy."):
+        return "np." + module[len("numpy."):].split("._")[0] + "." + name
+    if module in ("_operator", "operator"):
+        return f"operator.{name}"
+    return f"{module}.{name}" if module else name
+
+
+def rrule(fn, *types):
+    """Register a reverse rule ``rule(*args, **kwargs) -> (value, pullback)`` for ``fn``."""
+    def register(impl):
+        reverse_rules.add(fn, types, impl)
+        return impl
+    return register
+
+
+def frule(fn, *types):
+    """Register a forward rule ``rule(*tangents, *args, **kwargs) -> (value, tangent)``."""
+    def register(impl):
+        forward_rules.add(fn, types, impl)
+        return impl
+    return register
+
+
+def opt_out(fn, *types):
+    """For these argument types no rule applies: AD goes through the code the call runs."""
+    reverse_rules.add(fn, types, OPT_OUT)
+    forward_rules.add(fn, types, OPT_OUT)
+
+
+def non_differentiable(*fns):
+    """Calls of these functions return plain values that carry no tangent."""
+    _non_differentiable.update(fns)
+    return fns[0] if len(fns) == 1 else fns
+
+
+def is_non_differentiable(fn):
+    return fn in _non_differentiable
+
+
+def primitive(f):
+    """Make calls of ``f`` one step for AD: rules registered for it apply; without one, AD
+    goes through its body. Works on methods too (``self`` is an ordinary argument)."""
+    from .core.bind import bind_tree
+
+    @functools.wraps(f)
+    def call(*args, **kwargs):
+        return bind_tree(call, args, kwargs)
+
+    implementations[call] = f
+    call.__wengert_primitive__ = f
+    return call

@@ -1,0 +1,7 @@
+"""The library's rules; importing this package registers them all."""
+from . import ufuncs, reductions, shapes, indexing, products, linalg  # noqa: F401
+
+try:  # SciPy is optional: its rules load only where it is installed.
+    import scipy  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass

@@ -1,0 +1,154 @@
+"""The few patterns every rule module shares: declaring rules, undoing broadcasting,
+dividing safely at singular points."""
+import numpy as np
+
+from ..core.levels import Tracer
+from ..registry import non_differentiable, reverse_rules
+from ..tangents import ZERO, is_zero
+
+__all__ = ["ZERO", "is_zero", "non_differentiable", "reverse", "linear", "elementwise",
+           "unbroadcast", "safe_divide", "times_cotangent", "shape_of", "dtype_of",
+           "is_complex", "dense", "Tracer"]
+
+
+def reverse(fn):
+    """Decorator for a hand-written library rule ``rule(needs, *args, **kwargs)``.
+
+    ``needs[i]`` says whether argument ``i`` wants a cotangent; the pullback returns
+    ``ZERO`` for the others without computing them.
+    """
+    def register(impl):
+        reverse_rules.add(fn, (), impl, masked=True)
+        return impl
+    return register
+
+
+def shape_of(x):
+    return x.shape if hasattr(x, "shape") else ()
+
+
+def dtype_of(x):
+    dt = getattr(x, "dtype", None)
+    return dt if dt is not None else np.result_type(x)
+
+
+def is_complex(x):
+    return dtype_of(x).kind == "c"
+
+
+def dense(ct, like):
+    """A cotangent that may be ``Zero`` (an unused output of a multi-output call) as an array."""
+    return np.zeros_like(like) if is_zero(ct) else ct
+
+
+def unbroadcast(x, g):
+    """Cotangent ``g`` of a broadcast result, summed back to the shape of argument ``x`` and
+    made real if ``x`` is real (a real input's cotangent is the real part)."""
+    x_shape = shape_of(x)
+    g_shape = shape_of(g)
+    if g_shape != x_shape:
+        lead = len(g_shape) - len(x_shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(x_shape) if n == 1 and g_shape[lead + i] != 1
+        )
+        g = np.sum(g, axis=axes)
+        if shape_of(g) != x_shape:
+            g = np.reshape(g, x_shape)
+    if type(x) is np.ndarray:
+        if g.dtype != x.dtype:
+            if g.dtype.kind == "c" and x.dtype.kind != "c":
+                g = np.real(g)
+            g = g.astype(x.dtype, copy=False)
+    elif is_complex(g) and not is_complex(x):
+        g = np.real(g)
+    return g
+
+
+def safe_divide(a, b):
+    """``a / b`` with 0 where ``b == 0``: the subgradient policy at kinks and singularities."""
+    zero = b == 0
+    return np.where(zero, 0, a / np.where(zero, 1, b))
+
+
+def times_cotangent(ct, d, singular):
+    """``ct * d``; where ``d`` can be infinite, a zero cotangent still gives zero (not NaN),
+    so the branch np.where did not take leaks nothing."""
+    g = ct * d
+    if singular:
+        g = np.where(ct == 0, 0, g)
+    return g
+
+
+def elementwise(fn, *partials, singular=False):
+    """Declare an elementwise function once by its partial derivatives.
+
+    ``partials[i](*args, out)`` is ∂out/∂args[i] (``None``: that argument is not
+    differentiable). Complex inputs use the conjugate, as the pullback of a holomorphic
+    function needs. ``singular`` marks derivatives that can be infinite (see
+    ``times_cotangent``).
+    """
+    if len(partials) == 1:
+        (partial,) = partials
+
+        def unary_rule(needs, x, **kwargs):
+            out = fn(x, **kwargs)
+
+            def pullback(ct):
+                d = partial(x, out)
+                if dtype_of(out).kind == "c":
+                    d = np.conjugate(d)
+                g = times_cotangent(ct, d, singular)
+                if kwargs:
+                    g = _apply_where(g, kwargs)
+                    g = unbroadcast(x, g)
+                return (g,)
+
+            return out, pullback
+
+        reverse_rules.add(fn, (), unary_rule, masked=True)
+        return
+
+    def rule(needs, *args, **kwargs):
+        out = fn(*args, **kwargs)
+
+        def pullback(ct):
+            conj = dtype_of(out).kind == "c"
+            grads = []
+            for x, partial, need in zip(args, partials, needs):
+                if not need or partial is None:
+                    grads.append(ZERO)
+                    continue
+                d = partial(*args, out)
+                if conj:
+                    d = np.conjugate(d)
+                g = times_cotangent(ct, d, singular)
+                if kwargs:
+                    g = _apply_where(g, kwargs)
+                grads.append(unbroadcast(x, g))
+            return tuple(grads)
+
+        return out, pullback
+
+    reverse_rules.add(fn, (), rule, masked=True)
+
+
+def _apply_where(g, kwargs):
+    where = kwargs.get("where", True)
+    if where is True:
+        return g
+    return np.where(where, g, 0)
+
+
+def linear(fn, transpose):
+    """Declare a function linear in its first argument: ``fn(x, *rest)``.
+
+    ``transpose(ct, x, *rest, **kwargs)`` is the adjoint applied to the cotangent; the other
+    arguments (axes, shapes, indices) get no cotangent.
+    """
+    def rule(needs, x, *rest, **kwargs):
+        def pullback(ct):
+            return (transpose(ct, x, *rest, **kwargs),) + (ZERO,) * len(rest)
+
+        return fn(x, *rest, **kwargs), pullback
+
+    reverse_rules.add(fn, (), rule, masked=True)

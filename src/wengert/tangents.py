@@ -1,0 +1,268 @@
+"""Tangent and cotangent types and all the arithmetic on them.
+
+One zero family: ``Zero`` (a tangent known to be zero, free everywhere) and ``NoTangent``
+(the argument has no tangent space at all, e.g. an index). ``Indexed`` holds values placed
+at an index of an otherwise-zero array; ``OneHot`` is the unit case of it. Both stay sparse
+until something needs a dense array. ``Tangent`` mirrors an object field by field.
+"""
+import numpy as np
+
+from .core.levels import Tracer
+
+
+class Zero:
+    """A tangent known to be zero. There is one instance; ``Zero()`` returns it."""
+
+    __slots__ = ()
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self):
+        return "Zero()"
+
+    def __bool__(self):
+        return False
+
+    def __add__(self, other):
+        return other
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return -other
+
+    def __rsub__(self, other):
+        return other
+
+    def __mul__(self, other):
+        return self
+
+    __rmul__ = __matmul__ = __rmatmul__ = __mul__
+
+    def __neg__(self):
+        return self
+
+    def __reduce__(self):
+        return (Zero, ())
+
+
+class NoTangent:
+    """The argument is not differentiable (an index, a flag, a shape)."""
+
+    __slots__ = ()
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self):
+        return "NoTangent()"
+
+    def __bool__(self):
+        return False
+
+    def __reduce__(self):
+        return (NoTangent, ())
+
+
+ZERO = Zero()
+NO_TANGENT = NoTangent()
+
+
+def is_zero(t):
+    """True for the tangents that carry nothing (Zero, NoTangent, None)."""
+    return t is ZERO or t is None or t is NO_TANGENT
+
+
+class Indexed:
+    """``values`` placed at ``index`` of a zero array of ``shape`` (and ``dtype``).
+
+    This is what indexing's pullback returns, so that reading every element of a vector in a
+    Python loop costs O(1) per read instead of one dense zero array per read.
+    """
+
+    __slots__ = ("index", "values", "shape", "dtype")
+
+    def __init__(self, index, values, shape, dtype):
+        self.index = index
+        self.values = values
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(index={self.index!r}, shape={self.shape})"
+
+    def to_dense(self):
+        if isinstance(self.values, Tracer):
+            # Nested differentiation: the scatter itself must be traced by the outer level.
+            from .rules.indexing import scatter_add
+
+            return scatter_add(np.zeros(self.shape, self.dtype), self.index, self.values)
+        dense = np.zeros(self.shape, np.result_type(self.dtype, _dtype_of(self.values)))
+        add_at(dense, self.index, self.values)
+        return dense
+
+
+class OneHot(Indexed):
+    """A unit basis tangent: one 1 at ``index`` in an array of ``shape``, stored without its zeros."""
+
+    __slots__ = ()
+
+    def __init__(self, index, shape, dtype=np.float64):
+        if isinstance(index, (int, np.integer)) and len(tuple(shape)) == 1:
+            index = (int(index),)
+        index = tuple(int(i) for i in np.atleast_1d(index)) if not isinstance(index, tuple) else index
+        super().__init__(index, np.ones((), dtype), shape, dtype)
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, OneHot)
+            and other.index == self.index
+            and other.shape == self.shape
+        )
+
+    __hash__ = None
+
+
+class Tangent:
+    """The tangent of an object, field by field, for objects that cannot be rebuilt."""
+
+    __slots__ = ("primal_type", "fields")
+
+    def __init__(self, primal_type, **fields):
+        self.primal_type = primal_type
+        self.fields = fields
+
+    def __getattr__(self, name):
+        try:
+            return object.__getattribute__(self, "fields")[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name):
+        return self.fields[name]
+
+    def __repr__(self):
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.fields.items())
+        return f"Tangent[{getattr(self.primal_type, '__name__', self.primal_type)}]({inner})"
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, Tangent)
+            and other.primal_type is self.primal_type
+            and other.fields.keys() == self.fields.keys()
+            and all(np.array_equal(v, other.fields[k]) for k, v in self.fields.items())
+        )
+
+    __hash__ = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Arithmetic
+# ---------------------------------------------------------------------------------------------
+
+def _dtype_of(x):
+    dt = getattr(x, "dtype", None)
+    return dt if dt is not None else np.result_type(x)
+
+
+def _is_basic_index(index):
+    """Basic indices never repeat a position, so ``a[index] += v`` is exact for them."""
+    parts = index if type(index) is tuple else (index,)
+    return all(
+        p is None or p is Ellipsis or type(p) in (int, slice) or isinstance(p, np.integer)
+        for p in parts
+    )
+
+
+def add_at(dense, index, values):
+    """``dense[index] += values`` in place, accumulating repeated indices exactly."""
+    if _is_basic_index(index):
+        dense[index] += values
+    else:
+        np.add.at(dense, index, values)
+
+
+def to_dense(t):
+    """A tangent as a plain array (or scalar); ``Zero`` stays ``Zero``."""
+    if type(t) is Indexed or type(t) is OneHot:
+        return t.to_dense()
+    if type(t) is tuple:
+        return tuple(to_dense(x) for x in t)
+    return t
+
+
+def add(a, b):
+    """``a + b`` for any two tangents of the same primal (functional, never in place)."""
+    if is_zero(a):
+        return b
+    if is_zero(b):
+        return a
+    if type(a) is tuple:
+        return tuple(add(x, y) for x, y in zip(a, b))
+    return to_dense(a) + to_dense(b)
+
+
+def accumulate(slot, owned, g):
+    """Add cotangent ``g`` into ``slot``; returns ``(new_slot, new_owned)``.
+
+    ``owned`` says the slot's array was allocated here and nobody else refers to it, so it
+    may be updated in place. Arrays that come from pullbacks are never owned: a pullback may
+    hand the same array to several parents (``add`` does).
+    """
+    if is_zero(g):
+        return slot, owned
+    if is_zero(slot):
+        return g, False
+    if type(slot) is tuple:
+        return add(slot, g), False
+    if isinstance(slot, Tracer) or isinstance(g, Tracer):
+        return add(slot, g), False
+    if isinstance(g, Indexed):
+        if not owned or isinstance(slot, Indexed):
+            slot = to_dense(slot)
+            slot = np.array(slot, dtype=np.result_type(slot.dtype, _dtype_of(g.values)))
+        elif slot.dtype.kind != "c" and _dtype_of(g.values).kind == "c":
+            slot = slot.astype(np.result_type(slot.dtype, g.values.dtype))
+        add_at(slot, g.index, g.values)
+        return slot, True
+    if isinstance(slot, Indexed):
+        g = np.array(to_dense(g), dtype=np.result_type(_dtype_of(g), slot.dtype))
+        add_at(g, slot.index, slot.values)
+        return g, True
+    if (
+        owned
+        and type(slot) is np.ndarray
+        and (slot.dtype.kind == "c" or _dtype_of(g).kind != "c")
+        and np.shape(g) == slot.shape
+    ):
+        slot += g
+        return slot, True
+    result = slot + g
+    return result, type(result) is np.ndarray
+
+
+def scale(t, s):
+    """``s * t`` for a tangent ``t`` and a scalar ``s``."""
+    if is_zero(t):
+        return ZERO
+    if isinstance(t, Indexed):
+        return Indexed(t.index, s * t.values, t.shape, t.dtype)
+    if type(t) is tuple:
+        return tuple(scale(x, s) for x in t)
+    return s * t
+
+
+def zeros_like(x):
+    """A dense zero tangent for primal ``x`` (a Python float gives 0.0)."""
+    if type(x) is float:
+        return 0.0
+    if type(x) is complex:
+        return 0j
+    return np.zeros_like(x)
