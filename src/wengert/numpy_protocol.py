@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-from .core.bind import bind
+from .core.bind import bind, bind_with
 from .core.levels import Tracer, primal
 from .errors import WAYS_OUT, DifferentiationError
 
@@ -30,19 +30,19 @@ def _binary(ufunc):
     def forward(self, other):
         if type(other) not in _KNOWN and _is_foreign(other):
             return NotImplemented
-        return bind(ufunc, (self, other), _EMPTY)
+        return bind_with(self, ufunc, (self, other))
 
     def reflected(self, other):
         if type(other) not in _KNOWN and _is_foreign(other):
             return NotImplemented
-        return bind(ufunc, (other, self), _EMPTY)
+        return bind_with(self, ufunc, (other, self))
 
     return forward, reflected
 
 
 def _unary(fn):
     def method(self):
-        return bind(fn, (self,), _EMPTY)
+        return bind_with(self, fn, (self,))
 
     return method
 
@@ -75,20 +75,26 @@ class ArrayMethods:
     __array_priority__ = 1000
     __hash__ = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _KNOWN.add(cls)   # tracers combine with tracers without the slower foreign check
+
     # -- the NumPy protocols --------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if kwargs.get("out") is not None:
-            raise DifferentiationError(
-                f"np.{ufunc.__name__}(..., out=...) writes into an existing array, which "
-                "wengert cannot track. Drop out= and use the returned array."
-            )
-        kwargs.pop("out", None)
-        if any(_is_foreign(x) and getattr(type(x), "__array_ufunc__", None) is not None
-               for x in inputs):
-            return NotImplemented
+        for x in inputs:
+            if type(x) not in _KNOWN and _is_foreign(x) and (
+                    getattr(type(x), "__array_ufunc__", None) is not None):
+                return NotImplemented
+        if kwargs and "out" in kwargs:
+            if kwargs["out"] is not None:
+                raise DifferentiationError(
+                    f"np.{ufunc.__name__}(..., out=...) writes into an existing array, which "
+                    "wengert cannot track. Drop out= and use the returned array."
+                )
+            del kwargs["out"]
         if method == "__call__":
-            return bind(ufunc, inputs, kwargs)
-        handler = _UFUNC_METHODS.get((ufunc, method)) or _UFUNC_METHODS.get(method)
+            return bind(ufunc, inputs, kwargs) if kwargs else bind_with(self, ufunc, inputs)
+        handler = _UFUNC_METHODS.get(method)
         if handler is None:
             raise DifferentiationError(
                 f"np.{ufunc.__name__}.{method} on a traced value has no rule. Use the "

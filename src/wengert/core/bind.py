@@ -8,7 +8,7 @@ at all is just the NumPy call.
 import inspect
 
 from ..errors import DifferentiationError, no_rule
-from ..registry import implementations, is_non_differentiable, name_of
+from ..registry import _non_differentiable, implementations, name_of
 from ..tree import LEAF, flatten, unflatten
 from .levels import Tracer, closed_level_error, primal
 
@@ -28,7 +28,9 @@ def bind(fn, args, kwargs):
     top = None
     for a in args:
         if isinstance(a, Tracer):
-            top = _innermost(top, a)
+            level = a._level
+            if top is None or level.order > top.order:
+                top = level
         elif type(a) in _SEQUENCES:
             for b in a:
                 if isinstance(b, Tracer):
@@ -42,7 +44,26 @@ def bind(fn, args, kwargs):
                 return bind(fn, args, kwargs)
     if top is None:
         return fn(*args, **kwargs)
-    return _dispatch(top, fn, args, kwargs)
+    if not top.active:
+        raise closed_level_error(name_of(fn))
+    if fn in _non_differentiable:
+        return fn(*strip(args), **{k: strip(v) for k, v in kwargs.items()})
+    return top.process(fn, args, kwargs)
+
+
+def bind_with(tracer, fn, args):
+    """``bind`` for operators and ufuncs, whose ``tracer`` argument is known: when no other
+    argument is a tracer, that tracer's level is the one, with no search."""
+    level = tracer._level
+    for a in args:
+        if a is not tracer and isinstance(a, Tracer) or type(a) in _SEQUENCES:
+            return bind(fn, args, _EMPTY)
+    if not level.active or fn in _non_differentiable:
+        return bind(fn, args, _EMPTY)
+    return level.process(fn, args, _EMPTY)
+
+
+_EMPTY = {}
 
 
 def bind_tree(fn, args, kwargs):
@@ -62,7 +83,7 @@ def bind_tree(fn, args, kwargs):
 def _dispatch(top, fn, args, kwargs):
     if not top.active:
         raise closed_level_error(name_of(fn))
-    if is_non_differentiable(fn):
+    if fn in _non_differentiable:
         return fn(*strip(args), **{k: strip(v) for k, v in kwargs.items()})
     return top.process(fn, args, kwargs)
 

@@ -1,23 +1,19 @@
 """The reverse level: a tape of nodes recorded while the function runs, walked backwards."""
 from ..errors import DifferentiationError
 from ..registry import name_of, reverse_rules
-from ..tangents import ZERO, Indexed, accumulate, is_zero, to_dense
+import numpy as np
+
+from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, is_zero, to_dense
 from ..tree import flatten, is_differentiable
 from ..numpy_protocol import ArrayMethods
-from .bind import run_without_rule, split_args
+from .bind import _ATOMS, run_without_rule, split_args
 from .levels import Level, Tracer, enter, leave
 
 
-class Node:
-    """One recorded call: its pullback and, per positional argument, where cotangents go."""
-
-    __slots__ = ("pullback", "parents", "fn")
-
-    def __init__(self, pullback, parents, fn):
-        self.pullback = pullback
-        self.parents = parents
-        self.fn = fn
-
+# A node of the tape is a plain tuple ``(pullback, parents, fn)``: the pullback, per
+# positional argument where its cotangent goes (None, a tape index, or a structure of them),
+# and the function (for messages). Tuples cost an eighth of a slotted object to create, and
+# one is created per operation.
 
 class ReverseTracer(ArrayMethods, Tracer):
     __slots__ = ("_index",)
@@ -47,52 +43,75 @@ class _SelectOutput:
         return (tuple(cts),)
 
 
+# Output types that are one array (checked by identity before the slower isinstance).
+_SINGLE_OUTPUTS = frozenset({np.ndarray, np.float64, np.float32, np.complex128, np.complex64,
+                             float, complex})
+
+
 class ReverseLevel(Level):
     __slots__ = ("tape",)
 
     def __init__(self, parent):
         super().__init__(parent)
-        self.tape = []
+        # Entry 0 is a sentinel so that every real node index is truthy (see process).
+        self.tape = [(None, (), None)]
 
     def new_input(self, value):
-        self.tape.append(Node(None, (), None))
+        self.tape.append((None, (), None))
         return ReverseTracer(value, self, len(self.tape) - 1)
 
     def process(self, fn, args, kwargs):
-        primals, parents = split_args(args, self, _index_of)
-        rule = reverse_rules.lookup(fn, primals)
+        # Fast path: every argument is a tracer or a plain value (no lists or trees).
+        # ``parents`` doubles as the rule's ``needs``: tape indices start at 1, so an entry
+        # is truthy exactly when that argument wants a cotangent.
+        primals = []
+        parents = []
+        for a in args:
+            if isinstance(a, Tracer):
+                if a._level is self:
+                    primals.append(a._value)
+                    parents.append(a._index)
+                    continue
+            elif type(a) not in _ATOMS:
+                primals, parents = split_args(args, self, _index_of)
+                break
+            primals.append(a)
+            parents.append(None)
+        rule = _generic_rules.get(fn) or reverse_rules.lookup(fn, primals)
         if rule is None:
             return run_without_rule(fn, args, kwargs)
         if rule.masked:
-            y, pullback = rule.impl(tuple(p is not None for p in parents), *primals, **kwargs)
+            y, pullback = rule.impl(parents, *primals, **kwargs)
         else:
             y, pullback = rule.impl(*primals, **kwargs)
         if pullback is None:
             return y
-        return self.record(y, pullback, parents, fn)
-
-    def record(self, y, pullback, parents, fn):
         tape = self.tape
-        tape.append(Node(pullback, parents, fn))
-        index = len(tape) - 1
-        if isinstance(y, (tuple, list)):
-            # One node for the call, one selector node per differentiable output.
-            count = len(y)
-            outputs = []
-            for position, item in enumerate(y):
-                if is_differentiable(item):
-                    tape.append(Node(_SelectOutput(position, count), (index,), fn))
-                    item = ReverseTracer(item, self, len(tape) - 1)
-                outputs.append(item)
-            return type(y)(*outputs) if hasattr(type(y), "_fields") else type(y)(outputs)
-        return ReverseTracer(y, self, index)
+        tape.append((pullback, parents, fn))
+        if type(y) in _SINGLE_OUTPUTS or not isinstance(y, (tuple, list)):
+            return ReverseTracer(y, self, len(tape) - 1)
+        return self._record_outputs(y, len(tape) - 1, fn)
+
+    def _record_outputs(self, y, index, fn):
+        """One selector node per differentiable element of a multi-output call."""
+        tape = self.tape
+        count = len(y)
+        outputs = []
+        for position, item in enumerate(y):
+            if is_differentiable(item):
+                tape.append((_SelectOutput(position, count), (index,), fn))
+                item = ReverseTracer(item, self, len(tape) - 1)
+            outputs.append(item)
+        return type(y)(*outputs) if hasattr(type(y), "_fields") else type(y)(outputs)
 
     def backward(self, seeds, num_inputs, free):
         """Walk the tape from the seeded outputs back to the inputs.
 
-        ``seeds`` is a list of ``(index, cotangent)``; returns the cotangents of the first
-        ``num_inputs`` nodes (the inputs). ``free`` drops each node once it is used.
+        ``seeds`` is a list of ``(index, cotangent)``; returns the cotangents of the
+        ``num_inputs`` input nodes (recorded first, at 1, 2, ...). ``free`` drops each node
+        once it is used.
         """
+        num_inputs += 1  # the sentinel
         tape = self.tape
         end = max((i for i, _ in seeds), default=-1) + 1
         cts = [None] * max(end, num_inputs)
@@ -106,25 +125,32 @@ class ReverseLevel(Level):
                 if ct is None:
                     continue
                 cts[i] = None
-                node = tape[i]
+                pullback, parents, fn = tape[i]
                 if free:
                     tape[i] = None
-                if type(ct) is tuple or isinstance(ct, Indexed):
+                if type(ct) in _STRUCTURED:
                     ct = to_dense(ct)
-                grads = node.pullback(ct)
-                parents = node.parents
+                grads = pullback(ct)
                 if type(grads) is not tuple or len(grads) != len(parents):
-                    raise _bad_pullback(node, grads)
+                    raise _bad_pullback(fn, parents, grads)
                 for spec, g in zip(parents, grads):
-                    if spec is None or is_zero(g):
+                    if spec is None or g is ZERO or g is None or g is NO_TANGENT:
                         continue
                     if type(spec) is int:
-                        cts[spec], owned[spec] = accumulate(cts[spec], owned[spec], g)
+                        slot = cts[spec]
+                        if slot is None:
+                            cts[spec] = g      # not owned: the pullback may share g
+                        else:
+                            cts[spec], owned[spec] = accumulate(slot, owned[spec], g)
                     else:
                         _accumulate_structured(spec, g, cts, owned)
         finally:
             leave(token)
-        return cts[:num_inputs]
+        return cts[1:num_inputs]
+
+
+_STRUCTURED = (tuple, Indexed, OneHot)
+_generic_rules = reverse_rules.generic
 
 
 def _accumulate_structured(spec, g, cts, owned):
@@ -159,10 +185,10 @@ def _tree_cotangent_leaves(spec, g):
     return leaves
 
 
-def _bad_pullback(node, grads):
+def _bad_pullback(fn, parents, grads):
     return DifferentiationError(
-        f"The pullback of {name_of(node.fn)} returned {type(grads).__name__}"
+        f"The pullback of {name_of(fn)} returned {type(grads).__name__}"
         + (f" of length {len(grads)}" if isinstance(grads, (tuple, list)) else "")
         + f"; it must return a tuple with one cotangent per positional argument "
-        f"({len(node.parents)}), using wg.NoTangent() or wg.Zero() where there is none."
+        f"({len(parents)}), using wg.NoTangent() or wg.Zero() where there is none."
     )

@@ -7,7 +7,7 @@ from ..registry import non_differentiable, reverse_rules
 from ..tangents import ZERO, is_zero
 
 __all__ = ["ZERO", "is_zero", "non_differentiable", "reverse", "linear", "elementwise",
-           "unbroadcast", "safe_divide", "times_cotangent", "shape_of", "dtype_of",
+           "unbroadcast", "safe_divide", "times_partial", "shape_of", "dtype_of",
            "is_complex", "dense", "Tracer"]
 
 
@@ -44,6 +44,9 @@ def dense(ct, like):
 def unbroadcast(x, g):
     """Cotangent ``g`` of a broadcast result, summed back to the shape of argument ``x`` and
     made real if ``x`` is real (a real input's cotangent is the real part)."""
+    if type(x) is np.ndarray and type(g) is np.ndarray and g.shape == x.shape:
+        if g.dtype == x.dtype:
+            return g   # the common case: nothing to undo
     x_shape = shape_of(x)
     g_shape = shape_of(g)
     if g_shape != x_shape:
@@ -70,9 +73,20 @@ def safe_divide(a, b):
     return np.where(zero, 0, a / np.where(zero, 1, b))
 
 
-def times_cotangent(ct, d, singular):
-    """``ct * d``; where ``d`` can be infinite, a zero cotangent still gives zero (not NaN),
-    so the branch np.where did not take leaks nothing."""
+def times_partial(ct, partial, args, out, singular):
+    """``ct`` times the conjugate of one partial derivative.
+
+    A partial given as a number (``1`` for add, ``-1`` for subtract) costs no array operation
+    when it is ±1. Where the partial can be infinite (``singular``), a zero cotangent still
+    gives zero, not NaN, so the branch np.where did not take leaks nothing.
+    """
+    if type(partial) is int or type(partial) is float:
+        if partial == 1:
+            return ct
+        return -ct if partial == -1 else ct * partial
+    d = partial(*args, out)
+    if out.dtype.kind == "c":
+        d = np.conjugate(d)
     g = ct * d
     if singular:
         g = np.where(ct == 0, 0, g)
@@ -82,54 +96,56 @@ def times_cotangent(ct, d, singular):
 def elementwise(fn, *partials, singular=False):
     """Declare an elementwise function once by its partial derivatives.
 
-    ``partials[i](*args, out)`` is ∂out/∂args[i] (``None``: that argument is not
-    differentiable). Complex inputs use the conjugate, as the pullback of a holomorphic
-    function needs. ``singular`` marks derivatives that can be infinite (see
-    ``times_cotangent``).
+    ``partials[i]`` is ∂out/∂args[i]: a function ``(*args, out)`` or a constant number (or
+    ``None``: that argument is not differentiable). Complex inputs use the conjugate, as the
+    pullback of a holomorphic function needs. ``singular`` marks derivatives that can be
+    infinite (see ``times_partial``).
     """
     if len(partials) == 1:
         (partial,) = partials
 
         def unary_rule(needs, x, **kwargs):
-            out = fn(x, **kwargs)
+            if kwargs:
+                return _unary_with_keywords(fn, partial, singular, x, kwargs)
+            out = fn(x)
 
             def pullback(ct):
-                d = partial(x, out)
-                if dtype_of(out).kind == "c":
-                    d = np.conjugate(d)
-                g = times_cotangent(ct, d, singular)
-                if kwargs:
-                    g = _apply_where(g, kwargs)
-                    g = unbroadcast(x, g)
-                return (g,)
+                return (times_partial(ct, partial, (x,), out, singular),)
 
             return out, pullback
 
         reverse_rules.add(fn, (), unary_rule, masked=True)
         return
 
-    def rule(needs, *args, **kwargs):
-        out = fn(*args, **kwargs)
+    partial_x, partial_y = partials
+
+    def binary_rule(needs, x, y, **kwargs):
+        out = fn(x, y, **kwargs)
+        need_x, need_y = needs
 
         def pullback(ct):
-            conj = dtype_of(out).kind == "c"
-            grads = []
-            for x, partial, need in zip(args, partials, needs):
-                if not need or partial is None:
-                    grads.append(ZERO)
-                    continue
-                d = partial(*args, out)
-                if conj:
-                    d = np.conjugate(d)
-                g = times_cotangent(ct, d, singular)
-                if kwargs:
-                    g = _apply_where(g, kwargs)
-                grads.append(unbroadcast(x, g))
-            return tuple(grads)
+            gx = gy = ZERO
+            if need_x and partial_x is not None:
+                gx = times_partial(ct, partial_x, (x, y), out, singular)
+                gx = unbroadcast(x, _apply_where(gx, kwargs) if kwargs else gx)
+            if need_y and partial_y is not None:
+                gy = times_partial(ct, partial_y, (x, y), out, singular)
+                gy = unbroadcast(y, _apply_where(gy, kwargs) if kwargs else gy)
+            return gx, gy
 
         return out, pullback
 
-    reverse_rules.add(fn, (), rule, masked=True)
+    reverse_rules.add(fn, (), binary_rule, masked=True)
+
+
+def _unary_with_keywords(fn, partial, singular, x, kwargs):
+    out = fn(x, **kwargs)
+
+    def pullback(ct):
+        g = times_partial(ct, partial, (x,), out, singular)
+        return (unbroadcast(x, _apply_where(g, kwargs)),)
+
+    return out, pullback
 
 
 def _apply_where(g, kwargs):

@@ -12,12 +12,12 @@ LN2 = np.log(2.0)
 LN10 = np.log(10.0)
 
 # --- arithmetic -----------------------------------------------------------------------------
-elementwise(np.add, lambda x, y, out: 1, lambda x, y, out: 1)
-elementwise(np.subtract, lambda x, y, out: 1, lambda x, y, out: -1)
+elementwise(np.add, 1, 1)
+elementwise(np.subtract, 1, -1)
 elementwise(np.multiply, lambda x, y, out: y, lambda x, y, out: x)
 elementwise(np.true_divide, lambda x, y, out: 1 / y, lambda x, y, out: -out / y, singular=True)
-elementwise(np.negative, lambda x, out: -1)
-elementwise(np.positive, lambda x, out: 1)
+elementwise(np.negative, -1)
+elementwise(np.positive, 1)
 elementwise(np.reciprocal, lambda x, out: -out * out, singular=True)
 elementwise(np.square, lambda x, out: 2 * x)
 elementwise(np.sqrt, lambda x, out: 0.5 / out, singular=True)
@@ -36,8 +36,8 @@ def _d_power_exponent(x, p, out):
 elementwise(np.power, _d_power_base, _d_power_exponent, singular=True)
 elementwise(np.float_power, lambda x, p, out: p * np.float_power(x, p - 1), _d_power_exponent,
             singular=True)
-elementwise(np.remainder, lambda x, y, out: 1, lambda x, y, out: -np.floor_divide(x, y))
-elementwise(np.fmod, lambda x, y, out: 1, lambda x, y, out: -np.trunc(x / y))
+elementwise(np.remainder, 1, lambda x, y, out: -np.floor_divide(x, y))
+elementwise(np.fmod, 1, lambda x, y, out: -np.trunc(x / y))
 
 # --- exponentials and logarithms --------------------------------------------------------------
 elementwise(np.exp, lambda x, out: out)
@@ -66,8 +66,8 @@ elementwise(np.arctanh, lambda x, out: 1 / (1 - x * x), singular=True)
 elementwise(np.arctan2, lambda y, x, out: safe_divide(x, x * x + y * y),
             lambda y, x, out: safe_divide(-y, x * x + y * y))
 elementwise(np.hypot, lambda x, y, out: safe_divide(x, out), lambda x, y, out: safe_divide(y, out))
-elementwise(np.deg2rad, lambda x, out: np.pi / 180)
-elementwise(np.rad2deg, lambda x, out: 180 / np.pi)
+elementwise(np.deg2rad, np.pi / 180)
+elementwise(np.rad2deg, 180 / np.pi)
 
 
 def _d_sinc(x, out):
