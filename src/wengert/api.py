@@ -29,6 +29,10 @@ class _ReverseTrace:
         self.value = unflatten(self.out_treedef, self.out_primals)
 
     def back(self, cotangent, free=False):
+        return unflatten_tangent(self.treedef, self.leaf_cotangents(cotangent, free))
+
+    def leaf_cotangents(self, cotangent, free=False):
+        """The cotangent of every leaf of the arguments (None for a leaf with no tangent)."""
         ct_leaves, ct_treedef = flatten(cotangent)
         if len(ct_leaves) != len(self.out_indices):
             raise DifferentiationError(
@@ -38,12 +42,18 @@ class _ReverseTrace:
             )
         seeds = [(i, ct) for i, ct in zip(self.out_indices, ct_leaves)
                  if i is not None and not is_zero(ct)]
+        for y, ct in zip(self.out_primals, ct_leaves):
+            if not is_zero(ct) and _shape(ct) != _shape(y):
+                # Broadcasting would hand back gradients of the wrong shape, silently.
+                raise DifferentiationError(
+                    f"back() received a cotangent of shape {_shape(ct)} for an output of "
+                    f"shape {_shape(y)}; each cotangent must have its output's shape."
+                )
         num_inputs = sum(self.differentiable)
         input_cts = self.level.backward(seeds, num_inputs, free) if seeds else [None] * num_inputs
         grads = iter(input_cts)
-        leaf_grads = [_project(x, next(grads)) if d else None
-                      for x, d in zip(self.leaves, self.differentiable)]
-        return unflatten_tangent(self.treedef, leaf_grads)
+        return [_project(x, next(grads)) if d else None
+                for x, d in zip(self.leaves, self.differentiable)]
 
 
 def _of_level(x, level):
@@ -76,9 +86,17 @@ def _project(x, g):
         g = g.astype(x_dtype)
     if isinstance(x, np.generic) and not isinstance(g, np.generic):
         g = g[()]
-    elif isinstance(x, np.ndarray) and type(x) is not np.ndarray and isinstance(g, np.ndarray):
-        g = g.view(type(x))
+    elif isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
+        g = np.asarray(g)  # a 0-d array's cotangent arrives as a NumPy scalar
+    if isinstance(x, np.ndarray) and isinstance(g, np.ndarray) and type(g) is not type(x):
+        g = g.view(type(x))   # an ndarray subclass input gets its subclass; Selected is internal
     return g
+
+
+def _shape(x):
+    # Tracers, arrays and sparse tangents (wg.OneHot) know their shape; Python numbers do not.
+    shape = getattr(x, "shape", None)
+    return tuple(shape) if shape is not None else np.shape(x)
 
 
 def _dtype(x):
@@ -162,7 +180,7 @@ def jacobian(f, *args, mode="reverse"):
     for k in range(int(np.prod(y_shape))):
         basis = np.zeros(y_shape, y_dtype)
         basis.flat[k] = 1
-        rows.append(flatten(trace.back(basis if y_shape else basis[()]))[0])
+        rows.append(trace.leaf_cotangents(basis if y_shape else basis[()]))
     arg_leaves, arg_def = flatten(args)
     jac_leaves = []
     for j, x in enumerate(arg_leaves):

@@ -8,9 +8,11 @@ import operator
 
 import numpy as np
 
-from .core.bind import bind, bind_with
+from .core.bind import bind, bind_with, strip
 from .core.levels import Tracer, primal
 from .errors import WAYS_OUT, DifferentiationError
+from .registry import name_of, reverse_rules
+from .tangents import ZERO
 
 _EMPTY = {}
 # Exact types an operator may combine with a tracer; anything else is checked by
@@ -26,18 +28,44 @@ def _is_foreign(x):
     return not isinstance(x, (np.ndarray, np.generic, int, float, complex, list, tuple))
 
 
+def _as_operand(x):
+    """An operand of a type outside ``_KNOWN`` as NumPy sees it: ``NotImplemented`` for a
+    foreign type (so that its own implementation runs), an array for a list or tuple (rules
+    compute with their arguments and expect arrays, not Python sequences)."""
+    if _is_foreign(x):
+        return NotImplemented
+    return np.asarray(x) if type(x) in _SEQUENCE_TYPES else x
+
+
+_SEQUENCE_TYPES = (list, tuple)
+
+
 def _binary(ufunc):
     def forward(self, other):
-        if type(other) not in _KNOWN and _is_foreign(other):
-            return NotImplemented
+        if type(other) not in _KNOWN:
+            other = _as_operand(other)
+            if other is NotImplemented:
+                return NotImplemented
         return bind_with(self, ufunc, (self, other))
 
     def reflected(self, other):
-        if type(other) not in _KNOWN and _is_foreign(other):
-            return NotImplemented
+        if type(other) not in _KNOWN:
+            other = _as_operand(other)
+            if other is NotImplemented:
+                return NotImplemented
         return bind_with(self, ufunc, (other, self))
 
     return forward, reflected
+
+
+def _comparison(ufunc):
+    """Comparisons give plain booleans of the values, so control flow works on tracers."""
+    def compare(self, other):
+        if type(other) not in _KNOWN and _is_foreign(other):
+            return NotImplemented
+        return ufunc(primal(self), strip(other))
+
+    return compare
 
 
 def _unary(fn):
@@ -81,10 +109,14 @@ class ArrayMethods:
 
     # -- the NumPy protocols --------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        sequences = False
         for x in inputs:
-            if type(x) not in _KNOWN and _is_foreign(x) and (
-                    getattr(type(x), "__array_ufunc__", None) is not None):
-                return NotImplemented
+            if type(x) not in _KNOWN:
+                if _is_foreign(x) and getattr(type(x), "__array_ufunc__", None) is not None:
+                    return NotImplemented
+                sequences = sequences or type(x) in _SEQUENCE_TYPES
+        if sequences:
+            inputs = tuple(np.asarray(x) if type(x) in _SEQUENCE_TYPES else x for x in inputs)
         if kwargs and "out" in kwargs:
             if kwargs["out"] is not None:
                 raise DifferentiationError(
@@ -106,11 +138,20 @@ class ArrayMethods:
         for t in types:
             if not (issubclass(t, Tracer) or issubclass(t, np.ndarray)):
                 return NotImplemented
+        if kwargs and kwargs.get("out") is not None:
+            # The rule would fill the caller's array with plain values, which later code
+            # could read with the derivative silently gone.
+            raise DifferentiationError(
+                f"{name_of(func)}(..., out=...) writes into an existing array, which wengert "
+                "cannot track. Drop out= and use the returned array."
+            )
         return bind(func, args, kwargs)
 
     # -- conversions that would drop the derivative ----------------------------------------
     __array__ = _concrete_conversion("np.asarray / np.array (__array__)")
-    __float__ = _concrete_conversion("float()")
+    __float__ = _concrete_conversion(
+        "float() (or a math-module function such as math.exp, which calls float(); use "
+        "np.exp and friends instead)")
     __int__ = _concrete_conversion("int()")
     __complex__ = _concrete_conversion("complex()")
     __index__ = _concrete_conversion("use as an index (__index__)")
@@ -124,6 +165,11 @@ class ArrayMethods:
             "not see it. Build the new array functionally instead, e.g. "
             "np.where(mask, v, x) or np.concatenate([...])."
         )
+
+    def __round__(self, ndigits=None):
+        # Piecewise constant, so no derivative is lost: the plain value, exactly what
+        # round() gives without tracing (an int for a scalar).
+        return round(primal(self), ndigits)
 
     def __bool__(self):
         # Control flow on values is fine: a branch has no derivative to lose.
@@ -161,12 +207,12 @@ class ArrayMethods:
     __mod__, __rmod__ = _binary(np.remainder)
     __pow__, __rpow__ = _binary(np.power)
     __matmul__, __rmatmul__ = _binary(np.matmul)
-    __lt__ = _binary(np.less)[0]
-    __le__ = _binary(np.less_equal)[0]
-    __gt__ = _binary(np.greater)[0]
-    __ge__ = _binary(np.greater_equal)[0]
-    __eq__ = _binary(np.equal)[0]
-    __ne__ = _binary(np.not_equal)[0]
+    __lt__ = _comparison(np.less)
+    __le__ = _comparison(np.less_equal)
+    __gt__ = _comparison(np.greater)
+    __ge__ = _comparison(np.greater_equal)
+    __eq__ = _comparison(np.equal)
+    __ne__ = _comparison(np.not_equal)
     __neg__ = _unary(np.negative)
     __pos__ = _unary(np.positive)
     __abs__ = _unary(np.absolute)
@@ -232,7 +278,25 @@ def _dtype(x):
 
 def _astype(x, dtype):
     """``x.astype(dtype)`` as a function, so that it can carry a rule."""
-    return np.asarray(x).astype(dtype) if not isinstance(x, Tracer) else x.astype(dtype)
+    return x.astype(dtype) if hasattr(x, "astype") else np.asarray(x).astype(dtype)
+
+
+def _astype_rule(needs, x, dtype):
+    out = _astype(x, dtype)
+    if dtype.kind not in "fc":
+        return out, None   # a cast to integers or booleans is piecewise constant
+
+    def astype_pullback(ct):
+        # Back to the input's precision; a real input keeps the real part only.
+        if _dtype(x).kind != "c" and _dtype(ct).kind == "c":
+            ct = np.real(ct)
+        return (_astype(ct, _dtype(x)), ZERO)
+
+    return out, astype_pullback
+
+
+# The method's own rule lives here, beside the function it differentiates.
+reverse_rules.add(_astype, (), _astype_rule, masked=True)
 
 
 # -- ufunc methods other than __call__, as the NumPy functions they amount to ---------------

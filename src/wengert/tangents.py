@@ -15,6 +15,8 @@ class Zero:
 
     __slots__ = ()
     _instance = None
+    # ndarray + Zero() defers to Zero.__radd__ instead of building an object array.
+    __array_ufunc__ = None
 
     def __new__(cls):
         if cls._instance is None:
@@ -75,6 +77,21 @@ ZERO = Zero()
 NO_TANGENT = NoTangent()
 
 
+class Selected(np.ndarray):
+    """A dense cotangent whose zeros come from selection (np.where, indexing, max/min ties):
+    those elements did not take part, so every derivative applied to them downstream must
+    give exactly 0 — even an infinite or NaN one (0·inf = 0, not NaN). Elementwise pullbacks
+    mask products for cotangents of this type; NumPy keeps the subclass through arithmetic,
+    so the mark follows the cotangent as far as it matters and costs nothing elsewhere."""
+
+
+def selected(ct):
+    """Mark ``ct`` as holding structural zeros (see ``Selected``); free (a view)."""
+    if type(ct) is np.ndarray:
+        return ct.view(Selected)
+    return ct
+
+
 def is_zero(t):
     """True for the tangents that carry nothing (Zero, NoTangent, None)."""
     return t is ZERO or t is None or t is NO_TANGENT
@@ -92,8 +109,8 @@ class Indexed:
     def __init__(self, index, values, shape, dtype):
         self.index = index
         self.values = values
-        self.shape = tuple(shape)
-        self.dtype = np.dtype(dtype)
+        self.shape = shape if type(shape) is tuple else tuple(shape)
+        self.dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
 
     def __repr__(self):
         return f"{type(self).__name__}(index={self.index!r}, shape={self.shape})"
@@ -106,7 +123,7 @@ class Indexed:
             return scatter_add(np.zeros(self.shape, self.dtype), self.index, self.values)
         dense = np.zeros(self.shape, np.result_type(self.dtype, _dtype_of(self.values)))
         add_at(dense, self.index, self.values)
-        return dense
+        return dense.view(Selected)
 
 
 class OneHot(Indexed):
@@ -115,8 +132,9 @@ class OneHot(Indexed):
     __slots__ = ()
 
     def __init__(self, index, shape, dtype=np.float64):
-        if isinstance(index, (int, np.integer)) and len(tuple(shape)) == 1:
-            index = (int(index),)
+        if isinstance(index, (int, np.integer)):   # a flat position, as in x.flat[k]
+            size = int(np.prod(shape))
+            index = tuple(int(i) for i in np.unravel_index(int(index) % size, tuple(shape)))
         index = tuple(int(i) for i in np.atleast_1d(index)) if not isinstance(index, tuple) else index
         super().__init__(index, np.ones((), dtype), shape, dtype)
 
@@ -183,7 +201,7 @@ def _is_basic_index(index):
 
 def add_at(dense, index, values):
     """``dense[index] += values`` in place, accumulating repeated indices exactly."""
-    if _is_basic_index(index):
+    if type(index) is int or _is_basic_index(index):
         dense[index] += values
     else:
         np.add.at(dense, index, values)
@@ -227,25 +245,26 @@ def accumulate(slot, owned, g):
     if isinstance(g, Indexed):
         if not owned or isinstance(slot, Indexed):
             slot = to_dense(slot)
-            slot = np.array(slot, dtype=np.result_type(slot.dtype, _dtype_of(g.values)))
+            slot = np.array(slot, dtype=np.result_type(slot.dtype, _dtype_of(g.values)),
+                            subok=True)
         elif slot.dtype.kind != "c" and _dtype_of(g.values).kind == "c":
             slot = slot.astype(np.result_type(slot.dtype, g.values.dtype))
         add_at(slot, g.index, g.values)
         return slot, True
     if isinstance(slot, Indexed):
-        g = np.array(to_dense(g), dtype=np.result_type(_dtype_of(g), slot.dtype))
+        g = np.array(to_dense(g), dtype=np.result_type(_dtype_of(g), slot.dtype), subok=True)
         add_at(g, slot.index, slot.values)
         return g, True
     if (
         owned
-        and type(slot) is np.ndarray
+        and (type(slot) is np.ndarray or type(slot) is Selected)
         and (slot.dtype.kind == "c" or _dtype_of(g).kind != "c")
         and np.shape(g) == slot.shape
     ):
         slot += g
         return slot, True
     result = slot + g
-    return result, type(result) is np.ndarray
+    return result, type(result) is np.ndarray or type(result) is Selected
 
 
 def scale(t, s):

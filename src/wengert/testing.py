@@ -172,7 +172,7 @@ def _check_type(g, x, i):
                 f"dtype {px.dtype}, got {type(g).__name__} "
                 f"{getattr(g, 'shape', '')} {getattr(g, 'dtype', '')}"
             )
-    elif isinstance(px, float) and type(g) is not float:
+    elif type(px) is float and type(g) is not float:
         raise AssertionError(f"gradient of float argument leaf {i} is {type(g).__name__}")
 
 

@@ -4,9 +4,9 @@ import numpy as np
 
 from ..core.levels import Tracer
 from ..registry import non_differentiable, reverse_rules
-from ..tangents import ZERO, is_zero
+from ..tangents import ZERO, Selected, is_zero, selected
 
-__all__ = ["ZERO", "is_zero", "non_differentiable", "reverse", "linear", "elementwise",
+__all__ = ["ZERO", "is_zero", "selected", "non_differentiable", "reverse", "linear", "elementwise",
            "unbroadcast", "safe_divide", "times_partial", "shape_of", "dtype_of",
            "is_complex", "dense", "Tracer"]
 
@@ -44,9 +44,13 @@ def dense(ct, like):
 def unbroadcast(x, g):
     """Cotangent ``g`` of a broadcast result, summed back to the shape of argument ``x`` and
     made real if ``x`` is real (a real input's cotangent is the real part)."""
-    if type(x) is np.ndarray and type(g) is np.ndarray and g.shape == x.shape:
-        if g.dtype == x.dtype:
-            return g   # the common case: nothing to undo
+    x_type = type(x)
+    if x_type is type(g):   # the common cases: nothing to undo
+        if x_type is np.ndarray:
+            if g.shape == x.shape and g.dtype == x.dtype:
+                return g
+        elif x_type in _SCALAR_TYPES:
+            return g
     x_shape = shape_of(x)
     g_shape = shape_of(g)
     if g_shape != x_shape:
@@ -67,6 +71,9 @@ def unbroadcast(x, g):
     return g
 
 
+_SCALAR_TYPES = frozenset({np.float64, np.float32, np.complex128, np.complex64, float, complex})
+
+
 def safe_divide(a, b):
     """``a / b`` with 0 where ``b == 0``: the subgradient policy at kinks and singularities."""
     zero = b == 0
@@ -77,8 +84,9 @@ def times_partial(ct, partial, args, out, singular):
     """``ct`` times the conjugate of one partial derivative.
 
     A partial given as a number (``1`` for add, ``-1`` for subtract) costs no array operation
-    when it is ±1. Where the partial can be infinite (``singular``), a zero cotangent still
-    gives zero, not NaN, so the branch np.where did not take leaks nothing.
+    when it is ±1. Where the partial can be infinite (``singular``: poles such as 1/x at 0)
+    or the cotangent's zeros are structural (``Selected``, from np.where or indexing), a zero
+    cotangent gives exactly zero, not 0·inf = NaN, so what was not selected leaks nothing.
     """
     if type(partial) is int or type(partial) is float:
         if partial == 1:
@@ -88,31 +96,45 @@ def times_partial(ct, partial, args, out, singular):
     if out.dtype.kind == "c":
         d = np.conjugate(d)
     g = ct * d
-    if singular:
-        g = np.where(ct == 0, 0, g)
+    if singular or type(ct) is Selected:
+        g = exact_zeros(ct, g)
     return g
 
 
-def elementwise(fn, *partials, singular=False):
+def exact_zeros(ct, g):
+    """``g`` with 0 wherever the cotangent ``ct`` is 0 (in place on the fresh product)."""
+    if type(g) is np.ndarray or type(g) is Selected:
+        np.copyto(g, 0, where=ct == 0)
+        return g
+    return np.where(ct == 0, 0, g)
+
+
+def elementwise(fn, *partials, singular=False, selection=False):
     """Declare an elementwise function once by its partial derivatives.
 
     ``partials[i]`` is ∂out/∂args[i]: a function ``(*args, out)`` or a constant number (or
     ``None``: that argument is not differentiable). Complex inputs use the conjugate, as the
     pullback of a holomorphic function needs. ``singular`` marks derivatives that can be
-    infinite (see ``times_partial``).
+    infinite (see ``times_partial``). ``selection`` marks functions that pick one argument
+    (max/min): the zeros of their cotangents are structural (see ``tangents.Selected``).
     """
     if len(partials) == 1:
         (partial,) = partials
+        plain = callable(partial) and not singular
 
         def unary_rule(needs, x, **kwargs):
             if kwargs:
                 return _unary_with_keywords(fn, partial, singular, x, kwargs)
             out = fn(x)
+            if plain and out.dtype.kind != "c":
+                # Real and finite: one product, masked only for a Selected cotangent.
+                def real_pullback(ct):
+                    if type(ct) is Selected:
+                        return (exact_zeros(ct, ct * partial(x, out)),)
+                    return (ct * partial(x, out),)
 
-            def pullback(ct):
-                return (times_partial(ct, partial, (x,), out, singular),)
-
-            return out, pullback
+                return out, real_pullback
+            return out, lambda ct: (times_partial(ct, partial, (x,), out, singular),)
 
         reverse_rules.add(fn, (), unary_rule, masked=True)
         return
@@ -127,10 +149,12 @@ def elementwise(fn, *partials, singular=False):
             gx = gy = ZERO
             if need_x and partial_x is not None:
                 gx = times_partial(ct, partial_x, (x, y), out, singular)
-                gx = unbroadcast(x, _apply_where(gx, kwargs) if kwargs else gx)
+                gx = _apply_where(gx, kwargs) if kwargs else gx
+                gx = unbroadcast(x, selected(gx) if selection else gx)
             if need_y and partial_y is not None:
                 gy = times_partial(ct, partial_y, (x, y), out, singular)
-                gy = unbroadcast(y, _apply_where(gy, kwargs) if kwargs else gy)
+                gy = _apply_where(gy, kwargs) if kwargs else gy
+                gy = unbroadcast(y, selected(gy) if selection else gy)
             return gx, gy
 
         return out, pullback
@@ -152,7 +176,7 @@ def _apply_where(g, kwargs):
     where = kwargs.get("where", True)
     if where is True:
         return g
-    return np.where(where, g, 0)
+    return selected(np.where(where, g, 0))
 
 
 def linear(fn, transpose):

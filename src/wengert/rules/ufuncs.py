@@ -1,52 +1,80 @@
 """Elementwise functions: each declared once by its partial derivatives.
 
-``elementwise(f, ∂f/∂x, ...)``: every partial is a function of the arguments and the
-output ``out``. ``singular=True`` marks derivatives that can be infinite.
+``elementwise(f, ∂f/∂x, ...)``: every partial is a function of the arguments and the output
+``out``, or a constant number. For a real-valued function of a complex argument (abs, angle)
+the "partial" is the gradient direction ∂f/∂Re z + i ∂f/∂Im z, used as it is.
+
+``singular=True`` (``pole``) marks partials that are infinite at finite points (1/x at 0,
+sqrt at 0, arcsin at ±1): there a zero cotangent must give 0, not 0·inf = NaN. Zeros that come
+from selection (np.where, indexing, max/min) are marked on the cotangent itself (see
+``tangents.Selected``) and masked for every partial, so smooth functions pay nothing for the
+policy unless a selection feeds them.
 """
 import numpy as np
 
 from ._helpers import (ZERO, dtype_of, elementwise, non_differentiable, reverse, safe_divide,
                        unbroadcast)
 
-LN2 = np.log(2.0)
-LN10 = np.log(10.0)
+# Python floats, not NumPy scalars: a float64 scalar would promote float32 cotangents.
+LN2 = float(np.log(2.0))
+LN10 = float(np.log(10.0))
+
+
+
+
+def pole(fn, *partials):
+    """``elementwise`` for a derivative with poles (see the module docstring)."""
+    elementwise(fn, *partials, singular=True)
+
+
+def inverse(a):
+    """``1 / a`` that never raises: ``a`` may be a Python float 0.0 (or an int constant)."""
+    return np.divide(1.0, a)
+
 
 # --- arithmetic -----------------------------------------------------------------------------
 elementwise(np.add, 1, 1)
 elementwise(np.subtract, 1, -1)
 elementwise(np.multiply, lambda x, y, out: y, lambda x, y, out: x)
-elementwise(np.true_divide, lambda x, y, out: 1 / y, lambda x, y, out: -out / y, singular=True)
+pole(np.true_divide, lambda x, y, out: inverse(y), lambda x, y, out: np.divide(-out, y))
 elementwise(np.negative, -1)
 elementwise(np.positive, 1)
-elementwise(np.reciprocal, lambda x, out: -out * out, singular=True)
+pole(np.reciprocal, lambda x, out: -out * out)
 elementwise(np.square, lambda x, out: 2 * x)
-elementwise(np.sqrt, lambda x, out: 0.5 / out, singular=True)
-elementwise(np.cbrt, lambda x, out: 1 / (3 * out * out), singular=True)
+pole(np.sqrt, lambda x, out: 0.5 / out)
+pole(np.cbrt, lambda x, out: inverse(3 * out * out))
 
 
-def _d_power_base(x, p, out):
-    return p * np.power(x, p - 1)
+def _d_base(power):
+    """∂/∂x of ``power(x, p)``: p·x^(p−1), and 0 where p == 0 (even at x == 0, where the
+    formula would give 0·inf)."""
+    def d_base(x, p, out):
+        if type(p) is int or type(p) is float:   # a constant exponent: x**2, x**0.5
+            if p == 0:
+                return 0
+            return 2 * x if p == 2 else p * power(x, p - 1)
+        return np.where(p == 0, 0, p * power(x, p - 1))
+    return d_base
 
 
-def _d_power_exponent(x, p, out):
+def _d_exponent(x, p, out):
     # x**p = exp(p log x); at x == 0 the limit along real p > 0 is 0.
     return np.where(x == 0, 0, np.log(np.where(x == 0, 1, x)) * out)
 
 
-elementwise(np.power, _d_power_base, _d_power_exponent, singular=True)
-elementwise(np.float_power, lambda x, p, out: p * np.float_power(x, p - 1), _d_power_exponent,
-            singular=True)
+pole(np.power, _d_base(np.power), _d_exponent)
+pole(np.float_power, _d_base(np.float_power), _d_exponent)
 elementwise(np.remainder, 1, lambda x, y, out: -np.floor_divide(x, y))
-elementwise(np.fmod, 1, lambda x, y, out: -np.trunc(x / y))
+elementwise(np.fmod, 1, lambda x, y, out: -np.trunc(np.divide(x, y)))
 
 # --- exponentials and logarithms --------------------------------------------------------------
 elementwise(np.exp, lambda x, out: out)
 elementwise(np.exp2, lambda x, out: out * LN2)
 elementwise(np.expm1, lambda x, out: out + 1)
-elementwise(np.log, lambda x, out: 1 / x, singular=True)
-elementwise(np.log2, lambda x, out: 1 / (x * LN2), singular=True)
-elementwise(np.log10, lambda x, out: 1 / (x * LN10), singular=True)
-elementwise(np.log1p, lambda x, out: 1 / (1 + x), singular=True)
+pole(np.log, lambda x, out: inverse(x))
+pole(np.log2, lambda x, out: np.divide(1 / LN2, x))
+pole(np.log10, lambda x, out: np.divide(1 / LN10, x))
+pole(np.log1p, lambda x, out: inverse(1 + x))
 elementwise(np.logaddexp, lambda x, y, out: np.exp(x - out), lambda x, y, out: np.exp(y - out))
 elementwise(np.logaddexp2, lambda x, y, out: np.exp2(x - out), lambda x, y, out: np.exp2(y - out))
 
@@ -54,17 +82,17 @@ elementwise(np.logaddexp2, lambda x, y, out: np.exp2(x - out), lambda x, y, out:
 elementwise(np.sin, lambda x, out: np.cos(x))
 elementwise(np.cos, lambda x, out: -np.sin(x))
 elementwise(np.tan, lambda x, out: 1 + out * out)
-elementwise(np.arcsin, lambda x, out: 1 / np.sqrt(1 - x * x), singular=True)
-elementwise(np.arccos, lambda x, out: -1 / np.sqrt(1 - x * x), singular=True)
-elementwise(np.arctan, lambda x, out: 1 / (1 + x * x))
+pole(np.arcsin, lambda x, out: inverse(np.sqrt(1 - x * x)))
+pole(np.arccos, lambda x, out: -inverse(np.sqrt(1 - x * x)))
+elementwise(np.arctan, lambda x, out: inverse(1 + x * x))
 elementwise(np.sinh, lambda x, out: np.cosh(x))
 elementwise(np.cosh, lambda x, out: np.sinh(x))
 elementwise(np.tanh, lambda x, out: 1 - out * out)
-elementwise(np.arcsinh, lambda x, out: 1 / np.sqrt(x * x + 1))
-elementwise(np.arccosh, lambda x, out: 1 / np.sqrt(x * x - 1), singular=True)
-elementwise(np.arctanh, lambda x, out: 1 / (1 - x * x), singular=True)
+elementwise(np.arcsinh, lambda x, out: inverse(np.sqrt(x * x + 1)))
+pole(np.arccosh, lambda x, out: inverse(np.sqrt(x * x - 1)))
+pole(np.arctanh, lambda x, out: inverse(1 - x * x))
 elementwise(np.arctan2, lambda y, x, out: safe_divide(x, x * x + y * y),
-            lambda y, x, out: safe_divide(-y, x * x + y * y))
+        lambda y, x, out: safe_divide(-y, x * x + y * y))
 elementwise(np.hypot, lambda x, y, out: safe_divide(x, out), lambda x, y, out: safe_divide(y, out))
 elementwise(np.deg2rad, np.pi / 180)
 elementwise(np.rad2deg, 180 / np.pi)
@@ -83,29 +111,25 @@ elementwise(np.sinc, _d_sinc)
 
 def _tie_weight(mine, other, out):
     """Share of the cotangent for the argument ``mine`` of max/min-like functions: 1 where it
-    alone was chosen, 1/2 on a tie, 0 otherwise."""
+    alone was chosen, 1/2 on a tie, 0 otherwise (also where a NaN was chosen)."""
     chosen = out == mine
     return np.where(chosen & (out == other), 0.5, chosen)
 
 
-for _select in (np.maximum, np.minimum, np.fmax, np.fmin):
+for _select in (np.maximum, np.minimum, np.fmax, np.fmin):   # weights are finite: no mask
     elementwise(_select, lambda x, y, out: _tie_weight(x, y, out),
-                lambda x, y, out: _tie_weight(y, x, out))
+                lambda x, y, out: _tie_weight(y, x, out), selection=True)
 
 elementwise(np.copysign, lambda x, y, out: np.sign(x) * np.sign(out), None)
 elementwise(np.fabs, lambda x, out: np.sign(x))
 
 
-@reverse(np.absolute)
-def _absolute(needs, x):
-    out = np.absolute(x)
+def _d_absolute(x, out):
+    # Real: sign(x), 0 at the kink. Complex: the gradient of |z| is z/|z|, 0 at z == 0.
+    return safe_divide(x, out) if dtype_of(x).kind == "c" else np.sign(x)
 
-    def absolute_pullback(ct):
-        if dtype_of(x).kind == "c":
-            return (ct * safe_divide(x, out),)
-        return (ct * np.sign(x),)
 
-    return out, absolute_pullback
+elementwise(np.absolute, _d_absolute)
 
 
 @reverse(np.conjugate)
@@ -145,14 +169,17 @@ def _clip(needs, x, lo=None, hi=None, **kwargs):
     out = np.clip(x, lo, hi, **kwargs)
 
     def clip_pullback(ct):
-        inside = True if lo is None else x >= lo
-        if hi is not None:
-            inside = inside & (x <= hi)
-        return (
-            unbroadcast(x, np.where(inside, ct, 0)),
-            ZERO if not needs[1] else unbroadcast(lo, np.where(x < lo, ct, 0)),
-            ZERO if len(needs) < 3 or not needs[2] else unbroadcast(hi, np.where(x > hi, ct, 0)),
-        )[: len(needs)]
+        # clip(x, lo, hi) is minimum(maximum(x, lo), hi), with the same subgradients: a tie
+        # with a bound splits evenly, and with lo > hi everything goes to hi, as numpy does.
+        lower = x if lo is None else np.maximum(x, lo)
+        to_lower = ct if hi is None else ct * _tie_weight(lower, hi, out)
+        dx = to_lower if lo is None else to_lower * _tie_weight(x, lo, lower)
+        grads = [unbroadcast(x, dx), ZERO, ZERO]
+        if len(needs) > 1 and needs[1] and lo is not None:
+            grads[1] = unbroadcast(lo, to_lower * _tie_weight(lo, x, lower))
+        if len(needs) > 2 and needs[2] and hi is not None:
+            grads[2] = unbroadcast(hi, ct * _tie_weight(hi, lower, out))
+        return tuple(grads[: len(needs)])
 
     return out, clip_pullback
 

@@ -1,0 +1,173 @@
+"""Forward-mode transformations of API.md: pushforward, jvp, derivative, partial, forward
+Jacobians and Hessians (forward over reverse)."""
+import numpy as np
+
+from .core.forward import ForwardLevel, ForwardTracer
+from .core.levels import Tracer, current_level, enter, leave, primal
+from .errors import DifferentiationError
+from .tangents import NO_TANGENT, ZERO, Indexed, OneHot, is_zero, to_dense
+from .tree import flatten, is_differentiable, unflatten
+
+
+def _run_forward(f, args, tangents):
+    """Run ``f`` on dual numbers; returns ``(output, output tangent)`` with the structure of
+    ``f``'s output."""
+    leaves, treedef = flatten(args)
+    tangent_leaves = _tangent_leaves(tangents, treedef, len(leaves))
+    level = ForwardLevel(current_level())
+    wrapped = [
+        level.new_input(x, t) if is_differentiable(x) and not is_zero(t) else x
+        for x, t in zip(leaves, tangent_leaves)
+    ]
+    token = enter(level)
+    try:
+        out = f(*unflatten(treedef, wrapped))
+    finally:
+        leave(token)
+        level.active = False
+    out_leaves, out_def = flatten(out)
+    values, out_tangents = [], []
+    for y in out_leaves:
+        if isinstance(y, ForwardTracer) and y._level is level:
+            values.append(y._value)
+            out_tangents.append(_dense_like(y._value, y._tangent))
+        else:
+            values.append(y)
+            out_tangents.append(_dense_like(y, ZERO) if is_differentiable(y) else None)
+    return unflatten(out_def, values), unflatten(out_def, out_tangents)
+
+
+def _tangent_leaves(tangents, treedef, count):
+    """Tangents given per argument (each mirroring its argument, or Zero for all of it)."""
+    leaves = []
+    for sub_def, t in zip(treedef.children, tangents):
+        if is_zero(t):
+            leaves.extend([ZERO] * sub_def.num_leaves)
+        elif sub_def.kind == "leaf":
+            leaves.append(t)
+        else:
+            sub_leaves, _ = flatten(t)
+            if len(sub_leaves) != sub_def.num_leaves:
+                raise DifferentiationError(
+                    "A tangent does not match the structure of its argument "
+                    f"({sub_def.num_leaves} leaves expected, {len(sub_leaves)} given).")
+            leaves.extend(sub_leaves)
+    if len(leaves) != count:
+        raise DifferentiationError(
+            f"Expected one tangent per argument ({len(treedef.children)}), got {len(tangents)}.")
+    return leaves
+
+
+def _dense_like(y, t):
+    """The output tangent as an array (or float) of the output's type."""
+    if is_zero(t):
+        t = np.zeros_like(primal(y))
+    elif isinstance(t, Indexed):
+        t = to_dense(t)
+    if isinstance(t, Tracer):
+        return t
+    if type(y) is float and np.ndim(t) == 0 and not np.iscomplexobj(t):
+        return float(t)
+    return t
+
+
+def jvp(f, args, tangents):
+    """``(f(*args), J·tangents)`` in one forward pass; ``args`` and ``tangents`` are tuples."""
+    args, tangents = tuple(args), tuple(tangents)
+    if len(args) != len(tangents):
+        raise DifferentiationError(
+            f"wg.jvp needs one tangent per argument: {len(args)} arguments, "
+            f"{len(tangents)} tangents.")
+    return _run_forward(f, args, tangents)
+
+
+def pushforward(f, *args):
+    """A function ``pf(*tangents)`` giving the output tangent of ``f`` at ``args``."""
+    def pf(*tangents):
+        return jvp(f, args, tangents)[1]
+
+    return pf
+
+
+def derivative(f, x):
+    """``df/dx`` for a scalar ``x``, any output shape."""
+    if np.ndim(primal(x)) != 0:
+        raise DifferentiationError(
+            "wg.derivative needs a scalar x; use wg.jacobian or wg.partial for arrays.")
+    one = 1.0 if type(x) is float else np.ones((), np.result_type(primal(x)))[()]
+    return jvp(f, (x,), (one,))[1]
+
+
+def partial(f, *args, argnum=0, index=None):
+    """∂f/∂args[argnum][index] by one forward pass with a one-hot tangent: no other
+    partial derivative is computed."""
+    x = args[argnum]
+    shape = np.shape(primal(x))
+    if shape == ():
+        tangent = 1.0 if type(x) is float else np.ones((), np.result_type(primal(x)))[()]
+    else:
+        if index is None:
+            raise DifferentiationError("wg.partial needs index= for an array argument.")
+        tangent = OneHot(index, shape, np.result_type(primal(x)))
+    tangents = [ZERO] * len(args)
+    tangents[argnum] = tangent
+    return jvp(f, args, tangents)[1]
+
+
+def jacobian_forward(f, *args):
+    """Jacobians built column by column, one forward pass per input coordinate."""
+    leaves, treedef = flatten(args)
+    y = flatten(f(*args))[0]
+    if len(y) != 1:
+        raise DifferentiationError("wg.jacobian needs a function returning one array.")
+    y_shape = np.shape(primal(y[0]))
+    jac_leaves = []
+    for j, x in enumerate(leaves):
+        if not is_differentiable(x):
+            jac_leaves.append(None)
+            continue
+        x_shape = np.shape(primal(x))
+        dtype = np.result_type(primal(x))
+        columns = []
+        for k in range(int(np.prod(x_shape))):
+            t = OneHot(np.unravel_index(k, x_shape), x_shape, dtype) if x_shape else (
+                np.ones((), dtype)[()])
+            tangent_leaves = [ZERO] * len(leaves)
+            tangent_leaves[j] = t
+            _, dy = _run_forward_leaves(f, leaves, treedef, tangent_leaves)
+            columns.append(np.asarray(dy))
+        stacked = np.stack(columns, axis=-1) if columns else np.zeros(y_shape + (0,))
+        jac_leaves.append(stacked.reshape(y_shape + x_shape))
+    from .tree import unflatten_tangent
+
+    return unflatten_tangent(treedef, jac_leaves)
+
+
+def _run_forward_leaves(f, leaves, treedef, tangent_leaves):
+    tangents = []
+    it = iter(tangent_leaves)
+    for sub_def in treedef.children:
+        parts = [next(it) for _ in range(sub_def.num_leaves)]
+        tangents.append(parts[0] if sub_def.kind == "leaf" else unflatten(sub_def, parts))
+    return _run_forward(f, unflatten(treedef, leaves), tangents)
+
+
+def hessian(f, x):
+    """The Hessian of scalar ``f`` at ``x``, shape ``x.shape + x.shape``: forward mode over
+    the reverse-mode gradient, one Hessian-vector product per coordinate."""
+    from .api import gradient
+
+    x_shape = np.shape(primal(x))
+    dtype = np.result_type(primal(x))
+    grad_f = lambda z: gradient(f, z)[0]
+    if x_shape == ():
+        return derivative(grad_f, x)
+    columns = []
+    for k in range(int(np.prod(x_shape))):
+        t = OneHot(np.unravel_index(k, x_shape), x_shape, dtype)
+        columns.append(np.asarray(jvp(grad_f, (x,), (t,))[1]))
+    return np.stack(columns, axis=-1).reshape(x_shape + x_shape)
+
+
+__all__ = ["jvp", "pushforward", "derivative", "partial", "jacobian_forward", "hessian",
+           "NO_TANGENT"]

@@ -1,0 +1,847 @@
+"""Elementwise rules, driven by one spec table.
+
+``SPECS`` lists every differentiable elementwise function of rules/ufuncs.py with the domain of
+each argument (where it is smooth: away from kinks, poles and branch cuts) and, where the
+function accepts complex input, a complex domain. The arity is the number of domains. Tests
+run the table over shapes, broadcasting pairs and dtypes, then cover the Python operators, the
+ufunc keywords, the non-differentiable functions, the NaN/subgradient policy and the complex
+convention (see docs/conventions.md).
+"""
+import zlib
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+import wengert as wg
+from wengert.core.levels import Tracer
+from wengert.registry import reverse_rules
+from wengert.testing import check_grads
+
+REVERSE = ("reverse",)
+# NumPy warns that where= without out= leaves the masked-off outputs uninitialized: expected.
+pytestmark = pytest.mark.filterwarnings("ignore:'where' used without 'out':UserWarning")
+
+
+def check(f, *args, **kwargs):
+    check_grads(f, *args, modes=REVERSE, **kwargs)
+
+
+def rng_for(*key):
+    """A generator seeded by the test case, so every case is reproducible on its own."""
+    return np.random.default_rng(zlib.crc32(repr(key).encode()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Domains: functions (rng, shape) -> float64 or complex128 values
+# ---------------------------------------------------------------------------------------------
+
+def uniform(lo, hi):
+    return lambda rng, shape: rng.uniform(lo, hi, shape)
+
+
+def away_from_zero(lo, hi):
+    return lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(lo, hi, shape)
+
+
+def complex_box(re, im):
+    return lambda rng, shape: rng.uniform(*re, shape) + 1j * rng.uniform(*im, shape)
+
+
+def off_real_axis(rng, shape):
+    """Complex numbers at least 0.5 from the real axis: away from 0 and from the branch cut of
+    angle (the negative real axis)."""
+    return rng.uniform(-2, 2, shape) + 1j * away_from_zero(0.5, 2)(rng, shape)
+
+
+def below(rng, shape):
+    """Values in [k, k + 0.3): never within 0.2 of a value drawn by ``above``, so max/min never
+    tie (not even after a finite-difference step)."""
+    return rng.integers(-2, 2, shape) + rng.uniform(0.0, 0.3, shape)
+
+
+def above(rng, shape):
+    return rng.integers(-2, 2, shape) + rng.uniform(0.5, 0.8, shape)
+
+
+REAL = uniform(-2, 2)
+POSITIVE = uniform(0.5, 2)
+UNIT = uniform(-0.8, 0.8)            # arcsin, arccos, arctanh
+ABOVE_ONE = uniform(1.3, 3)          # arccosh
+NONZERO = away_from_zero(0.5, 2)     # poles and kinks at 0
+# remainder/fmod: |x| < |y| and x away from 0, so floor(x/y) is 0 or -1 and does not jump
+DIVIDEND = away_from_zero(0.3, 2.5)
+DIVISOR = away_from_zero(3.0, 3.3)
+
+C_PLANE = off_real_axis
+C_RIGHT = complex_box((0.5, 2), (-1, 1))        # sqrt, log, power base: off the cut (-inf, 0]
+C_SMALL = complex_box((-1, 1), (-1, 1))
+C_UNIT = complex_box((-0.7, 0.7), (-0.4, 0.4))  # arcsin & co.: off the cuts |x| > 1, |iy| > 1
+C_ABOVE_ONE = complex_box((1.3, 3), (-0.5, 0.5))
+
+Spec = namedtuple("Spec", "name fn domains complex_domains")
+
+
+def spec(fn, *domains, complex_domains=None, name=None):
+    return Spec(name or fn.__name__, fn, domains, complex_domains)
+
+
+SPECS = [
+    # arithmetic
+    spec(np.add, REAL, REAL, complex_domains=(C_PLANE, C_PLANE)),
+    spec(np.subtract, REAL, REAL, complex_domains=(C_PLANE, C_PLANE)),
+    spec(np.multiply, REAL, REAL, complex_domains=(C_PLANE, C_PLANE)),
+    spec(np.divide, REAL, NONZERO, complex_domains=(C_PLANE, C_PLANE), name="divide"),
+    spec(np.true_divide, REAL, NONZERO, complex_domains=(C_PLANE, C_PLANE), name="true_divide"),
+    spec(np.power, POSITIVE, REAL, complex_domains=(C_RIGHT, C_SMALL)),
+    spec(np.float_power, POSITIVE, REAL, complex_domains=(C_RIGHT, C_SMALL)),
+    spec(np.remainder, DIVIDEND, DIVISOR),
+    spec(np.fmod, DIVIDEND, DIVISOR),
+    spec(np.negative, REAL, complex_domains=(C_PLANE,)),
+    spec(np.positive, REAL, complex_domains=(C_PLANE,)),
+    spec(np.reciprocal, NONZERO, complex_domains=(C_PLANE,)),
+    spec(np.square, REAL, complex_domains=(C_PLANE,)),
+    spec(np.sqrt, POSITIVE, complex_domains=(C_RIGHT,)),
+    spec(np.cbrt, NONZERO),
+    spec(np.absolute, NONZERO, complex_domains=(C_PLANE,)),
+    spec(np.fabs, NONZERO),
+    # exponentials and logarithms
+    spec(np.exp, REAL, complex_domains=(C_SMALL,)),
+    spec(np.exp2, REAL, complex_domains=(C_SMALL,)),
+    spec(np.expm1, REAL, complex_domains=(C_SMALL,)),
+    spec(np.log, POSITIVE, complex_domains=(C_RIGHT,)),
+    spec(np.log2, POSITIVE, complex_domains=(C_RIGHT,)),
+    spec(np.log10, POSITIVE, complex_domains=(C_RIGHT,)),
+    spec(np.log1p, uniform(-0.5, 2), complex_domains=(C_RIGHT,)),
+    spec(np.logaddexp, REAL, REAL),
+    spec(np.logaddexp2, REAL, REAL),
+    # trigonometric and hyperbolic
+    spec(np.sin, REAL, complex_domains=(C_SMALL,)),
+    spec(np.cos, REAL, complex_domains=(C_SMALL,)),
+    spec(np.tan, uniform(-1.2, 1.2), complex_domains=(C_SMALL,)),
+    spec(np.arcsin, UNIT, complex_domains=(C_UNIT,)),
+    spec(np.arccos, UNIT, complex_domains=(C_UNIT,)),
+    spec(np.arctan, REAL, complex_domains=(C_UNIT,)),
+    spec(np.sinh, REAL, complex_domains=(C_SMALL,)),
+    spec(np.cosh, REAL, complex_domains=(C_SMALL,)),
+    spec(np.tanh, REAL, complex_domains=(C_SMALL,)),
+    spec(np.arcsinh, REAL, complex_domains=(C_UNIT,)),
+    spec(np.arccosh, ABOVE_ONE, complex_domains=(C_ABOVE_ONE,)),
+    spec(np.arctanh, UNIT, complex_domains=(C_UNIT,)),
+    spec(np.arctan2, NONZERO, NONZERO),
+    spec(np.hypot, REAL, REAL),
+    spec(np.sinc, REAL, complex_domains=(C_SMALL,)),
+    spec(np.deg2rad, REAL),
+    spec(np.rad2deg, REAL),
+    # piecewise
+    spec(np.maximum, below, above),
+    spec(np.minimum, below, above),
+    spec(np.fmax, above, below),
+    spec(np.fmin, above, below),
+    spec(np.copysign, NONZERO, NONZERO),
+    # complex parts
+    spec(np.conjugate, REAL, complex_domains=(C_PLANE,)),
+    spec(np.real, REAL, complex_domains=(C_PLANE,)),
+    spec(np.imag, REAL, complex_domains=(C_PLANE,)),
+    spec(np.angle, NONZERO, complex_domains=(C_PLANE,)),
+    spec(lambda z: np.angle(z, deg=True), NONZERO, complex_domains=(C_PLANE,),
+         name="angle(deg=True)"),
+]
+UNARY = [s for s in SPECS if len(s.domains) == 1]
+BINARY = [s for s in SPECS if len(s.domains) == 2]
+BY_NAME = {s.name: s for s in SPECS}
+
+SCALAR = "python scalar"
+
+
+def make(domain, shape, dtype, rng):
+    """A value from ``domain``: a Python float/complex for SCALAR, else an array of ``dtype``."""
+    if shape == SCALAR:
+        value = domain(rng, ())
+        return complex(value) if np.dtype(dtype).kind == "c" else float(value)
+    return np.asarray(domain(rng, shape)).astype(dtype)
+
+
+def domain_for(s, position, dtype):
+    return (s.complex_domains if np.dtype(dtype).kind == "c" else s.domains)[position]
+
+
+def dtypes_of(s):
+    return ["float32", "float64"] + (["complex128"] if s.complex_domains else [])
+
+
+def test_spec_table_covers_every_elementwise_rule():
+    """Every NumPy function with an elementwise rule (or a rule in rules/ufuncs.py) is in the
+    table; clip has its own tests below."""
+    def elementwise_rule(rule):
+        return (rule.impl.__qualname__.startswith("elementwise.")
+                or rule.impl.__module__ == "wengert.rules.ufuncs")
+
+    declared = {fn for fn, entries in reverse_rules.entries.items()
+                if getattr(np, getattr(fn, "__name__", ""), None) is fn
+                and any(elementwise_rule(r) for r in entries)}
+    assert len(declared) > 50
+    assert declared - {s.fn for s in SPECS} == {np.clip}
+
+
+# ---------------------------------------------------------------------------------------------
+# Every function, every shape, every dtype
+# ---------------------------------------------------------------------------------------------
+
+SHAPES = [SCALAR, (), (3,), (2, 3)]
+
+
+def unary_cases():
+    for s in UNARY:
+        for dtype in dtypes_of(s):
+            for shape in SHAPES:
+                if shape == SCALAR and dtype == "float32":
+                    continue  # a Python float is double precision
+                yield pytest.param(s, shape, dtype, id=f"{s.name}-{shape}-{dtype}")
+
+
+@pytest.mark.parametrize("s, shape, dtype", unary_cases())
+def test_unary(s, shape, dtype):
+    x = make(domain_for(s, 0, dtype), shape, dtype, rng_for(s.name, shape, dtype))
+    check(s.fn, x)   # also checks that the gradient has x's type, shape and dtype
+
+
+BROADCAST_PAIRS = [
+    (SCALAR, SCALAR), ((), ()), ((3,), (3,)), ((2, 3), (2, 3)),
+    ((2, 3), (3,)), ((3,), (2, 3)), ((2, 1), (1, 3)), ((), (2, 3)),
+    ((2, 3), SCALAR), (SCALAR, (2, 3)),
+]
+
+
+def binary_cases():
+    for s in BINARY:
+        for dtype in dtypes_of(s):
+            for shapes in BROADCAST_PAIRS:
+                if shapes == (SCALAR, SCALAR) and dtype == "float32":
+                    continue
+                yield pytest.param(s, shapes, (dtype, dtype), id=f"{s.name}-{shapes}-{dtype}")
+        if s.complex_domains:  # a real argument meeting a complex one gets a real gradient
+            for dtypes in [("float64", "complex128"), ("complex128", "float64")]:
+                yield pytest.param(s, ((2, 3), (3,)), dtypes, id=f"{s.name}-{'-'.join(dtypes)}")
+
+
+@pytest.mark.parametrize("s, shapes, dtypes", binary_cases())
+def test_binary(s, shapes, dtypes):
+    rng = rng_for(s.name, shapes, dtypes)
+    x, y = (make(domain_for(s, i, dtypes[i]), shapes[i], dtypes[i], rng) for i in range(2))
+    check(s.fn, x, y)
+
+
+@pytest.mark.parametrize("s", BINARY, ids=lambda s: s.name)
+def test_binary_one_argument_constant(s):
+    """Only one argument traced: the other is a constant of the rule (needs is False)."""
+    rng = rng_for(s.name, "constant")
+    x = make(s.domains[0], (2, 3), "float64", rng)
+    y = make(s.domains[1], (3,), "float64", rng)
+    check(lambda x: s.fn(x, y), x)
+    check(lambda y: s.fn(x, y), y)
+
+
+# The cotangent a rule hands back, before wg.gradient casts anything: a probe primitive just
+# before the function records it.
+@wg.primitive
+def probe(x):
+    return x
+
+
+_seen = []
+
+
+@wg.rrule(probe)
+def _probe_rule(x):
+    def probe_pullback(ct):
+        _seen.append(ct)
+        return (ct,)
+
+    return x, probe_pullback
+
+
+def rule_cotangents(f, *args):
+    _seen.clear()
+    y, back = wg.pullback(lambda *a: f(*(probe(v) for v in a)), *args)
+    back(np.ones_like(y))
+    return _seen[::-1]   # the probes run backwards
+
+
+def cotangent_dtype_cases():
+    for s in SPECS:
+        for dtype in dtypes_of(s):
+            yield pytest.param(s, dtype, id=f"{s.name}-{dtype}")
+
+
+@pytest.mark.parametrize("s, dtype", cotangent_dtype_cases())
+def test_rule_keeps_shape_and_precision(s, dtype):
+    """float32 stays float32 inside the chain (not only after wg.gradient casts it back), and
+    a broadcast argument gets a cotangent of its own shape."""
+    rng = rng_for(s.name, dtype, "probe")
+    shapes = [(2, 3), (3,)][: len(s.domains)]
+    args = [make(domain_for(s, i, dtype), shape, dtype, rng) for i, shape in enumerate(shapes)]
+    for x, ct in zip(args, rule_cotangents(s.fn, *args)):
+        assert np.shape(ct) == x.shape
+        if x.dtype.kind == "c":
+            # A real cotangent is a valid one for a complex argument (zero imaginary part).
+            assert np.result_type(ct) in (np.complex128, np.float64)
+        else:
+            assert np.result_type(ct) == x.dtype
+
+
+# ---------------------------------------------------------------------------------------------
+# Python operators
+# ---------------------------------------------------------------------------------------------
+
+C = np.array([0.7, 1.3, 2.1])      # a constant ndarray on the left of an operator
+M = np.array([[0.5, -1.0, 2.0], [1.5, 0.3, -0.7]])
+
+Op = namedtuple("Op", "name f domains shapes complex_ok")
+
+
+def op(name, f, *domains, shapes=None, complex_ok=True):
+    return Op(name, f, domains, shapes or [(3,), (2, 3)][: len(domains)], complex_ok)
+
+
+OPERATORS = [
+    op("x + y", lambda x, y: x + y, REAL, REAL),
+    op("x - y", lambda x, y: x - y, REAL, REAL),
+    op("x * y", lambda x, y: x * y, REAL, REAL),
+    op("x / y", lambda x, y: x / y, REAL, NONZERO),
+    op("x ** y", lambda x, y: x ** y, POSITIVE, REAL),
+    op("x % y", lambda x, y: x % y, DIVIDEND, DIVISOR, complex_ok=False),
+    op("x @ y", lambda x, y: x @ y, REAL, REAL, shapes=[(2, 3), (3,)]),
+    op("x @ y (matrices)", lambda x, y: x @ y, REAL, REAL, shapes=[(2, 3), (3, 2)]),
+    op("-x", lambda x: -x, REAL),
+    op("+x", lambda x: +x, REAL),
+    op("abs(x)", lambda x: abs(x), NONZERO),
+    op("2.0 + x", lambda x: 2.0 + x, REAL),
+    op("2.0 - x", lambda x: 2.0 - x, REAL),
+    op("2.0 * x", lambda x: 2.0 * x, REAL),
+    op("2.0 / x", lambda x: 2.0 / x, NONZERO),
+    op("2.0 ** x", lambda x: 2.0 ** x, REAL),
+    op("5.0 % x", lambda x: 5.0 % x, DIVISOR, complex_ok=False),
+    op("x ** 2", lambda x: x ** 2, REAL),
+    op("x ** 3", lambda x: x ** 3, REAL),
+    op("x ** 0.5", lambda x: x ** 0.5, POSITIVE),
+    op("x ** -1", lambda x: x ** -1, NONZERO),
+    op("x / 2 (int)", lambda x: x / 2, REAL),
+    op("x - 1 (int)", lambda x: x - 1, REAL),
+    op("ndarray + x", lambda x: C + x, REAL),
+    op("ndarray - x", lambda x: C - x, REAL),
+    op("ndarray * x", lambda x: C * x, REAL),
+    op("ndarray / x", lambda x: C / x, NONZERO),
+    op("ndarray ** x", lambda x: C ** x, REAL),
+    op("ndarray @ x", lambda x: M @ x, REAL),
+    op("x @ ndarray", lambda x: x @ M.T, REAL),
+    op("x += y (rebinds)", lambda x, y: _iadd(x, y), REAL, REAL, shapes=[(2, 3), (3,)]),
+    op("x *= y (rebinds)", lambda x, y: _imul(x, y), REAL, REAL, shapes=[(2, 3), (3,)]),
+    op("x.T @ x", lambda x: x.T @ x, REAL, shapes=[(2, 3)]),
+]
+
+
+def _iadd(x, y):
+    x += y
+    return x
+
+
+def _imul(x, y):
+    x *= y
+    return x
+
+
+def operator_cases():
+    for o in OPERATORS:
+        dtypes = ["float32", "float64"] + (["complex128"] if o.complex_ok else [])
+        for dtype in dtypes:
+            yield pytest.param(o, dtype, id=f"{o.name}-{dtype}")
+
+
+COMPLEX_FOR = {REAL: C_PLANE, NONZERO: C_PLANE, POSITIVE: C_RIGHT}
+
+
+@pytest.mark.parametrize("o, dtype", operator_cases())
+def test_operator(o, dtype):
+    rng = rng_for(o.name, dtype)
+    complex_ = np.dtype(dtype).kind == "c"
+    args = [make(COMPLEX_FOR[d] if complex_ else d, shape, dtype, rng)
+            for d, shape in zip(o.domains, o.shapes)]
+    check(o.f, *args)
+
+
+@pytest.mark.parametrize("o", [o for o in OPERATORS if len(o.domains) == 1
+                               and o.shapes[0] == (3,) and "@" not in o.name],
+                         ids=lambda o: o.name)
+def test_operator_on_python_scalar(o):
+    check(o.f, make(o.domains[0], SCALAR, "float64", rng_for(o.name, "scalar")))
+
+
+@pytest.mark.parametrize("o", OPERATORS, ids=lambda o: o.name)
+def test_operator_value_is_numpy_value(o):
+    rng = rng_for(o.name, "value")
+    args = [make(d, shape, "float64", rng) for d, shape in zip(o.domains, o.shapes)]
+    value, _ = wg.pullback(o.f, *args)
+    assert type(value) is np.ndarray
+    np.testing.assert_array_equal(value, o.f(*args))
+
+
+# ---------------------------------------------------------------------------------------------
+# Ufunc keywords: where= is differentiated, out= is refused
+# ---------------------------------------------------------------------------------------------
+
+MASK = np.array([[True, False, True], [False, True, True]])
+
+
+def test_where_keyword_unary(rng):
+    x = rng.standard_normal((2, 3))
+    _, back = wg.pullback(lambda x: np.exp(x, where=MASK), x)
+    (g,) = back(np.ones((2, 3)))
+    np.testing.assert_allclose(g, np.where(MASK, np.exp(x), 0))
+
+
+def test_where_keyword_binary_broadcast(rng):
+    x = rng.standard_normal((2, 3))
+    y = rng.standard_normal(3)
+    _, back = wg.pullback(lambda x, y: np.multiply(x, y, where=MASK), x, y)
+    gx, gy = back(np.ones((2, 3)))
+    np.testing.assert_allclose(gx, np.where(MASK, y, 0))
+    np.testing.assert_allclose(gy, np.sum(np.where(MASK, x, 0), axis=0))
+    assert gy.shape == (3,)
+
+
+def test_where_keyword_broadcasts_the_input(rng):
+    """The mask is larger than the input: the input's cotangent sums over the mask's rows."""
+    x = rng.standard_normal(3)
+    _, back = wg.pullback(lambda x: np.sin(x, where=MASK), x)
+    (g,) = back(np.ones((2, 3)))
+    np.testing.assert_allclose(g, np.sum(np.where(MASK, np.cos(x), 0), axis=0))
+
+
+def _exp_into(x):
+    return np.exp(x, out=np.empty(3))
+
+
+def _add_into(x):
+    return np.add(x, 1.0, out=np.empty(3))
+
+
+def _multiply_into_tuple(x):
+    return np.multiply(2.0, x, out=(np.empty(3),))
+
+
+def _inplace_on_ndarray(x):
+    buffer = np.zeros(3)
+    buffer += x          # ndarray.__iadd__ is np.add(buffer, x, out=buffer)
+    return buffer
+
+
+def _clip_into(x):
+    return np.clip(x, 0.0, 1.0, out=np.empty(3))
+
+
+@pytest.mark.parametrize("f", [_exp_into, _add_into, _multiply_into_tuple, _inplace_on_ndarray,
+                               _clip_into])
+def test_out_keyword_raises(f, rng):
+    with pytest.raises(wg.DifferentiationError, match="out="):
+        wg.gradient(lambda x: np.sum(f(x)), rng.standard_normal(3))
+
+
+# ---------------------------------------------------------------------------------------------
+# Non-differentiable functions: plain results, zero gradient
+# ---------------------------------------------------------------------------------------------
+
+NON_DIFFERENTIABLE_UNARY = [np.sign, np.floor, np.ceil, np.round, np.around, np.trunc, np.rint,
+                            np.fix, np.isnan, np.isinf, np.isfinite, np.signbit,
+                            np.logical_not]
+NON_DIFFERENTIABLE_BINARY = [np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
+                             np.not_equal, np.logical_and, np.logical_or, np.logical_xor,
+                             np.floor_divide, np.heaviside]
+
+
+def _plain(value):
+    assert not isinstance(value, Tracer)
+    assert isinstance(value, (np.ndarray, np.generic, bool))
+    return value
+
+
+@pytest.mark.parametrize("fn", NON_DIFFERENTIABLE_UNARY, ids=lambda f: f.__name__)
+def test_non_differentiable_unary(fn, rng):
+    x = rng.uniform(-3, 3, (2, 3))
+    (g,) = wg.gradient(lambda x: np.sum(_plain(fn(x)) * x), x)
+    np.testing.assert_array_equal(g, fn(x).astype(float))
+    (g,) = wg.gradient(lambda x: np.sum(_plain(fn(x))), x)
+    np.testing.assert_array_equal(g, np.zeros_like(x))
+    assert g.dtype == x.dtype
+
+
+@pytest.mark.parametrize("fn", NON_DIFFERENTIABLE_BINARY, ids=lambda f: f.__name__)
+def test_non_differentiable_binary(fn, rng):
+    x = rng.uniform(-3, 3, (2, 3))
+    y = rng.uniform(-3, 3, 3)
+    gx, gy = wg.gradient(lambda x, y: np.sum(_plain(fn(x, y)) * x * y), x, y)
+    np.testing.assert_allclose(gx, fn(x, y) * y)
+    np.testing.assert_allclose(gy, np.sum(fn(x, y) * x, axis=0))
+
+
+def test_comparisons_are_plain_booleans_so_control_flow_works():
+    def f(x):
+        assert type(x > 0) is np.bool_ and type(0 < x) is np.bool_
+        assert type(x == x) is np.bool_
+        if x > 0:
+            return x ** 2
+        return -x
+
+    assert wg.gradient(f, 2.0) == (4.0,)
+    assert wg.gradient(f, -1.0) == (-1.0,)
+
+
+def test_comparisons_of_arrays_are_plain_boolean_arrays(rng):
+    x = rng.standard_normal(4)
+    c = rng.standard_normal(4)
+
+    def f(x):
+        for mask in (x > 0, x <= c, c < x, x != c, x >= x):
+            assert type(mask) is np.ndarray and mask.dtype == bool
+        return np.sum(np.where(x > 0, x, 0.0))
+
+    (g,) = wg.gradient(f, x)
+    np.testing.assert_array_equal(g, (x > 0).astype(float))
+
+
+# ---------------------------------------------------------------------------------------------
+# Second order
+# ---------------------------------------------------------------------------------------------
+
+SECOND_ORDER = ["multiply", "divide", "power", "sqrt", "cbrt", "reciprocal", "exp", "expm1",
+                "log", "log1p", "logaddexp", "sin", "tan", "arcsin", "arctan", "tanh",
+                "arccosh", "arctan2", "hypot", "sinc", "absolute", "maximum", "remainder"]
+
+
+def second_order_cases():
+    for name in SECOND_ORDER:
+        for dtype in ["float64"] + (["complex128"] if BY_NAME[name].complex_domains else []):
+            yield pytest.param(BY_NAME[name], dtype, id=f"{name}-{dtype}")
+
+
+@pytest.mark.parametrize("s, dtype", second_order_cases())
+def test_second_order(s, dtype):
+    rng = rng_for(s.name, dtype, "order 2")
+    shapes = [(3,), (3,)][: len(s.domains)]
+    args = [make(domain_for(s, i, dtype), shape, dtype, rng) for i, shape in enumerate(shapes)]
+    check(s.fn, *args, order=2)
+
+
+def test_third_derivative_of_a_chain():
+    f = lambda x: np.sin(x) * np.exp(x)
+    d = lambda g: (lambda x: wg.gradient(g, x)[0])
+    x = 0.7
+    expected = 2 * np.exp(x) * (np.cos(x) - np.sin(x))   # (sin·exp)''' = 2eˣ(cos x − sin x)
+    assert d(d(d(f)))(x) == pytest.approx(expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# The subgradient / NaN policy
+# ---------------------------------------------------------------------------------------------
+
+KINKS = [
+    ("abs at 0", np.abs, 0.0, 0.0),
+    ("abs() at 0", lambda x: abs(x), 0.0, 0.0),
+    ("fabs at 0", np.fabs, 0.0, 0.0),
+    ("complex abs at 0", np.abs, 0j, 0j),
+    ("copysign at 0", lambda x: np.copysign(x, -1.0), 0.0, 0.0),
+    ("hypot at the origin", lambda x: np.hypot(x, 0.0), 0.0, 0.0),
+    ("arctan2 at the origin", lambda x: np.arctan2(x, 0.0), 0.0, 0.0),
+    ("angle at 0", np.angle, 0j, 0j),
+    ("sinc at 0", np.sinc, 0.0, 0.0),
+    ("maximum(x, 0) at 0", lambda x: np.maximum(x, 0.0), 0.0, 0.5),
+    ("minimum(x, 0) at 0", lambda x: np.minimum(x, 0.0), 0.0, 0.5),
+    ("clip at lower bound", lambda x: np.clip(x, 0.0, 1.0), 0.0, 0.5),
+    ("clip at upper bound", lambda x: np.clip(x, 0.0, 1.0), 1.0, 0.5),
+    ("x ** 0 at 0", lambda x: x ** 0, 0.0, 0.0),
+    ("x ** 0.0 at 0", lambda x: x ** 0.0, 0.0, 0.0),
+    ("x ** 1 at 0", lambda x: x ** 1, 0.0, 1.0),
+    ("x ** 2 at 0", lambda x: x ** 2, 0.0, 0.0),
+]
+
+
+@pytest.mark.parametrize("f, x, expected", [k[1:] for k in KINKS], ids=[k[0] for k in KINKS])
+def test_kinks_get_a_finite_subgradient(f, x, expected):
+    (g,) = wg.gradient(lambda x: np.real(f(x)), x)
+    assert g == expected
+    assert type(g) is type(x)
+
+
+@pytest.mark.parametrize("fn", [np.maximum, np.minimum, np.fmax, np.fmin])
+def test_ties_split_evenly(fn, rng):
+    x = rng.standard_normal((2, 3))
+    y = x.copy()
+    y[0, 0] += 1.0      # one element without a tie
+    gx, gy = wg.gradient(lambda x, y: np.sum(fn(x, y)), x, y)
+    np.testing.assert_array_equal(gx + gy, np.ones_like(x))
+    np.testing.assert_array_equal(gx[1], 0.5)
+    np.testing.assert_array_equal(gy[1], 0.5)
+    (g,) = wg.gradient(lambda x: np.sum(fn(x, x)), x)     # max(x, x) = x
+    np.testing.assert_array_equal(g, np.ones_like(x))
+
+
+def test_ties_split_across_broadcasting():
+    x = np.array([1.0, 2.0, 3.0])
+    gx, gy = wg.gradient(lambda x, y: np.sum(np.maximum(x, y)), x, 2.0)
+    np.testing.assert_array_equal(gx, [0.0, 0.5, 1.0])
+    assert gy == 1.5
+
+
+def test_clip_gradient_matches_minimum_of_maximum(rng):
+    """clip(x, lo, hi) is minimum(maximum(x, lo), hi): the same subgradients, ties included,
+    also when lo > hi (numpy then returns hi everywhere)."""
+    x = np.array([-1.0, 0.0, 0.5, 1.0, 2.0, 0.0])
+    lo = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.5])
+    hi = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.2])
+    got = wg.gradient(lambda x, lo, hi: np.sum(np.clip(x, lo, hi)), x, lo, hi)
+    composed = wg.gradient(lambda x, lo, hi: np.sum(np.minimum(np.maximum(x, lo), hi)),
+                           x, lo, hi)
+    for g, c in zip(got, composed):
+        np.testing.assert_array_equal(g, c)
+    np.testing.assert_array_equal(got[2][-1], 1.0)   # lo > hi: all of it goes to hi
+    np.testing.assert_array_equal(got[1][-1], 0.0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: np.clip(x, -0.5, 0.5),
+    lambda x: np.clip(x, -0.5, None),
+    lambda x: np.clip(x, None, 0.5),
+    lambda x: x.clip(-0.5, 0.5),
+    lambda x: np.clip(x, a_min=-0.5, a_max=0.5),
+], ids=["positional", "no upper", "no lower", "method", "keywords"])
+def test_clip_forms(call):
+    x = np.array([-1.3, -0.2, 0.1, 0.3, 1.1])
+    check(call, x, order=2)
+    check(call, x.astype(np.float32))
+
+
+def test_clip_bounds_traced():
+    x = np.array([-1.3, -0.2, 0.1, 0.3, 1.1])
+    check(lambda x, lo, hi: np.clip(x, lo, hi), x, -0.5, np.array([0.5, 0.6, 0.7, 0.8, 0.9]))
+
+
+# The branch np.where does not take leaks nothing. Each case: the function, a point where the
+# branch not taken is singular (or overflows), a regular point, and the gradient at the singular
+# point, which is the derivative of the branch taken there.
+def branch(name, f, singular, regular, expected=0.0):
+    return pytest.param(f, singular, regular, expected, id=name)
+
+
+WHERE_BRANCHES = [
+    branch("sqrt at 0", lambda x: np.where(x > 0, np.sqrt(x), 0.0), 0.0, 2.0),
+    branch("sqrt of a negative", lambda x: np.where(x > 0, np.sqrt(x), 0.0), -1.0, 2.0),
+    branch("log at 0", lambda x: np.where(x > 0, np.log(x), 0.0), 0.0, 2.0),
+    branch("log2 at 0", lambda x: np.where(x > 0, np.log2(x), 0.0), 0.0, 2.0),
+    branch("log10 at 0", lambda x: np.where(x > 0, np.log10(x), 0.0), 0.0, 2.0),
+    branch("log1p at -1", lambda x: np.where(x > -1, np.log1p(x), 0.0), -1.0, 2.0),
+    branch("x ** 0.5 at 0", lambda x: np.where(x > 0, x ** 0.5, 0.0), 0.0, 2.0),
+    branch("x ** -1 at 0", lambda x: np.where(x != 0, x ** -1.0, 0.0), 0.0, 2.0),
+    branch("reciprocal at 0", lambda x: np.where(x != 0, np.reciprocal(x), 0.0), 0.0, 2.0),
+    branch("1 / x at 0", lambda x: np.where(x != 0, 1.0 / x, 0.0), 0.0, 2.0),
+    branch("cbrt at 0", lambda x: np.where(x > 0, np.cbrt(x), 0.0), 0.0, 2.0),
+    branch("arcsin at 1", lambda x: np.where(x < 1, np.arcsin(x), 0.0), 1.0, 0.5),
+    branch("arccos at 1", lambda x: np.where(x < 1, np.arccos(x), 0.0), 1.0, 0.5),
+    branch("arctanh at 1", lambda x: np.where(x < 1, np.arctanh(x), 0.0), 1.0, 0.5),
+    branch("arccosh at 1", lambda x: np.where(x > 1, np.arccosh(x), 0.0), 1.0, 2.0),
+    branch("x log x at 0", lambda x: np.where(x > 0, x * np.log(x), 0.0), 0.0, 2.0),
+    branch("softplus overflow", lambda x: np.where(x > 30, x, np.log1p(np.exp(x))),
+           1000.0, 2.0, expected=1.0),
+    branch("cosh overflow", lambda x: np.where(x < 100, np.cosh(x), 0.0), 1000.0, 2.0),
+    branch("sin(log x) at 0", lambda x: np.where(x > 0, np.sin(np.log(x)), 0.0), 0.0, 2.0),
+    branch("square(log x) at 0", lambda x: np.where(x > 0, np.square(np.log(x)), 0.0), 0.0, 2.0),
+    branch("exp(-1/x) at 0", lambda x: np.where(x > 0, np.exp(-1.0 / x), 0.0), 0.0, 2.0),
+    branch("hypot(log x, 1) at 0", lambda x: np.where(x > 0, np.hypot(np.log(x), 1.0), 0.0),
+           0.0, 2.0),
+]
+
+
+def _numeric_derivative(f, x, eps=1e-6):
+    return (f(x + eps) - f(x - eps)) / (2 * eps)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("f, singular, regular, expected", WHERE_BRANCHES)
+def test_where_branch_not_taken_leaks_nothing(f, singular, regular, expected):
+    (g,) = wg.gradient(f, singular)
+    assert g == expected
+    x = np.array([singular, regular])
+    (g,) = wg.gradient(lambda x: np.sum(f(x)), x)
+    assert g[0] == expected
+    assert g[1] == pytest.approx(_numeric_derivative(f, regular), rel=1e-6)
+    # ... and so does the second derivative
+    (h,) = wg.gradient(lambda x: np.sum(wg.gradient(lambda x: np.sum(f(x)), x)[0]), x)
+    assert h[0] == 0.0
+    assert np.isfinite(h[1])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("select", [lambda v, x: v[x > 0], lambda v, x: v[1:],
+                                    lambda v, x: v[[2, 1, 2]]],
+                         ids=["mask", "slice", "repeats"])
+def test_elements_not_selected_leak_nothing(select):
+    """Indexing gives the elements it did not select a zero cotangent, as np.where does."""
+    x = np.array([0.0, 1.0, 2.0])
+    (g,) = wg.gradient(lambda x: np.sum(select(x * np.log(x) + np.sqrt(x), x)), x)
+    expected = np.zeros(3)
+    np.add.at(expected, select(np.arange(3), x), (np.log(x) + 1 + 0.5 / np.sqrt(x))[
+        select(np.arange(3), x)])
+    np.testing.assert_allclose(g, expected)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_missing_data_masked_by_where_leaks_nothing():
+    """NaN in the data, masked out: the NaN flows through the branch not taken only."""
+    data = np.array([1.0, np.nan, 3.0, np.nan])
+    observed = ~np.isnan(data)
+
+    def loss(w):
+        residual = w * np.arange(4.0) - data
+        return np.sum(np.where(observed, np.square(residual) + np.tanh(residual) ** 2, 0.0))
+
+    (g,) = wg.gradient(loss, 0.5)
+    (g_clean,) = wg.gradient(
+        lambda w: np.sum(np.square(w * np.array([0.0, 2.0]) - data[observed])
+                         + np.tanh(w * np.array([0.0, 2.0]) - data[observed]) ** 2), 0.5)
+    assert g == pytest.approx(g_clean)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_norm_of_zero_through_the_raw_chain_is_nan():
+    """np.sqrt(np.sum(x**2)) at 0 is inf·0 in the chain rule (sqrt' is infinite, and no
+    cotangent is zero to mask it): documented as NaN. Use np.linalg.norm, whose rule gives 0."""
+    (g,) = wg.gradient(lambda x: np.sqrt(np.sum(x ** 2)), np.zeros(3))
+    assert np.all(np.isnan(g))
+
+
+def test_norm_of_zero_with_the_singular_point_in_the_branch_not_taken():
+    def norm(x):
+        s = np.sum(x ** 2)
+        return np.where(s > 0, np.sqrt(s), 0.0)
+
+    np.testing.assert_array_equal(wg.gradient(norm, np.zeros(3))[0], np.zeros(3))
+    np.testing.assert_allclose(wg.gradient(norm, np.array([3.0, 4.0]))[0], [0.6, 0.8])
+
+
+@pytest.mark.skipif(np.linalg.norm not in reverse_rules.entries, reason="no norm rule yet")
+def test_norm_of_zero_is_zero():
+    (g,) = wg.gradient(np.linalg.norm, np.zeros(3))
+    np.testing.assert_array_equal(g, np.zeros(3))
+
+
+# ---------------------------------------------------------------------------------------------
+# The complex convention: the gradient of real L(z) is ∂L/∂Re z + i ∂L/∂Im z
+# ---------------------------------------------------------------------------------------------
+
+Z = np.array([1.0 + 2.0j, -0.5 + 0.3j, 2.0 - 1.0j])
+
+
+@pytest.mark.parametrize("f", [
+    lambda z: np.abs(z) ** 2,
+    lambda z: np.real(z * np.conj(z)),
+    lambda z: (z * z.conj()).real,
+    lambda z: np.real(z) ** 2 + np.imag(z) ** 2,
+], ids=["abs**2", "real(z conj z)", "methods", "re**2 + im**2"])
+def test_gradient_of_squared_modulus_is_2z(f):
+    (g,) = wg.gradient(lambda z: np.sum(f(z)), Z)
+    np.testing.assert_allclose(g, 2 * Z)
+    (g,) = wg.gradient(f, 1.0 + 2.0j)
+    assert type(g) is complex
+    assert g == pytest.approx(2.0 + 4.0j)
+
+
+def test_gradient_of_real_part_is_1_and_of_imaginary_part_is_i():
+    (g,) = wg.gradient(lambda z: np.sum(np.real(z)), Z)
+    np.testing.assert_array_equal(g, np.ones(3, complex))
+    (g,) = wg.gradient(lambda z: np.sum(z.imag), Z)
+    np.testing.assert_array_equal(g, 1j * np.ones(3))
+    assert g.dtype == np.complex128
+
+
+def test_gradient_of_modulus_is_z_over_modulus():
+    (g,) = wg.gradient(lambda z: np.sum(np.abs(z)), Z)
+    np.testing.assert_allclose(g, Z / np.abs(Z))
+
+
+def test_gradient_of_angle():
+    (g,) = wg.gradient(lambda z: np.sum(np.angle(z)), Z)
+    np.testing.assert_allclose(g, 1j * Z / np.abs(Z) ** 2)
+    (g,) = wg.gradient(lambda z: np.sum(np.angle(z, deg=True)), Z)
+    np.testing.assert_allclose(g, 180 / np.pi * 1j * Z / np.abs(Z) ** 2)
+
+
+def test_gradient_of_real_input_through_angle_and_imag_is_zero():
+    x = np.array([1.0, -2.0])
+    (g,) = wg.gradient(lambda x: np.sum(np.angle(x) + np.imag(x)), x)
+    np.testing.assert_array_equal(g, np.zeros(2))
+
+
+def test_gradient_step_descends():
+    target = np.array([0.3 - 1.0j, 2.0 + 0.5j, -1.0 + 0.0j])
+    loss = lambda z: np.sum(np.abs(z - target) ** 2)
+    (g,) = wg.gradient(loss, Z)
+    assert loss(Z - 0.1 * g) < loss(Z)
+
+
+HOLOMORPHIC = [
+    ("sin·exp", lambda z: np.sin(z) * np.exp(z), lambda z: np.exp(z) * (np.cos(z) + np.sin(z))),
+    ("1/(1+z²)", lambda z: 1 / (1 + z ** 2), lambda z: -2 * z / (1 + z ** 2) ** 2),
+    ("log(z)·sqrt(z)", lambda z: np.log(z) * np.sqrt(z),
+     lambda z: np.sqrt(z) / z + np.log(z) / (2 * np.sqrt(z))),
+    ("tanh(z³)", lambda z: np.tanh(z ** 3), lambda z: 3 * z ** 2 / np.cosh(z ** 3) ** 2),
+]
+
+
+@pytest.mark.parametrize("f, df", [h[1:] for h in HOLOMORPHIC], ids=[h[0] for h in HOLOMORPHIC])
+def test_holomorphic_pullback_is_cotangent_times_conjugate_derivative(f, df):
+    z = np.array([0.6 + 0.2j, 1.1 - 0.4j, 0.8 + 0.7j])
+    ct = np.array([1.0 - 0.5j, 0.3 + 2.0j, -1.0 + 0.1j])
+    y, back = wg.pullback(f, z)
+    np.testing.assert_allclose(y, f(z))
+    (g,) = back(ct)
+    np.testing.assert_allclose(g, ct * np.conj(df(z)), rtol=1e-12)
+    check(lambda z: np.abs(f(z)) ** 2, z)          # a real loss, against finite differences
+    check(f, z, order=2)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_real_input_through_complex_intermediates_gets_a_real_gradient(dtype):
+    x = np.array([0.3, -1.2, 2.0], dtype)
+    f = lambda x: np.sum(np.abs(np.exp(1j * x) * (2 + x)) ** 2 + np.real(np.exp(1j * x)))
+    (g,) = wg.gradient(f, x)
+    assert g.dtype == x.dtype
+    check(f, x)
+    (g,) = wg.gradient(f, 0.3)
+    assert type(g) is float
+
+
+# ---------------------------------------------------------------------------------------------
+# Other conventions of docs/conventions.md, as elementwise code meets them
+# ---------------------------------------------------------------------------------------------
+
+def test_non_float_arguments_get_none():
+    grads = wg.gradient(lambda x, n, flag, nothing: x ** n if flag else x, 2.0, 3, True, None)
+    assert grads == (12.0, None, None, None)
+    x = np.arange(3)     # an integer array has no tangent either
+    assert wg.gradient(lambda x, y: np.sum(x * y), x, 2.0) == (None, 3.0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
+def test_unused_input_gets_zeros(dtype):
+    x = np.ones(3, dtype)
+    y = np.ones((2, 2), dtype)
+    gx, gy = wg.gradient(lambda x, y: np.sum(np.real(np.sin(x))), x, y)
+    np.testing.assert_array_equal(gy, np.zeros((2, 2)))
+    assert gy.dtype == y.dtype and gx.dtype == x.dtype
+    assert wg.gradient(lambda x, y: x * 2.0, 1.0, 5.0) == (2.0, 0.0)
+
+
+def test_float32_stays_float32_with_python_scalars_and_constants():
+    x = np.array([0.5, 1.0], np.float32)
+    (g,) = wg.gradient(lambda x: np.sum(np.exp2(x) * 3.0 + np.log10(x)), x)
+    assert g.dtype == np.float32
+    assert rule_cotangents(lambda x: np.exp2(x) * 3.0 + np.log10(x), x)[0].dtype == np.float32
