@@ -9,8 +9,12 @@ A sample is the mean of ``number`` back-to-back calls, ``number`` chosen so that
 lasts at least ``min_sample_s``. The reported time is the median of the samples.
 
 The garbage collector stays on: collecting the cycles an AD system leaves is part of its
-cost, as a user pays it.
+cost, as a user pays it. But what is already alive when timing starts (the data, every
+peer's caches: JAX eager keeps thousands of compiled kernels) is frozen out of collection
+first; otherwise one system's full collections would walk another system's objects, and a
+contender's time would depend on which peers ran before it.
 """
+import gc
 import math
 import statistics
 import time
@@ -139,9 +143,14 @@ def run_case(case, contenders, options):
         if r.status == "ok":
             _check(r, got, reference)
     timed = [r for r in results if r.status == "ok"]
-    for r in timed:
-        _calibrate(r, options)
-    _interleaved_rounds(timed, options)
+    gc.collect()
+    gc.freeze()
+    try:
+        for r in timed:
+            _calibrate(r, options)
+        _interleaved_rounds(timed, options)
+    finally:
+        gc.unfreeze()
     for r in results:
         r.prepared = None          # drop closures over large arrays
     return results

@@ -11,14 +11,15 @@ import numpy as np
 from .core.bind import bind, bind_with, strip
 from .core.levels import Tracer, primal
 from .errors import WAYS_OUT, DifferentiationError
-from .registry import name_of, reverse_rules
+from .registry import _non_differentiable, name_of, reverse_rules
 from .tangents import ZERO
 
 _EMPTY = {}
 # Exact types an operator may combine with a tracer; anything else is checked by
 # ``_is_foreign`` (subclasses of these, lists) or deferred to.
-_KNOWN = {float, int, complex, bool, np.ndarray, np.float64, np.float32, np.float16,
-          np.complex128, np.complex64, np.int64, np.int32, np.bool_}
+_PLAIN = frozenset({float, int, complex, bool, np.ndarray, np.float64, np.float32, np.float16,
+                    np.complex128, np.complex64, np.int64, np.int32, np.bool_})
+_KNOWN = set(_PLAIN)   # tracer classes join it as they are defined
 
 
 def _is_foreign(x):
@@ -41,15 +42,25 @@ _SEQUENCE_TYPES = (list, tuple)
 
 
 def _binary(ufunc):
+    # With a plain number or array as the other operand, self's level is the innermost one:
+    # go straight to it (the hot path of every chain of arithmetic).
     def forward(self, other):
-        if type(other) not in _KNOWN:
+        if type(other) in _PLAIN:
+            level = self._level
+            if level.active and ufunc not in _non_differentiable:
+                return level.process(ufunc, (self, other), _EMPTY)
+        elif type(other) not in _KNOWN:
             other = _as_operand(other)
             if other is NotImplemented:
                 return NotImplemented
         return bind_with(self, ufunc, (self, other))
 
     def reflected(self, other):
-        if type(other) not in _KNOWN:
+        if type(other) in _PLAIN:
+            level = self._level
+            if level.active and ufunc not in _non_differentiable:
+                return level.process(ufunc, (other, self), _EMPTY)
+        elif type(other) not in _KNOWN:
             other = _as_operand(other)
             if other is NotImplemented:
                 return NotImplemented
@@ -109,6 +120,11 @@ class ArrayMethods:
 
     # -- the NumPy protocols --------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if len(inputs) == 1 and not kwargs and method == "__call__":
+            # The hot path: a unary ufunc of this tracer alone goes straight to its level.
+            level = self._level
+            if level.active and ufunc not in _non_differentiable:
+                return level.process(ufunc, inputs, _EMPTY)
         sequences = False
         for x in inputs:
             if type(x) not in _KNOWN:

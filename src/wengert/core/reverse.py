@@ -80,10 +80,12 @@ class ReverseLevel(Level):
         rule = _generic_rules.get(fn) or reverse_rules.lookup(fn, primals)
         if rule is None:
             return run_without_rule(fn, args, kwargs)
-        if rule.masked:
+        if not rule.masked:
+            y, pullback = rule.impl(*primals, **kwargs)
+        elif kwargs:
             y, pullback = rule.impl(parents, *primals, **kwargs)
         else:
-            y, pullback = rule.impl(*primals, **kwargs)
+            y, pullback = rule.impl(parents, *primals)
         if pullback is None:
             return y
         tape = self.tape

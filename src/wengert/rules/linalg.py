@@ -95,7 +95,7 @@ def _unit(x):
 # matrix products (about n²k flops, as fast as LAPACK's trsm) instead of an LU of the whole
 # triangular matrix; only the small diagonal blocks are inverted.
 
-_BLOCK = 128
+_BLOCK = 64
 
 
 @primitive
@@ -103,23 +103,25 @@ def solve_triangular(t, b, lower):
     """``T⁻¹ B`` for a stack of triangular ``T`` (only the ``lower`` / upper triangle is
     read) and a stack of matrices ``B``."""
     batch = np.broadcast_shapes(np.shape(t)[:-2], np.shape(b)[:-2])
-    b = np.broadcast_to(b, batch + np.shape(b)[-2:])
-    return _substitute(t, b, lower)
+    x = np.broadcast_to(b, batch + np.shape(b)[-2:]).astype(np.result_type(t, b), order="C")
+    _substitute(t, x, lower)
+    return x
 
 
-def _substitute(t, b, lower):
+def _substitute(t, x, lower):
+    """Overwrite ``x`` with ``T⁻¹ x``. Only ever sees concrete arrays: solve_triangular is a
+    primitive, so traced calls go through its rule."""
     n = t.shape[-1]
     if n <= _BLOCK:
         triangle = np.tri(n, dtype=bool)
-        return np.linalg.inv(np.where(triangle if lower else triangle.T, t, 0)) @ b
+        x[...] = np.linalg.inv(np.where(triangle if lower else triangle.T, t, 0)) @ x
+        return
     h = n // 2
-    if lower:
-        x1 = _substitute(t[..., :h, :h], b[..., :h, :], lower)
-        x2 = _substitute(t[..., h:, h:], b[..., h:, :] - t[..., h:, :h] @ x1, lower)
-    else:
-        x2 = _substitute(t[..., h:, h:], b[..., h:, :], lower)
-        x1 = _substitute(t[..., :h, :h], b[..., :h, :] - t[..., :h, h:] @ x2, lower)
-    return np.concatenate([x1, x2], axis=-2)
+    first, second = (slice(None, h), slice(h, None)) if lower else (slice(h, None),
+                                                                      slice(None, h))
+    _substitute(t[..., first, first], x[..., first, :], lower)
+    x[..., second, :] -= t[..., second, first] @ x[..., first, :]
+    _substitute(t[..., second, second], x[..., second, :], lower)
 
 
 @reverse(solve_triangular)
