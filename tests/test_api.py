@@ -325,3 +325,12 @@ def test_grad_argnums_values(rng):
     gx, gy = wg.grad(f, argnums=(0, 2))(x, 2, y)
     np.testing.assert_allclose(gx, 2 * x * y)
     np.testing.assert_allclose(gy, x ** 2)
+
+
+def test_gradients_are_writeable_arrays_of_their_own():
+    # The cotangent of a sum is a broadcast view; the user must get an ordinary array.
+    (g,) = wg.gradient(np.sum, np.ones(3))
+    assert g.flags.writeable and g.strides == (8,)
+    g[0] = 5.0
+    (h,) = wg.gradient(np.sum, np.ones(3))
+    np.testing.assert_array_equal(h, np.ones(3))

@@ -3,6 +3,7 @@
 The public names of API.md and nothing else.
 """
 from .api import gradient, grad, jacobian, pullback, withgradient
+from .forward_api import derivative, hessian, jvp, partial, pushforward
 from .errors import DifferentiationError
 from .params import Grads, Params, update
 from .registry import frule, non_differentiable, opt_out, primitive, rrule
@@ -12,7 +13,8 @@ from . import rules as _rules  # noqa: F401  (registers the library's rules)
 from . import testing
 
 __all__ = [
-    "gradient", "withgradient", "pullback", "jacobian", "grad",
+    "gradient", "withgradient", "pullback", "jacobian", "grad", "hessian",
+    "pushforward", "jvp", "derivative", "partial",
     "Zero", "NoTangent", "OneHot", "Tangent",
     "Params", "Grads", "update",
     "primitive", "rrule", "frule", "opt_out", "non_differentiable",

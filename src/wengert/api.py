@@ -88,6 +88,8 @@ def _project(x, g):
         g = g[()]
     elif isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
         g = np.asarray(g)  # a 0-d array's cotangent arrives as a NumPy scalar
+    if isinstance(g, np.ndarray) and not g.flags.writeable:
+        g = g.copy()   # a broadcast view (the cotangent of a sum): give the user their own array
     if isinstance(x, np.ndarray) and isinstance(g, np.ndarray) and type(g) is not type(x):
         g = g.view(type(x))   # an ndarray subclass input gets its subclass; Selected is internal
     return g

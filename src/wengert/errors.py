@@ -15,8 +15,14 @@ WAYS_OUT = (
 )
 
 
-def no_rule(fn_name):
+def no_rule(fn, mode="reverse"):
+    from .registry import forward_rules, name_of, reverse_rules  # the registry imports us
+
+    other = "reverse" if mode == "forward" else "forward"
+    has_other = fn in (reverse_rules if other == "reverse" else forward_rules).entries
+    what = f"no {mode}-mode rule" + (
+        f" (it has a {other}-mode one)" if has_other else " (no derivative rule at all)")
     return DifferentiationError(
-        f"wengert has no derivative rule for {fn_name}, which was called on a traced value. "
+        f"wengert has {what} for {name_of(fn)}, which was called on a traced value. "
         + WAYS_OUT
     )

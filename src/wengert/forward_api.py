@@ -5,7 +5,7 @@ import numpy as np
 from .core.forward import ForwardLevel, ForwardTracer
 from .core.levels import Tracer, current_level, enter, leave, primal
 from .errors import DifferentiationError
-from .tangents import NO_TANGENT, ZERO, Indexed, OneHot, is_zero, to_dense
+from .tangents import ZERO, Indexed, OneHot, is_zero, to_dense
 from .tree import flatten, is_differentiable, unflatten
 
 
@@ -66,6 +66,8 @@ def _dense_like(y, t):
         t = to_dense(t)
     if isinstance(t, Tracer):
         return t
+    if isinstance(t, np.ndarray) and (type(t) is not np.ndarray or not t.flags.writeable):
+        t = np.array(t)   # an internal subclass or a broadcast view: the user's own array
     if type(y) is float and np.ndim(t) == 0 and not np.iscomplexobj(t):
         return float(t)
     return t
@@ -169,5 +171,3 @@ def hessian(f, x):
     return np.stack(columns, axis=-1).reshape(x_shape + x_shape)
 
 
-__all__ = ["jvp", "pushforward", "derivative", "partial", "jacobian_forward", "hessian",
-           "NO_TANGENT"]

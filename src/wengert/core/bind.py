@@ -185,9 +185,9 @@ def _atom_types():
 _ATOMS = _atom_types()
 
 
-def run_without_rule(fn, args, kwargs):
+def run_without_rule(fn, args, kwargs, mode="reverse"):
     """No rule applies: run a primitive's body on the tracers, else say what is missing."""
     impl = implementations.get(fn)
     if impl is not None:
         return impl(*args, **kwargs)
-    raise no_rule(name_of(fn))
+    raise no_rule(fn, mode)

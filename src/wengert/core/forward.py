@@ -47,8 +47,11 @@ class ForwardLevel(Level):
             return fn(*primals, **kwargs)
         rule = forward_rules.generic.get(fn) or forward_rules.lookup(fn, primals)
         if rule is None:
-            return run_without_rule(fn, args, kwargs)
-        y, dy = rule.impl(*tangents, *primals, **kwargs)
+            return run_without_rule(fn, args, kwargs, mode="forward")
+        if rule.masked:
+            y, dy = rule.impl(tangents, *primals, **kwargs)
+        else:
+            y, dy = rule.impl(*tangents, *primals, **kwargs)
         return self.wrap(y, dy)
 
     def wrap(self, y, dy):

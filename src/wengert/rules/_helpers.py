@@ -3,10 +3,11 @@ dividing safely at singular points."""
 import numpy as np
 
 from ..core.levels import Tracer
-from ..registry import non_differentiable, reverse_rules
-from ..tangents import ZERO, Selected, is_zero, selected
+from ..registry import forward_rules, non_differentiable, reverse_rules
+from ..tangents import ZERO, Indexed, Selected, add, is_zero, scale, selected, to_dense
 
-__all__ = ["ZERO", "is_zero", "selected", "non_differentiable", "reverse", "linear", "elementwise",
+__all__ = ["ZERO", "is_zero", "selected", "forward", "add", "scale", "to_dense", "Indexed",
+           "reverse_only", "broadcast_tangent", "non_differentiable", "reverse", "linear", "elementwise",
            "unbroadcast", "safe_divide", "times_partial", "shape_of", "dtype_of",
            "is_complex", "dense", "Tracer"]
 
@@ -21,6 +22,26 @@ def reverse(fn):
         reverse_rules.add(fn, (), impl, masked=True)
         return impl
     return register
+
+
+def forward(fn):
+    """Decorator for a hand-written library forward rule ``rule(tangents, *args, **kwargs)``
+    returning ``(out, tangent)``. ``tangents[i]`` is ``ZERO`` for an argument without one; a
+    sparse ``Indexed`` tangent may be densified with ``to_dense`` where the rule cannot keep
+    it sparse."""
+    def register(impl):
+        forward_rules.add(fn, (), impl, masked=True)
+        return impl
+    return register
+
+
+# Functions with a reverse rule but deliberately no forward rule (the registry test reads it).
+REVERSE_ONLY = set()
+
+
+def reverse_only(*fns):
+    """Mark functions whose forward rule is missing on purpose (say why where you call it)."""
+    REVERSE_ONLY.update(fns)
 
 
 def shape_of(x):
@@ -117,7 +138,9 @@ def elementwise(fn, *partials, singular=False, selection=False):
     pullback of a holomorphic function needs. ``singular`` marks derivatives that can be
     infinite (see ``times_partial``). ``selection`` marks functions that pick one argument
     (max/min): the zeros of their cotangents are structural (see ``tangents.Selected``).
+    The forward rule comes from the same partials (see ``push_partial``).
     """
+    forward_rules.add(fn, (), _elementwise_frule(fn, partials, singular), masked=True)
     if len(partials) == 1:
         (partial,) = partials
         plain = callable(partial) and not singular
@@ -179,12 +202,18 @@ def _apply_where(g, kwargs):
     return selected(np.where(where, g, 0))
 
 
-def linear(fn, transpose):
+def linear(fn, transpose, tangent=None, sparse=None):
     """Declare a function linear in its first argument: ``fn(x, *rest)``.
 
     ``transpose(ct, x, *rest, **kwargs)`` is the adjoint applied to the cotangent; the other
-    arguments (axes, shapes, indices) get no cotangent.
+    arguments (axes, shapes, indices) get no cotangent. Forward mode applies the function
+    itself to the tangent — or ``tangent(t, x, *rest, **kwargs)`` where the call is affine
+    rather than linear (``initial=``, a padding constant). ``sparse(t, x, *rest, **kwargs)``
+    may map a sparse ``Indexed`` tangent to the result's tangent without densifying it
+    (returning None where it cannot).
     """
+    forward_rules.add(fn, (), _linear_frule(fn, tangent, sparse), masked=True)
+
     def rule(needs, x, *rest, **kwargs):
         def pullback(ct):
             return (transpose(ct, x, *rest, **kwargs),) + (ZERO,) * len(rest)
@@ -192,3 +221,83 @@ def linear(fn, transpose):
         return fn(x, *rest, **kwargs), pullback
 
     reverse_rules.add(fn, (), rule, masked=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward mode: tangents pushed through the same declarations
+# ---------------------------------------------------------------------------------------------
+
+def push_partial(t, partial, x, args, out, singular):
+    """The tangent of ``out`` due to tangent ``t`` of argument ``x``: ``partial · t``.
+
+    A sparse ``Indexed`` tangent stays sparse: the partial is evaluated at its index only,
+    when ``x`` and the other arguments are not broadcast against it. For a real function of
+    a complex argument (abs, angle) the partial is a gradient direction and the tangent is
+    ``Re(conj(partial) · t)``.
+    """
+    out_shape = shape_of(out)
+    if type(partial) is int or type(partial) is float:
+        t = t if partial == 1 else scale(t, partial)
+        return t if isinstance(t, Indexed) else broadcast_tangent(t, out_shape)
+    if isinstance(t, Indexed):
+        if shape_of(x) == out_shape and all(shape_of(a) in ((), out_shape) for a in args):
+            index = t.index
+            at = [a[index] if shape_of(a) == out_shape and out_shape else a for a in args]
+            d = partial(*at, out[index] if out_shape else out)
+            values = _times(d, t.values, out, x, singular)
+            return Indexed(index, values, out_shape, dtype_of(out))
+        t = to_dense(t)
+    d = partial(*args, out)
+    return broadcast_tangent(_times(d, t, out, x, singular), out_shape)
+
+
+def _times(d, t, out, x, singular):
+    if dtype_of(out).kind != "c" and dtype_of(x).kind == "c":
+        product = np.real(np.conjugate(d) * t)
+    else:
+        product = d * t
+    if singular:
+        product = np.where(t == 0, 0, product)   # a zero tangent moves nothing, even at a pole
+    return product
+
+
+def broadcast_tangent(t, shape):
+    """A dense tangent given the shape of the output it belongs to."""
+    if shape_of(t) == shape:
+        return t
+    return np.broadcast_to(t, shape)
+
+
+def _elementwise_frule(fn, partials, singular):
+    def frule(tangents, *args, **kwargs):
+        out = fn(*args, **kwargs)
+        dy = ZERO
+        for t, partial, x in zip(tangents, partials, args):
+            if partial is None or is_zero(t):
+                continue
+            dy = add(dy, push_partial(t, partial, x, args, out, singular))
+        where = kwargs.get("where", True)
+        if where is not True and not is_zero(dy):
+            dy = np.where(where, to_dense(dy), 0)
+        return out, dy
+
+    return frule
+
+
+def _linear_frule(fn, tangent, sparse):
+    def frule(tangents, x, *rest, **kwargs):
+        out = fn(x, *rest, **kwargs)
+        t = tangents[0]
+        if is_zero(t):
+            return out, ZERO
+        if isinstance(t, Indexed):
+            if sparse is not None:
+                result = sparse(t, x, *rest, **kwargs)
+                if result is not None:
+                    return out, result
+            t = to_dense(t)
+        if tangent is not None:
+            return out, tangent(t, x, *rest, **kwargs)
+        return out, fn(t, *rest, **kwargs)
+
+    return frule
