@@ -1,7 +1,7 @@
 """The transformations of API.md: gradient, withgradient, pullback, jacobian, grad."""
 import numpy as np
 
-from .core.levels import Tracer, current_level, enter, leave, primal
+from .core.levels import Tracer, current_level, enter, leave, primal, quiet_collector
 from .core.reverse import ReverseLevel, ReverseTracer
 from .errors import DifferentiationError
 from .tangents import Indexed, is_zero, to_dense
@@ -19,7 +19,8 @@ class _ReverseTrace:
         wrapped = [level.new_input(x) if d else x for x, d in zip(leaves, self.differentiable)]
         token = enter(level)
         try:
-            out = f(*unflatten(self.treedef, wrapped))
+            with quiet_collector():
+                out = f(*unflatten(self.treedef, wrapped))
         finally:
             leave(token)
             level.active = False

@@ -7,7 +7,7 @@ from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, is_zero, t
 from ..tree import flatten, is_differentiable
 from ..numpy_protocol import ArrayMethods
 from .bind import _ATOMS, run_without_rule, split_args
-from .levels import Level, Tracer, enter, leave
+from .levels import Level, Tracer, enter, leave, quiet_collector
 
 
 # A node of the tape is a plain tuple ``(pullback, parents, fn)``: the pullback, per
@@ -122,33 +122,39 @@ class ReverseLevel(Level):
             cts[i], owned[i] = accumulate(cts[i], owned[i], seed)
         token = enter(self.parent)
         try:
-            for i in range(end - 1, num_inputs - 1, -1):
-                ct = cts[i]
-                if ct is None:
-                    continue
-                cts[i] = None
-                pullback, parents, fn = tape[i]
-                if free:
-                    tape[i] = None
-                if type(ct) in _STRUCTURED:
-                    ct = to_dense(ct)
-                grads = pullback(ct)
-                if type(grads) is not tuple or len(grads) != len(parents):
-                    raise _bad_pullback(fn, parents, grads)
-                for spec, g in zip(parents, grads):
-                    if spec is None or g is ZERO or g is None or g is NO_TANGENT:
-                        continue
-                    if type(spec) is int:
-                        slot = cts[spec]
-                        if slot is None:
-                            cts[spec] = g      # not owned: the pullback may share g
-                        else:
-                            cts[spec], owned[spec] = accumulate(slot, owned[spec], g)
-                    else:
-                        _accumulate_structured(spec, g, cts, owned)
+            with quiet_collector():
+                self._walk(tape, cts, owned, end, num_inputs, free)
         finally:
             leave(token)
         return cts[1:num_inputs]
+
+    @staticmethod
+    def _walk(tape, cts, owned, end, num_inputs, free):
+        """The reverse sweep: each node's cotangent through its pullback into its parents."""
+        for i in range(end - 1, num_inputs - 1, -1):
+            ct = cts[i]
+            if ct is None:
+                continue
+            cts[i] = None
+            pullback, parents, fn = tape[i]
+            if free:
+                tape[i] = None
+            if type(ct) in _STRUCTURED:
+                ct = to_dense(ct)
+            grads = pullback(ct)
+            if type(grads) is not tuple or len(grads) != len(parents):
+                raise _bad_pullback(fn, parents, grads)
+            for spec, g in zip(parents, grads):
+                if spec is None or g is ZERO or g is None or g is NO_TANGENT:
+                    continue
+                if type(spec) is int:
+                    slot = cts[spec]
+                    if slot is None:
+                        cts[spec] = g      # not owned: the pullback may share g
+                    else:
+                        cts[spec], owned[spec] = accumulate(slot, owned[spec], g)
+                else:
+                    _accumulate_structured(spec, g, cts, owned)
 
 
 _STRUCTURED = (tuple, Indexed, OneHot)
