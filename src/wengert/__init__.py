@@ -4,6 +4,8 @@ The public names of API.md and nothing else.
 """
 from .api import gradient, grad, jacobian, pullback, withgradient
 from .forward_api import derivative, hessian, jvp, partial, pushforward
+from .forwarddiff import forwarddiff
+from .checkpoint import checkpoint, stop_gradient
 from .errors import DifferentiationError
 from .params import Grads, Params, update
 from .registry import frule, non_differentiable, opt_out, primitive, rrule
@@ -14,9 +16,9 @@ from . import testing
 
 __all__ = [
     "gradient", "withgradient", "pullback", "jacobian", "grad", "hessian",
-    "pushforward", "jvp", "derivative", "partial",
+    "pushforward", "jvp", "derivative", "partial", "forwarddiff",
     "Zero", "NoTangent", "OneHot", "Tangent",
     "Params", "Grads", "update",
     "primitive", "rrule", "frule", "opt_out", "non_differentiable",
-    "register_tree", "testing", "DifferentiationError",
+    "register_tree", "testing", "DifferentiationError", "checkpoint", "stop_gradient",
 ]

@@ -6,7 +6,7 @@ from .core.forward import ForwardLevel, ForwardTracer
 from .core.levels import Tracer, current_level, enter, leave, primal
 from .errors import DifferentiationError
 from .tangents import ZERO, Indexed, OneHot, is_zero, to_dense
-from .tree import flatten, is_differentiable, unflatten
+from .tree import flatten, is_differentiable, unflatten, unflatten_tangent
 
 
 def _run_forward(f, args, tangents):
@@ -70,6 +70,8 @@ def _dense_like(y, t):
         t = np.array(t)   # an internal subclass or a broadcast view: the user's own array
     if type(y) is float and np.ndim(t) == 0 and not np.iscomplexobj(t):
         return float(t)
+    if isinstance(primal(y), np.generic) and type(t) is np.ndarray and t.ndim == 0:
+        return t[()]   # a NumPy scalar output gets a NumPy scalar tangent, not a 0-d array
     return t
 
 
@@ -96,8 +98,28 @@ def derivative(f, x):
     if np.ndim(primal(x)) != 0:
         raise DifferentiationError(
             "wg.derivative needs a scalar x; use wg.jacobian or wg.partial for arrays.")
-    one = 1.0 if type(x) is float else np.ones((), np.result_type(primal(x)))[()]
-    return jvp(f, (x,), (one,))[1]
+    return _python_scalars(x, jvp(f, (x,), (_unit(x),))[1])
+
+
+def _unit(x):
+    """The tangent 1 for a scalar ``x``, of its type (a Python float for a float)."""
+    if type(x) is float:
+        return 1.0
+    return np.ones((), np.result_type(primal(x)))[()]
+
+
+def _python_scalars(x, dy):
+    """For a Python-number ``x``, scalar leaves of ``dy`` as Python numbers, the way
+    gradients of Python floats are floats."""
+    if type(x) is not float:
+        return dy
+    leaves, treedef = flatten(dy)
+    leaves = [
+        (complex(t) if np.iscomplexobj(t) else float(t))
+        if isinstance(t, (np.ndarray, np.generic)) and np.ndim(t) == 0 else t
+        for t in leaves
+    ]
+    return unflatten(treedef, leaves)
 
 
 def partial(f, *args, argnum=0, index=None):
@@ -106,43 +128,56 @@ def partial(f, *args, argnum=0, index=None):
     x = args[argnum]
     shape = np.shape(primal(x))
     if shape == ():
-        tangent = 1.0 if type(x) is float else np.ones((), np.result_type(primal(x)))[()]
+        tangent = _unit(x)
     else:
         if index is None:
             raise DifferentiationError("wg.partial needs index= for an array argument.")
         tangent = OneHot(index, shape, np.result_type(primal(x)))
     tangents = [ZERO] * len(args)
     tangents[argnum] = tangent
-    return jvp(f, args, tangents)[1]
+    return _python_scalars(x, jvp(f, args, tangents)[1])
 
 
 def jacobian_forward(f, *args):
     """Jacobians built column by column, one forward pass per input coordinate."""
     leaves, treedef = flatten(args)
-    y = flatten(f(*args))[0]
-    if len(y) != 1:
-        raise DifferentiationError("wg.jacobian needs a function returning one array.")
-    y_shape = np.shape(primal(y[0]))
+    y_shape = None
     jac_leaves = []
     for j, x in enumerate(leaves):
         if not is_differentiable(x):
             jac_leaves.append(None)
             continue
-        x_shape = np.shape(primal(x))
-        dtype = np.result_type(primal(x))
         columns = []
-        for k in range(int(np.prod(x_shape))):
-            t = OneHot(np.unravel_index(k, x_shape), x_shape, dtype) if x_shape else (
-                np.ones((), dtype)[()])
+        for t in _basis(x):
             tangent_leaves = [ZERO] * len(leaves)
             tangent_leaves[j] = t
-            _, dy = _run_forward_leaves(f, leaves, treedef, tangent_leaves)
-            columns.append(np.asarray(dy))
-        stacked = np.stack(columns, axis=-1) if columns else np.zeros(y_shape + (0,))
-        jac_leaves.append(stacked.reshape(y_shape + x_shape))
-    from .tree import unflatten_tangent
-
+            y, dy = _run_forward_leaves(f, leaves, treedef, tangent_leaves)
+            y_shape = _output_shape(y)
+            columns.append(dy)
+        x_shape = np.shape(primal(x))
+        if not columns:     # x has no coordinates: the output's shape still comes from f
+            y_shape = _output_shape(f(*args)) if y_shape is None else y_shape
+            jac_leaves.append(np.zeros(y_shape + x_shape))
+            continue
+        # np.stack, not np.array: columns may be tracers of an outer level (nesting).
+        jac_leaves.append(np.reshape(np.stack(columns, axis=-1), y_shape + x_shape))
     return unflatten_tangent(treedef, jac_leaves)
+
+
+def _output_shape(y):
+    leaves = flatten(y)[0]
+    if len(leaves) != 1:
+        raise DifferentiationError("wg.jacobian needs a function returning one array.")
+    return np.shape(primal(leaves[0]))
+
+
+def _basis(x):
+    """One unit tangent per coordinate of ``x``: ``OneHot``s, or the number 1 for a scalar."""
+    shape = np.shape(primal(x))
+    if shape == ():
+        return [_unit(x)]
+    dtype = np.result_type(primal(x))
+    return [OneHot(k, shape, dtype) for k in range(int(np.prod(shape)))]
 
 
 def _run_forward_leaves(f, leaves, treedef, tangent_leaves):
@@ -160,14 +195,8 @@ def hessian(f, x):
     from .api import gradient
 
     x_shape = np.shape(primal(x))
-    dtype = np.result_type(primal(x))
     grad_f = lambda z: gradient(f, z)[0]
     if x_shape == ():
         return derivative(grad_f, x)
-    columns = []
-    for k in range(int(np.prod(x_shape))):
-        t = OneHot(np.unravel_index(k, x_shape), x_shape, dtype)
-        columns.append(np.asarray(jvp(grad_f, (x,), (t,))[1]))
-    return np.stack(columns, axis=-1).reshape(x_shape + x_shape)
-
-
+    columns = [jvp(grad_f, (x,), (t,))[1] for t in _basis(x)]
+    return np.reshape(np.stack(columns, axis=-1), x_shape + x_shape)

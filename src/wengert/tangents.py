@@ -224,7 +224,52 @@ def add(a, b):
         return a
     if type(a) is tuple:
         return tuple(add(x, y) for x, y in zip(a, b))
+    if isinstance(a, Indexed) or isinstance(b, Indexed):
+        return _add_indexed(a, b)
+    return a + b
+
+
+def _add_indexed(a, b):
+    """``a + b`` where one of them is ``Indexed``: sparse when both sit at the same basic
+    index (the two partials of x·x along a OneHot), else one dense array, written once."""
+    if isinstance(a, Indexed) and isinstance(b, Indexed):
+        if a.shape == b.shape and _same_index(a.index, b.index):
+            return Indexed(a.index, a.values + b.values, a.shape, np.result_type(a.dtype, b.dtype))
+        if isinstance(a.values, Tracer) or isinstance(b.values, Tracer):
+            return a.to_dense() + b.to_dense()
+        dense = a.to_dense()
+        return _plus_indexed(dense, b) if dense.shape == b.shape else dense + b.to_dense()
+    sparse, other = (a, b) if isinstance(a, Indexed) else (b, a)
+    if (type(other) is np.ndarray or type(other) is Selected) and other.shape == sparse.shape \
+            and not isinstance(sparse.values, Tracer):
+        return _plus_indexed(other, sparse)
     return to_dense(a) + to_dense(b)
+
+
+def _plus_indexed(dense, t):
+    """A fresh array holding ``dense + t`` for a plain array and an ``Indexed`` ``t``."""
+    dtype = np.result_type(dense.dtype, t.dtype, _dtype_of(t.values))
+    result = np.array(dense, dtype=dtype)          # a copy: ``dense`` may be a caller's array
+    add_at(result, t.index, t.values)
+    return result.view(Selected)   # as to_dense(t) + dense: the zeros of t are structural
+
+
+def _same_index(i, j):
+    """Whether two basic indices certainly name the same elements (False when unsure)."""
+    if i is j:
+        return True
+    if type(i) is not tuple or type(j) is not tuple:
+        return _same_part(i, j)
+    return len(i) == len(j) and all(_same_part(p, q) for p, q in zip(i, j))
+
+
+def _same_part(p, q):
+    if p is q:
+        return True
+    integers = (int, np.integer)
+    if isinstance(p, integers) and isinstance(q, integers):
+        return type(p) is not bool and type(q) is not bool and p == q
+    return type(p) is slice and type(q) is slice and p == q
 
 
 def accumulate(slot, owned, g):
@@ -272,7 +317,10 @@ def scale(t, s):
     if is_zero(t):
         return ZERO
     if isinstance(t, Indexed):
-        return Indexed(t.index, s * t.values, t.shape, t.dtype)
+        values = s * t.values
+        dtype = getattr(values, "dtype", None)   # a complex factor makes a complex tangent
+        return Indexed(t.index, values, t.shape, t.dtype if dtype is None else
+                       np.result_type(t.dtype, dtype))
     if type(t) is tuple:
         return tuple(scale(x, s) for x in t)
     return s * t

@@ -186,8 +186,32 @@ _ATOMS = _atom_types()
 
 
 def run_without_rule(fn, args, kwargs, mode="reverse"):
-    """No rule applies: run a primitive's body on the tracers, else say what is missing."""
+    """No rule applies (none registered, or opted out for these types): run the code the call
+    would have run — a primitive's body, or the NumPy override of an argument's own type
+    (an ndarray subclass's ``__array_ufunc__`` / ``__array_function__``) — on the tracers,
+    so that AD sees its inner operations. Otherwise say what is missing."""
     impl = implementations.get(fn)
     if impl is not None:
         return impl(*args, **kwargs)
+    override = _own_override(fn, args, kwargs)
+    if override is not None:
+        return override()
     raise no_rule(fn, mode)
+
+
+def _own_override(fn, args, kwargs):
+    """The override of NumPy's protocol that an argument's type defines for ``fn``, bound to
+    run on that argument's tracer; None where no argument's type has its own."""
+    import numpy as np
+
+    is_ufunc = isinstance(fn, np.ufunc)
+    protocol = "__array_ufunc__" if is_ufunc else "__array_function__"
+    for a in args:
+        owner = type(primal(a))
+        method = getattr(owner, protocol, None)
+        if method is None or method is getattr(np.ndarray, protocol) or issubclass(owner, Tracer):
+            continue
+        if is_ufunc:
+            return lambda: method(a, fn, "__call__", *args, **kwargs)
+        return lambda: method(a, fn, (owner,), args, kwargs)
+    return None

@@ -230,25 +230,47 @@ def linear(fn, transpose, tangent=None, sparse=None):
 def push_partial(t, partial, x, args, out, singular):
     """The tangent of ``out`` due to tangent ``t`` of argument ``x``: ``partial · t``.
 
-    A sparse ``Indexed`` tangent stays sparse: the partial is evaluated at its index only,
-    when ``x`` and the other arguments are not broadcast against it. For a real function of
-    a complex argument (abs, angle) the partial is a gradient direction and the tangent is
-    ``Re(conj(partial) · t)``.
+    A sparse ``Indexed`` tangent stays sparse when ``x`` is not broadcast against the output:
+    the partial is evaluated at its index only (other arguments may broadcast; they are read
+    at the index). When ``x`` is broadcast its tangent spreads over the output and is made
+    dense. For a real function of a complex argument (abs, angle) the partial is a gradient
+    direction and the tangent is ``Re(conj(partial) · t)``.
     """
     out_shape = shape_of(out)
-    if type(partial) is int or type(partial) is float:
-        t = t if partial == 1 else scale(t, partial)
-        return t if isinstance(t, Indexed) else broadcast_tangent(t, out_shape)
+    constant = type(partial) is int or type(partial) is float
     if isinstance(t, Indexed):
-        if shape_of(x) == out_shape and all(shape_of(a) in ((), out_shape) for a in args):
-            index = t.index
-            at = [a[index] if shape_of(a) == out_shape and out_shape else a for a in args]
-            d = partial(*at, out[index] if out_shape else out)
-            values = _times(d, t.values, out, x, singular)
-            return Indexed(index, values, out_shape, dtype_of(out))
+        if shape_of(x) == out_shape:
+            if constant:
+                return t if partial == 1 else scale(t, partial)
+            return _push_indexed(t, partial, x, args, out, singular)
         t = to_dense(t)
+    if constant:
+        return broadcast_tangent(t if partial == 1 else scale(t, partial), out_shape)
     d = partial(*args, out)
     return broadcast_tangent(_times(d, t, out, x, singular), out_shape)
+
+
+def _push_indexed(t, partial, x, args, out, singular):
+    """``partial · t`` for an ``Indexed`` tangent of an argument shaped like the output."""
+    shape = shape_of(out)
+    if shape:
+        index = t.index
+        at = [_read_at(a, index, shape) for a in args]
+        d = partial(*at, out[index])
+    else:
+        d = partial(*args, out)
+    values = _times(d, t.values, out, x, singular)
+    return Indexed(t.index, values, shape, dtype_of(out))
+
+
+def _read_at(a, index, shape):
+    """Argument ``a`` of an elementwise call with output ``shape``, read at ``index``."""
+    a_shape = shape_of(a)
+    if a_shape == shape:
+        return a[index]
+    if a_shape == ():
+        return a
+    return np.broadcast_to(a, shape)[index]   # a view: nothing of the output's size is made
 
 
 def _times(d, t, out, x, singular):
