@@ -126,10 +126,10 @@ def _scalar_seed(trace, fn_name):
 
 def withgradient(f, *args):
     """``(f(*args), gradient(f, *args))`` in one pass."""
-    if len(args) == 1 and _is_params(args[0]):
-        from .params import withgradient_params
+    if any(_is_params(a) for a in args):
+        from .params import gradient_with_params
 
-        return withgradient_params(f, args[0])
+        return gradient_with_params(f, args)
     trace = _ReverseTrace(f, args)
     seed = _scalar_seed(trace, "wg.gradient")
     return trace.value, trace.back(seed, free=True)

@@ -132,11 +132,8 @@ class OneHot(Indexed):
     __slots__ = ()
 
     def __init__(self, index, shape, dtype=np.float64):
-        if isinstance(index, (int, np.integer)):   # a flat position, as in x.flat[k]
-            size = int(np.prod(shape))
-            index = tuple(int(i) for i in np.unravel_index(int(index) % size, tuple(shape)))
-        index = tuple(int(i) for i in np.atleast_1d(index)) if not isinstance(index, tuple) else index
-        super().__init__(index, np.ones((), dtype), shape, dtype)
+        shape = tuple(int(n) for n in shape)
+        super().__init__(_unit_position(index, shape), np.ones((), dtype), shape, dtype)
 
     def __eq__(self, other):
         return (
@@ -146,6 +143,23 @@ class OneHot(Indexed):
         )
 
     __hash__ = None
+
+
+def _unit_position(index, shape):
+    """The position of a OneHot as non-negative Python ints, one per axis. One integer is a
+    flat position (the k-th element of x.flat); negative positions count from the end."""
+    if isinstance(index, (int, np.integer)) and not isinstance(index, (bool, np.bool_)):
+        size = int(np.prod(shape))
+        if not -size <= int(index) < size:
+            raise IndexError(f"OneHot position {int(index)} is out of range for shape {shape}")
+        return tuple(int(i) for i in np.unravel_index(int(index) % size, shape))
+    parts = index if isinstance(index, tuple) else tuple(np.atleast_1d(index))
+    if len(parts) != len(shape):
+        raise IndexError(f"OneHot index {index!r} needs one position per axis of shape {shape}")
+    for p, n in zip(parts, shape):
+        if not -n <= int(p) < n:
+            raise IndexError(f"OneHot index {index!r} is out of range for shape {shape}")
+    return tuple(int(p) % n for p, n in zip(parts, shape))
 
 
 class Tangent:

@@ -5,7 +5,9 @@ each argument (where it is smooth: away from kinks, poles and branch cuts) and, 
 function accepts complex input, a complex domain. The arity is the number of domains. Tests
 run the table over shapes, broadcasting pairs and dtypes, then cover the Python operators, the
 ufunc keywords, the non-differentiable functions, the NaN/subgradient policy and the complex
-convention (see docs/conventions.md).
+convention (see docs/conventions.md). Every check runs in both modes; forward mode also has its
+own tests: the tangent's shape, precision and sparsity (a OneHot stays an ``Indexed`` until
+broadcasting spreads it), forward over forward, complex JVPs and zero tangents at poles.
 """
 import zlib
 from collections import namedtuple
@@ -15,16 +17,17 @@ import pytest
 
 import wengert as wg
 from wengert.core.levels import Tracer
-from wengert.registry import reverse_rules
+from wengert.registry import forward_rules, reverse_rules
+from wengert.tangents import ZERO, Indexed, OneHot, is_zero, to_dense
 from wengert.testing import check_grads
 
-REVERSE = ("reverse",)
+BOTH = ("reverse", "forward")
 # NumPy warns that where= without out= leaves the masked-off outputs uninitialized: expected.
 pytestmark = pytest.mark.filterwarnings("ignore:'where' used without 'out':UserWarning")
 
 
 def check(f, *args, **kwargs):
-    check_grads(f, *args, modes=REVERSE, **kwargs)
+    check_grads(f, *args, modes=BOTH, **kwargs)
 
 
 def rng_for(*key):
@@ -259,6 +262,12 @@ def _probe_rule(x):
         return (ct,)
 
     return x, probe_pullback
+
+
+@wg.frule(probe)
+def _probe_forward(dx, x):
+    _seen.append(dx)
+    return x, dx
 
 
 def rule_cotangents(f, *args):

@@ -1,8 +1,10 @@
 """The forward level: dual tracers carrying a tangent beside their value."""
+import numpy as np
+
 from ..registry import forward_rules
 from ..errors import DifferentiationError
 from ..numpy_protocol import ArrayMethods
-from ..tangents import NO_TANGENT, ZERO
+from ..tangents import NO_TANGENT, ZERO, Indexed, Selected
 from ..tree import unflatten_tangent
 from .bind import _ATOMS, TreeSpec, run_without_rule, split_args
 from .levels import Level, Tracer
@@ -51,7 +53,8 @@ class ForwardLevel(Level):
         if rule.masked:
             y, dy = rule.impl(tangents, *primals, **kwargs)
         else:
-            y, dy = rule.impl(*tangents, *primals, **kwargs)
+            # A user's rule sees dense tangents (or wg.Zero()), never the library's sparse ones.
+            y, dy = rule.impl(*[_user_tangent(t) for t in tangents], *primals, **kwargs)
         return self.wrap(y, dy)
 
     def wrap(self, y, dy):
@@ -64,6 +67,15 @@ class ForwardLevel(Level):
             items = [self.wrap(v, t) for v, t in zip(y, dy)]
             return type(y)(*items) if hasattr(type(y), "_fields") else type(y)(items)
         return ForwardTracer(y, self, dy)
+
+
+def _user_tangent(t):
+    if isinstance(t, Indexed):
+        t = t.to_dense()
+        return t.view(np.ndarray) if type(t) is Selected else t
+    if type(t) is list:
+        return [_user_tangent(x) for x in t]
+    return t
 
 
 def _structured_tangent(spec):

@@ -6,6 +6,12 @@ zero array. That array stays sparse (``Indexed``) until the tape adds it into a 
 place, so a Python loop reading every ``x[i]`` costs O(1) per read, not O(len(x)). Under
 nested differentiation the cotangent is itself traced, and the placement is the primitive
 ``scatter_add``, whose own pullback is indexing again.
+
+Forward mode reads the tangent with the same index. A tangent that is nonzero at one point
+(the ``OneHot`` of ``wg.partial`` and forward Jacobians) read by a basic index (integers,
+slices, newaxis, ellipsis) stays sparse: it becomes the same point in the result's
+coordinates, or ``Zero`` where the read misses it, so the same Python loop costs O(1) per read
+in forward mode too.
 """
 import operator
 
@@ -13,7 +19,8 @@ import numpy as np
 
 from ..registry import primitive
 from ..tangents import Indexed
-from ._helpers import ZERO, Tracer, dtype_of, reverse, selected, shape_of, unbroadcast
+from ._helpers import (ZERO, Tracer, dtype_of, forward, is_zero, reverse, selected,
+                       shape_of, to_dense, unbroadcast)
 
 
 def place_at(x, index, ct):
@@ -51,6 +58,96 @@ def _getitem(needs, x, index):
     return x[index], getitem_pullback
 
 
+@forward(operator.getitem)
+def _getitem_forward(tangents, x, index):
+    out = x[index]
+    t = tangents[0]
+    if isinstance(t, Indexed):
+        read = read_point(t, index, shape_of(out), dtype_of(out))
+        if read is not None:
+            return out, read
+        t = to_dense(t)
+    elif type(t) in (float, complex):   # the tangent of a NumPy scalar read with x[()]
+        return out, t
+    return out, t[index]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sparse tangents read by basic indices
+# ---------------------------------------------------------------------------------------------
+
+def _is_int(i):
+    return (type(i) is int or isinstance(i, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def point_of(t):
+    """The leading integer coordinates of a sparse tangent: ``t.index`` as a tuple of
+    non-negative ints, or None when it holds anything else (slices, arrays)."""
+    index = t.index if type(t.index) is tuple else (t.index,)
+    if len(index) > len(t.shape) or not all(_is_int(i) for i in index):
+        return None
+    return tuple(int(i) % n for i, n in zip(index, t.shape))
+
+
+def _basic_items(index, ndim):
+    """``index`` as a tuple of ints, slices and Nones that names every one of ``ndim`` axes
+    (the ellipsis expanded, missing trailing axes filled), or None for an advanced index."""
+    items = index if type(index) is tuple else (index,)
+    if not all(i is None or i is Ellipsis or type(i) is slice or _is_int(i) for i in items):
+        return None
+    consumed = sum(1 for i in items if i is not None and i is not Ellipsis)
+    if Ellipsis in items:   # `in` compares by ==, safe here: no arrays among the items
+        at = items.index(Ellipsis)
+        items = items[:at] + (slice(None),) * (ndim - consumed) + items[at + 1:]
+    return items + (slice(None),) * (ndim - consumed)
+
+
+def _position_in(item, n, p):
+    """Where coordinate ``p`` of an axis of length ``n`` lands after reading ``item`` there:
+    () for an integer that hits it (the axis goes away), ``(q,)`` for a slice that contains
+    it at position q, None where the read misses it."""
+    if type(item) is not slice:
+        return () if int(item) % n == p else None
+    start, stop, step = item.indices(n)
+    q, r = divmod(p - start, step)
+    return (q,) if r == 0 and 0 <= q < len(range(start, stop, step)) else None
+
+
+def read_point(t, index, out_shape, out_dtype):
+    """The tangent of ``x[index]`` for a sparse tangent ``t`` of ``x`` whose index is a point
+    of its leading axes (its values fill the rest): an ``Indexed`` in the result's
+    coordinates, ``Zero`` where the read misses the point, or None when ``index`` is not
+    basic (the caller densifies)."""
+    point = point_of(t)
+    if point is None:
+        return None
+    items = _basic_items(index, len(t.shape))
+    if items is None:
+        return None
+    k = len(point)
+    out_point, value_items, axis = [], [], 0
+    for item in items:
+        if axis >= k:   # past the point: these axes index the values
+            value_items.append(item)
+            axis += item is not None
+        elif item is None:
+            out_point.append(0)
+        else:
+            landed = _position_in(item, t.shape[axis], point[axis])
+            if landed is None:
+                return ZERO
+            out_point.extend(landed)
+            axis += 1
+    values = t.values
+    if any(i != slice(None) for i in value_items):
+        if shape_of(values) != t.shape[k:]:
+            values = np.broadcast_to(values, t.shape[k:])
+        values = values[tuple(value_items)]
+    if not out_point:   # the point fills the whole result
+        return values if shape_of(values) == out_shape else np.broadcast_to(values, out_shape)
+    return Indexed(tuple(out_point), values, out_shape, out_dtype)
+
+
 # ---------------------------------------------------------------------------------------------
 # scatter_add: the dense placement, differentiable to any order
 # ---------------------------------------------------------------------------------------------
@@ -78,6 +175,20 @@ def _scatter_add(needs, base, index, values):
         return (unbroadcast(base, ct) if needs[0] else ZERO, ZERO, values_ct)
 
     return out, scatter_add_pullback
+
+
+@forward(scatter_add)
+def _scatter_add_forward(tangents, base, index, values):
+    out = scatter_add(base, index, values)
+    base_t, _, values_t = tangents
+    if is_zero(values_t):
+        return out, base_t
+    return out, scatter_add(dense_or_zeros(base_t, base), index, to_dense(values_t))
+
+
+def dense_or_zeros(t, x):
+    """A tangent of ``x`` as an array: zeros like ``x`` for ``Zero``."""
+    return np.zeros_like(x) if is_zero(t) else to_dense(t)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,8 +223,21 @@ def _take_along_axis_index(shape, indices, axis=-1):
     )
 
 
-reverse(np.take)(_selection_rule(np.take, _take_index))
-reverse(np.take_along_axis)(_selection_rule(np.take_along_axis, _take_along_axis_index))
+def _selection_frule(select):
+    """The forward rule of a selection ``select(x, *rest, **kwargs)``: the same selection of
+    the tangent (dense: take's repeated and clipped indices are not worth a sparse path)."""
+    def frule(tangents, x, *rest, **kwargs):
+        out = select(x, *rest, **kwargs)
+        kwargs.pop("out", None)   # that array holds the value; the tangent gets its own
+        return out, select(to_dense(tangents[0]), *rest, **kwargs)
+
+    return frule
+
+
+for _select, _index_of in ((np.take, _take_index),
+                           (np.take_along_axis, _take_along_axis_index)):
+    reverse(_select)(_selection_rule(_select, _index_of))
+    forward(_select)(_selection_frule(_select))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,6 +267,31 @@ def _where(needs, condition, x=None, y=None):
     return out, where_pullback
 
 
+@forward(np.where)
+def _where_forward(tangents, condition, x=None, y=None):
+    if x is None and y is None:
+        return np.where(condition), ZERO
+    out = np.where(condition, x, y)
+    x_t, y_t = tangents[1], tangents[2]
+    out_shape = shape_of(out)
+    if is_zero(y_t) and isinstance(x_t, Indexed) and shape_of(x) == out_shape:
+        return out, _where_sparse(condition, x_t, out)
+    if is_zero(x_t) and isinstance(y_t, Indexed) and shape_of(y) == out_shape:
+        return out, _where_sparse(np.logical_not(condition), y_t, out)
+    taken = np.where(condition, 0 if is_zero(x_t) else to_dense(x_t),
+                     0 if is_zero(y_t) else to_dense(y_t))
+    return out, taken if shape_of(taken) == out_shape else np.broadcast_to(taken, out_shape)
+
+
+def _where_sparse(chosen, t, out):
+    """A sparse tangent of the only branch that has one, kept where ``chosen`` holds: the
+    condition is read at the tangent's index only."""
+    out_shape = shape_of(out)
+    if shape_of(chosen) != out_shape or not hasattr(chosen, "shape"):
+        chosen = np.broadcast_to(chosen, out_shape)
+    return Indexed(t.index, np.where(chosen[t.index], t.values, 0), out_shape, dtype_of(out))
+
+
 @reverse(np.select)
 def _select(needs, condlist, choicelist, default=0):
     out = np.select(condlist, choicelist, default)
@@ -160,6 +309,25 @@ def _select(needs, condlist, choicelist, default=0):
     return out, select_pullback
 
 
+@forward(np.select)
+def _select_forward(tangents, condlist, choicelist, default=0):
+    out = np.select(condlist, choicelist, default)
+    choices_t = tangents[1]
+    default_t = tangents[2] if len(tangents) > 2 else ZERO
+    if is_zero(choices_t) and is_zero(default_t):
+        return out, ZERO
+    return out, np.select(condlist, _choice_tangents(choices_t, choicelist),
+                          dense_or_zeros(default_t, default))
+
+
+def _choice_tangents(t, choices):
+    """The tangents of several choices (a list of arrays, or one stacked array) as arrays."""
+    if type(choices) in (list, tuple):
+        ts = [ZERO] * len(choices) if is_zero(t) else t
+        return [dense_or_zeros(ti, c) for ti, c in zip(ts, choices)]
+    return dense_or_zeros(t, choices)
+
+
 @reverse(np.choose)
 def _choose(needs, a, choices, out=None, mode="raise"):
     result = np.choose(a, choices, mode=mode)
@@ -174,3 +342,11 @@ def _choose(needs, a, choices, out=None, mode="raise"):
         return (ZERO, choices_ct) + (ZERO,) * (len(needs) - 2)
 
     return result, choose_pullback
+
+
+@forward(np.choose)
+def _choose_forward(tangents, a, choices, out=None, mode="raise"):
+    result = np.choose(a, choices, mode=mode)
+    if is_zero(tangents[1]):
+        return result, ZERO
+    return result, np.choose(a, _choice_tangents(tangents[1], choices), mode=mode)

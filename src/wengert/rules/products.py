@@ -1,10 +1,17 @@
-"""Products: matmul, dot, vdot, inner, outer, tensordot, einsum, kron.
+"""Products: matmul, dot, vdot, inner, outer, tensordot, einsum, kron, vecdot, cross.
 
 Every product here is linear in each factor, so the cotangent of one factor is the output
 cotangent contracted with the conjugates of the other factors (for complex arrays the
 pullback of a holomorphic map multiplies by the conjugate derivative). Products sit on the
 hot path of most programs: each pullback computes only the cotangents that ``needs`` asks
 for, and the rarer shapes reduce to ``tensordot`` or ``einsum``.
+
+Forward mode is the product rule: the tangent of ``P(a, b)`` is ``P(ta, b) + P(a, tb)``,
+with a term skipped where a factor has no tangent (no conjugation: only vdot and vecdot
+conjugate, and they conjugate the tangent of their first factor as they do the factor).
+A tangent nonzero at one point of a factor (``OneHot``) times a dense matrix is one row or
+column of the other factor, not a product with a mostly-zero array: matmul, dot, outer and
+vdot compute just that; the other products densify it.
 """
 import functools
 import string
@@ -12,7 +19,9 @@ from collections import Counter
 
 import numpy as np
 
-from ._helpers import ZERO, is_complex, reverse, shape_of, unbroadcast
+from ._helpers import (ZERO, Indexed, add, dtype_of, forward, is_complex, is_zero, reverse,
+                       scale, shape_of, to_dense, unbroadcast)
+from .indexing import point_of
 
 
 def adjoint(a):
@@ -41,6 +50,35 @@ def fit(x, g):
     if shape_of(g) != shape_of(x):
         g = np.reshape(g, shape_of(x))
     return unbroadcast(x, g)
+
+
+def tangent_operand(t, x):
+    """The tangent of an operand as the array the product reads: a list of traced values
+    has a list of tangents (``Zero`` for its constants)."""
+    if type(t) is list or type(t) is tuple:
+        return np.stack([np.zeros_like(operand(xi)) if is_zero(ti) else tangent_operand(ti, xi)
+                         for ti, xi in zip(t, x)])
+    return t
+
+
+def product_rule(product, tangents, a, b):
+    """``product(ta, b) + product(a, tb)`` (each factor's tangent made dense), skipping the
+    factors without one."""
+    ta, tb = tangents[0], tangents[1]
+    d = ZERO if is_zero(ta) else product(to_dense(tangent_operand(ta, a)), b)
+    return d if is_zero(tb) else add(d, product(a, to_dense(tangent_operand(tb, b))))
+
+
+def _scalar_product_tangent(tangents, a, b):
+    """The tangent of ``a * b`` where one factor is a scalar: a sparse tangent of the other
+    factor stays sparse, scaled."""
+    def term(t, x, other):
+        if is_zero(t):
+            return ZERO
+        t = tangent_operand(t, x)
+        return to_dense(t) * other if len(shape_of(x)) == 0 else scale(t, other)
+
+    return add(term(tangents[0], a, b), term(tangents[1], b, a))
 
 
 def _scalar_product_pullback(needs, a, b):
@@ -93,6 +131,67 @@ def _matmul(needs, a, b):
     return np.matmul(a, b), _matmul_pullback(needs, a, b)
 
 
+@forward(np.matmul)
+def _matmul_forward(tangents, a, b):
+    a, b = operand(a), operand(b)
+    out = np.matmul(a, b)
+    return out, _matmul_tangent(tangents, a, b, out)
+
+
+def _matmul_tangent(tangents, a, b, out):
+    ta, tb = (tangent_operand(t, x) for t, x in zip(tangents, (a, b)))
+    d = ZERO
+    if not is_zero(ta):
+        d = _point_times(ta, a, b, out) if isinstance(ta, Indexed) else None
+        d = np.matmul(to_dense(ta), b) if d is None else d
+    if not is_zero(tb):
+        db = _times_point(a, tb, out) if isinstance(tb, Indexed) else None
+        d = add(d, np.matmul(a, to_dense(tb)) if db is None else db)
+    return d
+
+
+def at_point(t):
+    """The point at which a sparse tangent holds its one nonzero value (all its coordinates),
+    or None for any other sparse tangent."""
+    point = point_of(t)
+    if point is None or len(point) != len(t.shape) or shape_of(t.values) != ():
+        return None
+    return point
+
+
+def _point_times(t, a, b, out):
+    """``t @ b`` for a tangent ``t`` nonzero at one point (i, j) of ``a``: row j of ``b``,
+    scaled, placed in row i of the result. None where ``t`` is not one point or both
+    factors are batched (their batch axes could broadcast the point)."""
+    point, a_ndim, b_ndim = at_point(t), len(t.shape), len(shape_of(b))
+    if point is None or (a_ndim > 2 and b_ndim > 2):
+        return None
+    j = point[-1]
+    values = t.values * (b[..., j, :] if b_ndim >= 2 else b[j])
+    if a_ndim == 1:   # a vector: the row is the whole result
+        return values
+    # The result's row i, in each of a's batches or across b's batches.
+    index = point[:-1] if b_ndim <= 2 else (Ellipsis, point[-2], slice(None))
+    return Indexed(index, values, shape_of(out), dtype_of(out))
+
+
+def _times_point(a, t, out):
+    """``a @ t`` for a tangent ``t`` nonzero at one point (j, l) of ``b``: column j of ``a``,
+    scaled, placed in column l of the result (None as in ``_point_times``)."""
+    point, a_ndim, b_ndim = at_point(t), len(shape_of(a)), len(t.shape)
+    if point is None or (a_ndim > 2 and b_ndim > 2):
+        return None
+    j = point[-2] if b_ndim >= 2 else point[0]
+    values = (a[..., :, j] if a_ndim >= 2 else a[j]) * t.values
+    if b_ndim == 1:   # b a vector: the column is the whole result
+        return values
+    if a_ndim > 2:
+        index = (Ellipsis, point[-1])
+    else:   # b's batches, then all rows of a matrix a (none for a vector)
+        index = point[:-2] + (slice(None),) * (a_ndim - 1) + (point[-1],)
+    return Indexed(index, values, shape_of(out), dtype_of(out))
+
+
 # ---------------------------------------------------------------------------------------------
 # tensordot and the products that are tensordots: dot, inner, outer, kron
 # ---------------------------------------------------------------------------------------------
@@ -143,6 +242,14 @@ def _tensordot(needs, a, b, axes=2):
     return out, _tensordot_pullback(needs, a, b, axes_a, axes_b)
 
 
+@forward(np.tensordot)
+def _tensordot_forward(tangents, a, b, axes=2):
+    a, b = operand(a), operand(b)
+    axes = _tensordot_axes(axes, len(shape_of(a)), len(shape_of(b)))
+    out = np.tensordot(a, b, axes)
+    return out, product_rule(lambda x, y: np.tensordot(x, y, axes), tangents, a, b)
+
+
 @reverse(np.dot)
 def _dot(needs, a, b):
     a, b = operand(a), operand(b)
@@ -156,6 +263,18 @@ def _dot(needs, a, b):
     return out, _tensordot_pullback(needs, a, b, [a_ndim - 1], [b_ndim - 2])
 
 
+@forward(np.dot)
+def _dot_forward(tangents, a, b):
+    a, b = operand(a), operand(b)
+    out = np.dot(a, b)
+    a_ndim, b_ndim = len(shape_of(a)), len(shape_of(b))
+    if a_ndim == 0 or b_ndim == 0:
+        return out, _scalar_product_tangent(tangents, a, b)
+    if a_ndim == 1 or b_ndim == 1 or (a_ndim == 2 and b_ndim == 2):
+        return out, _matmul_tangent(tangents, a, b, out)
+    return out, product_rule(np.dot, tangents, a, b)
+
+
 @reverse(np.inner)
 def _inner(needs, a, b):
     a, b = operand(a), operand(b)
@@ -164,6 +283,15 @@ def _inner(needs, a, b):
     if a_ndim == 0 or b_ndim == 0:
         return out, _scalar_product_pullback(needs, a, b)
     return out, _tensordot_pullback(needs, a, b, [a_ndim - 1], [b_ndim - 1])
+
+
+@forward(np.inner)
+def _inner_forward(tangents, a, b):
+    a, b = operand(a), operand(b)
+    out = np.inner(a, b)
+    if len(shape_of(a)) == 0 or len(shape_of(b)) == 0:
+        return out, _scalar_product_tangent(tangents, a, b)
+    return out, product_rule(np.inner, tangents, a, b)
 
 
 @reverse(np.outer)
@@ -186,6 +314,31 @@ def _outer(needs, a, b):
     return out, outer_pullback
 
 
+@forward(np.outer)
+def _outer_forward(tangents, a, b):
+    a, b = operand(a), operand(b)
+    out = np.outer(a, b)
+    ta, tb = (tangent_operand(t, x) for t, x in zip(tangents, (a, b)))
+    # A point of a (flattened: k) is row k of the result, a point of b column k.
+    d = ZERO
+    if not is_zero(ta):
+        k = flat_point(ta)
+        d = (np.outer(to_dense(ta), b) if k is None
+             else Indexed((k,), ta.values * np.ravel(b), shape_of(out), dtype_of(out)))
+    if not is_zero(tb):
+        k = flat_point(tb)
+        d = add(d, np.outer(a, to_dense(tb)) if k is None
+                else Indexed((slice(None), k), np.ravel(a) * tb.values, shape_of(out),
+                             dtype_of(out)))
+    return out, d
+
+
+def flat_point(t):
+    """The flat position of a one-point sparse tangent (None for a dense or other one)."""
+    point = at_point(t) if isinstance(t, Indexed) else None
+    return None if point is None else int(np.ravel_multi_index(point, t.shape))
+
+
 @reverse(np.vdot)
 def _vdot(needs, a, b):
     a, b = operand(a), operand(b)
@@ -197,6 +350,23 @@ def _vdot(needs, a, b):
                 fit(b, ct * a) if needs[1] else ZERO)
 
     return out, vdot_pullback
+
+
+@forward(np.vdot)
+def _vdot_forward(tangents, a, b):
+    a, b = operand(a), operand(b)
+    out = np.vdot(a, b)
+    ta, tb = (tangent_operand(t, x) for t, x in zip(tangents, (a, b)))
+    # vdot conjugates its first factor, so it conjugates that factor's tangent too; a point
+    # of either factor meets one element of the other.
+    d = ZERO
+    if not is_zero(ta):
+        k = flat_point(ta)
+        d = np.vdot(to_dense(ta), b) if k is None else conj(ta.values) * np.ravel(b)[k]
+    if not is_zero(tb):
+        k = flat_point(tb)
+        d = add(d, np.vdot(a, to_dense(tb)) if k is None else conj(np.ravel(a)[k]) * tb.values)
+    return out, d
 
 
 @reverse(np.kron)
@@ -221,6 +391,12 @@ def _kron(needs, a, b):
         return da, db
 
     return out, kron_pullback
+
+
+@forward(np.kron)
+def _kron_forward(tangents, a, b):
+    a, b = operand(a), operand(b)
+    return np.kron(a, b), product_rule(np.kron, tangents, a, b)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,3 +508,95 @@ def _einsum(needs, *args, optimize=False, **kwargs):
         return tuple(grads)
 
     return out, einsum_pullback
+
+
+@forward(np.einsum)
+def _einsum_forward(tangents, *args, optimize=False, **kwargs):
+    out = np.einsum(*args, optimize=optimize, **kwargs)
+    kwargs.pop("out", None)   # that array holds the value; each tangent term gets its own
+    _, positions = _einsum_call(args)
+    # Linear in each operand: one einsum per operand with a tangent, in its place.
+    d = ZERO
+    for p in positions:
+        if not is_zero(tangents[p]):
+            t = to_dense(tangent_operand(tangents[p], args[p]))
+            d = add(d, np.einsum(*args[:p], t, *args[p + 1:], optimize=optimize, **kwargs))
+    return out, d
+
+
+# ---------------------------------------------------------------------------------------------
+# vecdot and cross: products along one axis
+# ---------------------------------------------------------------------------------------------
+
+def _vecdot(needs, a, b, axis=-1, keepdims=False):
+    a, b = operand(a), operand(b)
+    out = np.vecdot(a, b, axis=axis, keepdims=keepdims)
+
+    def vecdot_pullback(ct):
+        # out = Σ conj(a) b along the axis: as for vdot, a's cotangent is conj(ct) b and b's
+        # is ct a. The contracted axis is moved last, where ct gets its length-1 axis back.
+        ct = np.moveaxis(ct, axis, -1) if keepdims else np.expand_dims(ct, -1)
+        a_last, b_last = np.moveaxis(a, axis, -1), np.moveaxis(b, axis, -1)
+        da = db = ZERO
+        if needs[0]:
+            da = np.moveaxis(unbroadcast(a_last, conj(ct) * b_last), -1, axis)
+        if needs[1]:
+            db = np.moveaxis(unbroadcast(b_last, ct * a_last), -1, axis)
+        return da, db
+
+    return out, vecdot_pullback
+
+
+def _vecdot_forward(tangents, a, b, axis=-1, keepdims=False):
+    a, b = operand(a), operand(b)
+    out = np.vecdot(a, b, axis=axis, keepdims=keepdims)
+    return out, product_rule(lambda x, y: np.vecdot(x, y, axis=axis, keepdims=keepdims),
+                             tangents, a, b)
+
+
+if hasattr(np, "vecdot"):   # NumPy 2
+    reverse(np.vecdot)(_vecdot)
+    forward(np.vecdot)(_vecdot_forward)
+
+
+def _as_3_vectors(v):
+    """Vectors along the last axis with 2 components given a third, zero one (as np.cross
+    reads them)."""
+    if shape_of(v)[-1] == 3:
+        return v
+    return np.concatenate([v, np.zeros_like(v[..., :1])], axis=-1)
+
+
+@reverse(np.cross)
+def _cross(needs, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    a, b = operand(a), operand(b)
+    out = np.cross(a, b, axisa, axisb, axisc, axis)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+
+    def cross_pullback(ct):
+        # With the vectors along the last axis and all of them 3-vectors,
+        # ⟨ct, a × b⟩ = ⟨a, b × ct⟩ = ⟨b, ct × a⟩; complex factors are conjugated.
+        a_last, b_last = np.moveaxis(a, axisa, -1), np.moveaxis(b, axisb, -1)
+        if shape_of(a_last)[-1] == 2 and shape_of(b_last)[-1] == 2:
+            zero = np.zeros_like(ct)   # two 2-vectors give only the z component
+            ct3 = np.stack([zero, zero, ct], axis=-1)
+        else:
+            ct3 = np.moveaxis(ct, axisc, -1)
+        da = db = ZERO
+        if needs[0]:
+            g = np.cross(conj(_as_3_vectors(b_last)), ct3)[..., :shape_of(a_last)[-1]]
+            da = np.moveaxis(unbroadcast(a_last, g), -1, axisa)
+        if needs[1]:
+            g = np.cross(ct3, conj(_as_3_vectors(a_last)))[..., :shape_of(b_last)[-1]]
+            db = np.moveaxis(unbroadcast(b_last, g), -1, axisb)
+        return (da, db) + (ZERO,) * (len(needs) - 2)
+
+    return out, cross_pullback
+
+
+@forward(np.cross)
+def _cross_forward(tangents, a, b, *axes, **kwargs):
+    a, b = operand(a), operand(b)
+    out = np.cross(a, b, *axes, **kwargs)
+    return out, product_rule(lambda x, y: np.cross(x, y, *axes, **kwargs), tangents, a, b)

@@ -12,8 +12,9 @@ policy unless a selection feeds them.
 """
 import numpy as np
 
-from ._helpers import (ZERO, dtype_of, elementwise, non_differentiable, reverse, safe_divide,
-                       unbroadcast)
+from ..registry import forward_rules
+from ._helpers import (ZERO, Indexed, dtype_of, elementwise, forward, is_complex, is_zero,
+                       non_differentiable, push_partial, reverse, safe_divide, unbroadcast)
 
 # Python floats, not NumPy scalars: a float64 scalar would promote float32 cotangents.
 LN2 = float(np.log(2.0))
@@ -113,7 +114,13 @@ def _tie_weight(mine, other, out):
     """Share of the cotangent for the argument ``mine`` of max/min-like functions: 1 where it
     alone was chosen, 1/2 on a tie, 0 otherwise (also where a NaN was chosen)."""
     chosen = out == mine
-    return np.where(chosen & (out == other), 0.5, chosen)
+    return np.where(chosen & (out == other), _half(out), chosen)
+
+
+def _half(out):
+    """1/2 in the real precision of ``out``, so that float32 weights keep float32 tangents."""
+    dtype = dtype_of(out)
+    return np.finfo(dtype).dtype.type(0.5) if dtype.kind in "fc" else 0.5
 
 
 for _select in (np.maximum, np.minimum, np.fmax, np.fmin):   # weights are finite: no mask
@@ -132,9 +139,23 @@ def _d_absolute(x, out):
 elementwise(np.absolute, _d_absolute)
 
 
+def _map_values(t, f, dtype):
+    """Tangent ``t`` through ``f``, a map linear over the reals applied elementwise (conj,
+    real, imag): an ``Indexed`` tangent maps only its values and stays sparse."""
+    if isinstance(t, Indexed):
+        return Indexed(t.index, f(t.values), t.shape, dtype)
+    return f(t)
+
+
 @reverse(np.conjugate)
 def _conjugate(needs, x):
     return np.conjugate(x), lambda ct: (np.conjugate(ct),)
+
+
+@forward(np.conjugate)
+def _conjugate_forward(tangents, x):
+    out = np.conjugate(x)
+    return out, _map_values(tangents[0], np.conjugate, dtype_of(out))
 
 
 @reverse(np.real)
@@ -142,11 +163,35 @@ def _real(needs, x):
     return np.real(x), lambda ct: (ct,)
 
 
+@forward(np.real)
+def _real_forward(tangents, x):
+    out = np.real(x)
+    return out, _map_values(tangents[0], np.real, dtype_of(out))
+
+
 @reverse(np.imag)
 def _imag(needs, x):
     if dtype_of(x).kind != "c":
         return np.imag(x), lambda ct: (ZERO,)
     return np.imag(x), lambda ct: (1j * ct,)
+
+
+@forward(np.imag)
+def _imag_forward(tangents, x):
+    out = np.imag(x)
+    if not is_complex(x):       # a real input moves along the real axis only
+        return out, ZERO
+    return out, _map_values(tangents[0], np.imag, dtype_of(out))
+
+
+def _angle_direction(deg):
+    """The gradient direction of angle(z): i·z/|z|² (0 at z == 0), in degrees if asked."""
+    unit = 180 / np.pi if deg else 1
+
+    def direction(z, out):
+        return unit * safe_divide(1j * z, z * np.conjugate(z))
+
+    return direction
 
 
 @reverse(np.angle)
@@ -162,10 +207,25 @@ def _angle(needs, z, deg=False):
     return out, angle_pullback
 
 
-@reverse(np.clip)
-def _clip(needs, x, lo=None, hi=None, **kwargs):
+@forward(np.angle)
+def _angle_forward(tangents, z, deg=False):
+    out = np.angle(z, deg=deg)
+    t = tangents[0]
+    if is_zero(t) or not is_complex(z):   # the angle of a real number is piecewise constant
+        return out, ZERO
+    return out, push_partial(t, _angle_direction(deg), z, (z,), out, False)
+
+
+def _clip_bounds(lo, hi, kwargs):
+    """clip's bounds, however they were passed (a_min/a_max, or min/max in NumPy 2)."""
     lo = kwargs.pop("a_min", kwargs.pop("min", lo))
     hi = kwargs.pop("a_max", kwargs.pop("max", hi))
+    return lo, hi
+
+
+@reverse(np.clip)
+def _clip(needs, x, lo=None, hi=None, **kwargs):
+    lo, hi = _clip_bounds(lo, hi, kwargs)
     out = np.clip(x, lo, hi, **kwargs)
 
     def clip_pullback(ct):
@@ -182,6 +242,23 @@ def _clip(needs, x, lo=None, hi=None, **kwargs):
         return tuple(grads[: len(needs)])
 
     return out, clip_pullback
+
+
+_maximum_forward = forward_rules.entries[np.maximum][0].impl
+_minimum_forward = forward_rules.entries[np.minimum][0].impl
+
+
+@forward(np.clip)
+def _clip_forward(tangents, x, lo=None, hi=None, **kwargs):
+    # As minimum(maximum(x, lo), hi): the forward rules of those give the same subgradients
+    # as the pullback above and keep a sparse tangent of x sparse.
+    lo, hi = _clip_bounds(lo, hi, kwargs)
+    out = np.clip(x, lo, hi, **kwargs)
+    t_x, t_lo, t_hi = (tuple(tangents) + (ZERO, ZERO))[:3]
+    lower, t_lower = (x, t_x) if lo is None else _maximum_forward((t_x, t_lo), x, lo)
+    if hi is None:
+        return out, t_lower
+    return out, _minimum_forward((t_lower, t_hi), lower, hi)[1]
 
 
 # --- no derivative: the output carries no tangent ------------------------------------------------

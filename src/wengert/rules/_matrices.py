@@ -1,0 +1,87 @@
+"""Small matrix helpers shared by the np.linalg rule modules (linalg, decompositions, norms).
+
+All of them are NumPy code that works on stacks of matrices (leading axes) and on traced
+values, so the rules built from them nest.
+"""
+import numpy as np
+
+from ._helpers import (ZERO, dtype_of, is_complex, is_zero, safe_divide, shape_of,
+                       unbroadcast)
+from .products import adjoint, conj
+
+__all__ = ["adjoint", "conj", "real", "real_dtype", "eye", "diag_embed", "diag_part",
+           "hermitian_part", "matrix_scalar", "per_argument", "fit", "inverse_gaps",
+           "safe_reciprocal", "unit", "singular_value_tangents"]
+
+# Gaps between eigenvalues (singular values) below this fraction of their total size count
+# as degenerate: their coupling terms would be 1/gap, pure rounding noise.
+DEGENERACY = 16
+
+
+def real(x):
+    """The real part, free (no array operation) for real ``x``."""
+    return np.real(x) if is_complex(x) else x
+
+
+def real_dtype(a):
+    return np.finfo(dtype_of(a)).dtype
+
+
+def eye(n, like):
+    return np.eye(n, dtype=real_dtype(like))
+
+
+def diag_embed(v):
+    """A stack of diagonal matrices with diagonals ``v`` (..., n)."""
+    return v[..., :, None] * eye(shape_of(v)[-1], v)
+
+
+def diag_part(m):
+    """The diagonals (..., n) of a stack of square matrices, as a product with I so it nests."""
+    return np.sum(m * eye(shape_of(m)[-1], m), axis=-1)
+
+
+def hermitian_part(m):
+    """(M + Mᴴ)/2: also the tangent that cholesky and eigh see, as they read one triangle."""
+    return (m + adjoint(m)) / 2
+
+
+def matrix_scalar(c):
+    """A stack of scalars (...) shaped to scale a stack of matrices (..., 1, 1)."""
+    return np.reshape(c, shape_of(c) + (1, 1))
+
+
+def per_argument(needs, *grads):
+    """One cotangent per positional argument: ``grads`` for the first ones, ZERO after."""
+    grads = grads + (ZERO,) * (len(needs) - len(grads))
+    return tuple(g if need else ZERO for g, need in zip(grads, needs))
+
+
+def fit(a, g):
+    """Cotangent ``g`` made real where ``a`` is real (and summed over broadcast axes)."""
+    return ZERO if is_zero(g) else unbroadcast(a, g)
+
+
+def inverse_gaps(values):
+    """F[..., i, j] = 1 / (values_j - values_i), 0 on the diagonal and for degenerate pairs."""
+    gaps = values[..., None, :] - values[..., :, None]
+    scale = np.sum(np.abs(values), axis=-1)[..., None, None]
+    tiny = np.abs(gaps) <= DEGENERACY * np.finfo(real_dtype(values)).eps * scale
+    return np.where(tiny, 0, 1 / np.where(tiny, 1, gaps))
+
+
+def safe_reciprocal(s):
+    """1/s for singular values, 0 where s is (numerically) zero."""
+    scale = np.sum(s, axis=-1)[..., None]
+    tiny = s <= DEGENERACY * np.finfo(real_dtype(s)).eps * scale
+    return np.where(tiny, 0, 1 / np.where(tiny, 1, s))
+
+
+def unit(x):
+    """x/|x| (the sign for real x), 0 at 0: the derivative of |x|."""
+    return safe_divide(x, np.abs(x)) if is_complex(x) else np.sign(x)
+
+
+def singular_value_tangents(u, vh, da):
+    """ds = Re diag(Uᴴ dA V) for thin factors ``u``, ``vh`` (simple singular values)."""
+    return real(np.sum(conj(u) * (da @ adjoint(vh)), axis=-2))
