@@ -312,3 +312,161 @@ def test_is_zero(t):
 @pytest.mark.parametrize("t", [0.0, np.zeros(3), OneHot(0, (1,)), ()])
 def test_numbers_that_happen_to_be_zero_are_not_structural_zeros(t):
     assert not is_zero(t)
+
+
+# ---------------------------------------------------------------------------------------------
+# The arithmetic forward mode does on sparse tangents: add, scale, to_dense
+# ---------------------------------------------------------------------------------------------
+
+@st.composite
+def indexed_pairs(draw, same_index):
+    """Two Indexed tangents of one primal: at the same index (the two partials of x·x along a
+    OneHot) or at independent ones."""
+    shape = draw(SHAPES)
+    dtype = draw(DTYPES)
+    a = draw(indexed(shape, dtype))
+    if not same_index:
+        return a, draw(indexed(shape, dtype))
+    selected_shape = np.zeros(shape)[a.index].shape
+    values = draw(integer_valued(draw(st.sampled_from([selected_shape, ()])), dtype))
+    return a, Indexed(a.index, values, shape, dtype)
+
+
+def assert_sum(result, a, b):
+    expected = reference_dense(a, a.shape) + reference_dense(b, a.shape)
+    dense = to_dense(result)
+    np.testing.assert_array_equal(dense, expected)
+    assert dense.shape == expected.shape and dense.dtype == expected.dtype
+
+
+@given(indexed_pairs(same_index=True))
+def test_add_of_indexed_at_the_same_index_stays_sparse(pair):
+    a, b = pair
+    before = [a.values.copy(), b.values.copy()]
+    for result in (add(a, b), add(b, a)):
+        assert isinstance(result, Indexed) and result.index is a.index
+        assert_sum(result, a, b)
+    np.testing.assert_array_equal(a.values, before[0])   # functional
+    np.testing.assert_array_equal(b.values, before[1])
+
+
+@given(SHAPES.filter(lambda s: s != ()).flatmap(
+    lambda s: st.tuples(one_hots(s, np.float64), SMALL_INTS, SMALL_INTS)))
+def test_add_of_one_hots_at_an_equal_position_stays_sparse(problem):
+    """The same position as another tuple object (two OneHots built apart) is recognised."""
+    unit, p, q = problem
+    twin = OneHot(tuple(unit.index), unit.shape)
+    total = add(scale(unit, p), scale(twin, q))
+    assert isinstance(total, Indexed)
+    np.testing.assert_array_equal(to_dense(total), (p + q) * unit.to_dense())
+
+
+@given(indexed_pairs(same_index=False))
+def test_add_of_indexed_at_different_indices(pair):
+    a, b = pair
+    before = [a.values.copy(), b.values.copy()]
+    assert_sum(add(a, b), a, b)
+    assert_sum(add(b, a), b, a)
+    np.testing.assert_array_equal(a.values, before[0])
+    np.testing.assert_array_equal(b.values, before[1])
+
+
+def test_add_of_indexed_at_different_positions_is_dense():
+    total = add(OneHot(0, (3,)), OneHot(2, (3,)))
+    assert isinstance(total, np.ndarray)
+    np.testing.assert_array_equal(total, [1.0, 0.0, 1.0])
+    total = add(OneHot((0, 1), (2, 2)), OneHot((1, 1), (2, 2)))
+    np.testing.assert_array_equal(total, [[0.0, 1.0], [0.0, 1.0]])
+
+
+@given(SHAPES.flatmap(lambda s: DTYPES.flatmap(lambda d: st.tuples(
+    indexed(s, d), DTYPES.flatmap(lambda other: integer_valued(s, other))))))
+def test_add_of_indexed_and_dense(problem):
+    t, x = problem
+    x_before = x.copy()
+    for result in (add(t, x), add(x, t)):
+        assert_sum(result, t, x)
+        assert isinstance(result, np.ndarray)
+        assert not np.shares_memory(result, x)   # a fresh array: x may be a caller's
+    np.testing.assert_array_equal(x, x_before)
+    read_only = np.broadcast_to(x, x.shape)      # a broadcast tangent cannot be written
+    assert_sum(add(t, read_only), t, x)
+
+
+@given(SHAPES.flatmap(lambda s: DTYPES.flatmap(lambda d: indexed(s, d))),
+       st.one_of(SMALL_INTS, SMALL_INTS.map(float), SMALL_INTS.map(lambda k: complex(k, 1))))
+def test_scale_of_indexed_by_any_number(t, s):
+    """A complex factor makes the tangent complex, in its dtype too."""
+    scaled = scale(t, s)
+    assert isinstance(scaled, Indexed) and scaled.index is t.index
+    dense = to_dense(scaled)
+    np.testing.assert_array_equal(dense, s * reference_dense(t, t.shape))
+    assert scaled.dtype == dense.dtype
+
+
+@given(SHAPES.flatmap(lambda s: integer_valued(s, np.float32)), SMALL_INTS)
+def test_scale_of_dense_keeps_precision(x, s):
+    scaled = scale(x, s)
+    np.testing.assert_array_equal(scaled, s * x)
+    assert scaled.dtype == np.float32
+
+
+@given(SHAPES.flatmap(lambda s: DTYPES.flatmap(lambda d: cotangents(s, d))))
+def test_zero_identities_of_add_and_scale(t):
+    """Zero is absorbing for scale and neutral for add, in every combination forward mode
+    meets; scaling by 1 changes nothing."""
+    for zero in (ZERO, None, NO_TANGENT):
+        assert scale(zero, 3.0) is ZERO
+        for result in (add(zero, t), add(t, zero)):
+            assert is_zero(result) if is_zero(t) else result is t
+    if not is_zero(t):
+        np.testing.assert_array_equal(to_dense(scale(t, 1)), to_dense(t))
+        assert type(scale(t, 2)) is not OneHot   # 2·e_i is no longer a unit tangent
+
+
+ONE_HOT_CASES = [
+    # index, shape, the element that holds the 1
+    (0, (), ()),
+    ((), (), ()),
+    (-1, (), ()),
+    (2, (4,), (2,)),
+    (-1, (4,), (3,)),
+    ((2,), (4,), (2,)),
+    ((-4,), (4,), (0,)),
+    (np.int64(3), (4,), (3,)),
+    (4, (2, 3), (1, 1)),          # one integer: the flat position, never a whole row
+    (-1, (2, 3), (1, 2)),
+    ((1, 0), (2, 3), (1, 0)),
+    ((-1, -3), (2, 3), (1, 0)),
+    ([0, 2], (2, 3), (0, 2)),
+    (np.array([1, 1]), (2, 3), (1, 1)),
+    ((np.int64(1), np.int32(2)), (2, 3), (1, 2)),
+]
+
+
+@pytest.mark.parametrize("index, shape, position", ONE_HOT_CASES,
+                         ids=[f"{i!r} in {s}" for i, s, _ in ONE_HOT_CASES])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+def test_one_hot_positions(index, shape, position, dtype):
+    unit = OneHot(index, shape, dtype)
+    assert unit.index == position and all(type(p) is int for p in unit.index)
+    expected = np.zeros(shape, dtype)
+    expected[position] = 1
+    dense = to_dense(unit)
+    np.testing.assert_array_equal(dense, expected)
+    assert dense.shape == shape and dense.dtype == dtype
+    assert unit == OneHot(position, shape)
+    np.testing.assert_array_equal(to_dense(add(unit, unit)), 2 * expected)
+    np.testing.assert_array_equal(to_dense(add(unit, np.ones(shape))), expected + 1)
+    np.testing.assert_array_equal(to_dense(scale(unit, -3.0)), -3 * expected)
+
+
+@pytest.mark.parametrize("index, shape", [
+    (3, ()), (1, ()), (4, (4,)), (-5, (4,)), (6, (2, 3)), ((2,), (2, 3)), ((0, 3), (2, 3)),
+    ((1, 1, 1), (2, 3)), ((0,), ()),
+], ids=repr)
+def test_one_hot_out_of_range_raises(index, shape):
+    """A position outside the array (or one integer per axis missing) is an error, not a
+    wrapped-around or whole-row tangent."""
+    with pytest.raises(IndexError):
+        OneHot(index, shape)

@@ -9,30 +9,85 @@ def stop_gradient(x):
     return unflatten(treedef, [primal(v) if isinstance(v, Tracer) else v for v in leaves])
 
 
+class _Captured:
+    """The traced values a checkpointed function closes over (its closure, globals,
+    attributes, implicit parameters), with the objects each holds the place of. A plain
+    leaf for AD: the tracers ride along as an explicit argument of the call instead."""
+
+    __slots__ = ("originals",)
+
+    def __init__(self, originals):
+        self.originals = originals     # [(tracer, [objects it stands for])]
+
+    def pairs(self, values):
+        """Point every reference to a captured tracer (or to what it stands for) at the
+        matching entry of ``values``."""
+        return [(old, value) for (tracer, stood_for), value in zip(self.originals, values)
+                for old in (tracer, *stood_for)]
+
+
 def checkpoint(f):
     """``f`` that keeps no intermediates for the reverse pass: its pullback runs ``f`` again
     (under a fresh pullback) when the cotangent arrives. Same gradients; memory for the
-    intermediates of ``f`` is held only while its own reverse pass runs."""
+    intermediates of ``f`` is held only while its own reverse pass runs.
+
+    Traced values that ``f`` closes over rather than takes as arguments (closures, implicit
+    parameters) become explicit inputs of the checkpointed call, so they get their
+    gradients from the recomputation too."""
     from .api import pullback
     from .forward_api import jvp
+    from .params import call_substituted, reachable_tracers
     from .registry import frule, primitive, rrule
+    from .tangents import NO_TANGENT
+
+    def with_values(captured, values):
+        """``f`` as a function of the captured values and its own arguments."""
+        def f_of_captured(values, *args):
+            return call_substituted(f, captured.pairs(values), args)
+        return f_of_captured
 
     @primitive
-    def checkpointed(*args):
+    def checkpointed_call(captured, values, *args):
+        # No rule applies here (no level traces the call): the captured tracers are f's own.
         return f(*args)
 
-    @rrule(checkpointed)
-    def checkpointed_rrule(*args):
+    @rrule(checkpointed_call)
+    def checkpointed_rrule(captured, values, *args):
         # The arguments are this level's values, so f runs untraced here: nothing is kept.
+        run = with_values(captured, values)
+
         def checkpointed_pullback(ct):
-            return pullback(f, *args)[1](ct)
+            cts = pullback(run, values, *args)[1](ct)
+            return (NO_TANGENT, *cts)
 
-        return f(*args), checkpointed_pullback
+        return run(values, *args), checkpointed_pullback
 
-    @frule(checkpointed)
+    @frule(checkpointed_call)
     def checkpointed_frule(*tangents_and_args):
         half = len(tangents_and_args) // 2
-        return jvp(f, tangents_and_args[half:], tangents_and_args[:half])
+        captured, values, *args = tangents_and_args[half:]
+        _, d_values, *d_args = tangents_and_args[:half]
+        run = with_values(captured, values)
+        return jvp(run, (values, *args), (_dense(d_values, values), *d_args))
 
-    checkpointed.__wengert_name__ = f"wg.checkpoint({getattr(f, '__name__', 'f')})"
+    def checkpointed(*args):
+        originals = reachable_tracers(f)
+        tracers = tuple(t for t, _ in originals)
+        return checkpointed_call(_Captured(originals), tracers, *args)
+
+    name = f"wg.checkpoint({getattr(f, '__name__', 'f')})"
+    checkpointed.__wengert_name__ = checkpointed_call.__wengert_name__ = name
+    checkpointed.__wrapped__ = f
     return checkpointed
+
+
+def _dense(tangents, values):
+    """Tangents of the captured values, a zero array where one carries none here."""
+    import numpy as np
+
+    from .tangents import is_zero
+
+    if is_zero(tangents) or tangents is None:
+        return tuple(np.zeros_like(primal(v)) for v in values)
+    return tuple(np.zeros_like(primal(v)) if t is None or is_zero(t) else t
+                 for t, v in zip(tangents, values))

@@ -114,15 +114,15 @@ def derivative(f, x):
 
 def _unit(x):
     """The tangent 1 for a scalar ``x``, of its type (a Python float for a float)."""
-    if type(x) is float:
-        return 1.0
+    if type(x) is float or type(x) is complex:
+        return type(x)(1)
     return np.ones((), np.result_type(primal(x)))[()]
 
 
 def _python_scalars(x, dy):
     """For a Python-number ``x``, scalar leaves of ``dy`` as Python numbers, the way
     gradients of Python floats are floats."""
-    if type(x) is not float:
+    if type(x) is not float and type(x) is not complex:
         return dy
     leaves, treedef = flatten(dy)
     leaves = [

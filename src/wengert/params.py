@@ -3,35 +3,54 @@ returns ``Grads`` keyed by those same arrays.
 
 NumPy operations on a plain ndarray never reach wengert, so while ``f`` runs each parameter
 is replaced by its tracer wherever ``f`` can reach it — closure cells, the globals its code
-names, lists, dicts, tuples, object attributes, the functions and methods it refers to — and
-every reference is put back afterwards, also when ``f`` raises (see ``_Substitution``).
+names (and the names it reads from modules), lists, dicts, tuples, object attributes, the
+classes of those objects, the functions and methods it refers to — and every reference is
+put back afterwards, also when ``f`` raises (see ``_Substitution``). docs/params.md says
+what this reaches and what it cannot.
 """
 import dataclasses
+import functools
+import sys
 import types
 
 import numpy as np
 
+from .core.levels import Level, Tracer, primal
 from .errors import DifferentiationError
-from .tree import flatten
+from .tree import _registered
 
+
+# ---------------------------------------------------------------------------------------------
+# Params and Grads
+# ---------------------------------------------------------------------------------------------
 
 class Params:
-    """The arrays to differentiate with respect to, remembered by identity."""
+    """The arrays to differentiate with respect to, remembered by identity.
 
-    def __init__(self, arrays):
-        leaves = flatten(arrays)[0] if not isinstance(arrays, np.ndarray) else [arrays]
+    ``Params([W, b])``, or ``Params(tree)`` for every inexact array leaf of a nested list,
+    tuple, dict, dataclass, registered tree or plain object. Integer and boolean arrays,
+    strings and other non-numbers are not parameters and are skipped; a Python or NumPy
+    float is refused (it has no identity to find it by, and cannot be updated in place).
+    """
+
+    def __init__(self, tree=()):
         self._arrays = []
-        seen = set()
-        for leaf in leaves:
-            if isinstance(leaf, (float, complex, int)) and not isinstance(leaf, bool):
-                raise DifferentiationError(
-                    f"wg.Params cannot hold the Python number {leaf!r}: numbers have no "
-                    "identity to find them by while the function runs. Keep it in a NumPy "
-                    "array (np.array(x)), or differentiate explicitly: wg.gradient(f, x)."
-                )
-            if isinstance(leaf, np.ndarray) and leaf.dtype.kind in "fc" and id(leaf) not in seen:
-                seen.add(id(leaf))
+        self._ids = set()
+        for leaf, path in _tree_leaves(tree):
+            self._add(leaf, path)
+
+    def _add(self, leaf, path):
+        if _is_parameter(leaf):
+            if id(leaf) not in self._ids:
+                self._ids.add(id(leaf))
                 self._arrays.append(leaf)
+        elif isinstance(leaf, (float, complex, np.inexact)):
+            raise DifferentiationError(
+                f"wg.Params cannot hold the number {leaf!r}{_where(path)}: a number has no "
+                "identity to find it by while the function runs, and cannot be updated in "
+                "place. Keep it in a NumPy array (np.array(x), a 0-d array is fine), or "
+                "differentiate it explicitly: wg.gradient(f, x)."
+            )
 
     def __iter__(self):
         return iter(self._arrays)
@@ -40,24 +59,88 @@ class Params:
         return len(self._arrays)
 
     def __contains__(self, array):
-        return any(p is array for p in self._arrays)
+        return id(array) in self._ids
 
     def __repr__(self):
-        return f"Params({len(self)} arrays: {[p.shape for p in self._arrays]})"
+        return f"Params({len(self)} arrays: {[np.shape(p) for p in self._arrays]})"
+
+
+def _is_parameter(leaf):
+    """An inexact ndarray (0-d included), or a tracer of one (Params built inside ``f``)."""
+    if isinstance(leaf, np.ndarray):
+        return leaf.dtype.kind in "fc"
+    return isinstance(leaf, Tracer) and isinstance(primal(leaf), np.ndarray) and (
+        primal(leaf).dtype.kind in "fc")
+
+
+def _where(path):
+    return f" at {path}" if path else ""
+
+
+def _tree_leaves(tree):
+    """``(leaf, path)`` for every leaf of ``tree``, depth first, in the order ``wg.tree``
+    flattens; iterative, so any depth works, and each container is entered once."""
+    stack = [(tree, "")]
+    entered = set()
+    while stack:
+        node, path = stack.pop()
+        children = _tree_children(node, path)
+        if children is None:
+            yield node, path
+        elif id(node) not in entered:
+            entered.add(id(node))
+            stack.extend(reversed(children))
+
+
+def _tree_children(node, path):
+    """``[(child, path)]`` of a container, or None for a leaf."""
+    if isinstance(node, (np.ndarray, Tracer, str, bytes)):
+        return None
+    if isinstance(node, Params):
+        return [(p, f"{path}[{i}]") for i, p in enumerate(node)]
+    if isinstance(node, dict):
+        return [(v, f"{path}[{k!r}]") for k, v in node.items()]
+    if isinstance(node, tuple) and hasattr(type(node), "_fields"):
+        return [(getattr(node, n), f"{path}.{n}") for n in node._fields]
+    if isinstance(node, (list, tuple)):
+        return [(v, f"{path}[{i}]") for i, v in enumerate(node)]
+    if type(node) in _registered:
+        return [(c, f"{path}.<{i}>") for i, c in enumerate(_registered[type(node)][0](node)[0])]
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return [(getattr(node, f.name), f"{path}.{f.name}") for f in dataclasses.fields(node)]
+    if _is_user_class(type(node)):
+        return [(v, f"{path}.{k}") for k, v in _attributes(node)]
+    return None
 
 
 class Grads:
-    """Gradients of ``Params``: ``gs[p]`` by the identity of ``p``; iterates ``(p, g)``."""
+    """Gradients of ``Params``: ``gs[p]`` by the identity of ``p``; iterates ``(p, g)``.
 
-    def __init__(self, params, grads):
+    ``+`` and ``-`` combine two ``Grads`` parameter by parameter, ``*`` scales by a number.
+    """
+
+    def __init__(self, params, grads, aliases=None):
         self._params = list(params)
         self._grads = {id(p): g for p, g in zip(self._params, grads)}
+        # id of another object standing for a parameter (the tracer that holds its place in
+        # an enclosing gradient) -> the parameter; the objects are kept so ids stay unique.
+        self._aliases = dict(aliases or {})
+        self._keep = list(self._aliases.values())
 
     def __getitem__(self, array):
+        key = id(array)
+        if key not in self._grads:
+            key = id(self._aliases.get(key, (None, None))[1])
         try:
-            return self._grads[id(array)]
+            return self._grads[key]
         except KeyError:
-            raise KeyError("that array is not one of these Params (lookup is by identity)") from None
+            raise KeyError(
+                "that array is not one of these Params (gs[p] looks a parameter up by "
+                "identity: pass the very array object given to wg.Params)"
+            ) from None
+
+    def __contains__(self, array):
+        return id(array) in self._grads or id(array) in self._aliases
 
     def __iter__(self):
         return ((p, self._grads[id(p)]) for p in self._params)
@@ -65,9 +148,14 @@ class Grads:
     def __len__(self):
         return len(self._params)
 
+    @property
+    def params(self):
+        return Params(self._params)
+
     def _combine(self, other, op):
         if isinstance(other, Grads):
-            return Grads(self._params, [op(g, other[p]) for p, g in self])
+            return Grads(self._params, [op(g, other[p]) for p, g in self],
+                         self._aliases)
         return NotImplemented
 
     def __add__(self, other):
@@ -77,9 +165,9 @@ class Grads:
         return self._combine(other, np.subtract)
 
     def __mul__(self, scale):
-        if isinstance(scale, Grads):
+        if isinstance(scale, (Grads, Params)):
             return NotImplemented
-        return Grads(self._params, [scale * g for _, g in self])
+        return Grads(self._params, [scale * g for _, g in self], self._aliases)
 
     __rmul__ = __mul__
 
@@ -87,35 +175,48 @@ class Grads:
         return self * -1
 
     def __repr__(self):
-        return f"Grads({len(self)} arrays)"
+        return f"Grads({len(self)} arrays: {[np.shape(g) for _, g in self]})"
 
 
 def update(ps, gs, step):
-    """``p -= step * g`` in place for every parameter."""
+    """``p -= step * g`` in place for every parameter of ``ps``; returns ``ps``."""
     for p in ps:
         p -= step * gs[p]
     return ps
 
+
+# ---------------------------------------------------------------------------------------------
+# gradient(f, ..., ps, ...)
+# ---------------------------------------------------------------------------------------------
 
 def gradient_with_params(f, args):
     """``withgradient`` where some of ``args`` are ``Params``: the others are passed to ``f``
     explicitly, and each ``Params`` gets a ``Grads`` in its position."""
     from .api import withgradient
 
-    slots = [i for i, a in enumerate(args) if isinstance(a, Params)]
     explicit = [a for a in args if not isinstance(a, Params)]
-    params = [list(args[i]) for i in slots]
-    flat_params = [p for group in params for p in group]
+    unique, position = [], {}
+    for ps in (a for a in args if isinstance(a, Params)):
+        for p in ps:
+            if id(p) not in position:
+                position[id(p)] = len(unique)
+                unique.append(p)
+    # Inside an enclosing gradient a parameter's references already point to that
+    # gradient's tracer: this one differentiates with respect to what is there now.
+    stand_ins = [_current_stand_in(p) for p in unique]
 
     def f_of_everything(explicit_args, param_tracers):
-        with _Substitution(f, dict(zip(map(id, flat_params), param_tracers))):
-            return f(*explicit_args)
+        roots = [f, list(explicit_args)]
+        with _Substitution(roots, zip(stand_ins, param_tracers)):
+            return roots[0](*roots[1])
 
-    value, (explicit_grads, param_grads) = withgradient(f_of_everything, explicit, flat_params)
-    grads, it_explicit, it_params = [], iter(explicit_grads), iter(param_grads)
-    for i, a in enumerate(args):
+    value, (explicit_grads, param_grads) = withgradient(f_of_everything, explicit, stand_ins)
+    aliases = {id(s): (s, p) for s, p in zip(stand_ins, unique) if s is not p}
+    grads, it_explicit = [], iter(explicit_grads)
+    for a in args:
         if isinstance(a, Params):
-            grads.append(Grads(a, [next(it_params) for _ in range(len(a))]))
+            mine = [param_grads[position[id(p)]] for p in a]
+            grads.append(Grads(a, mine, {k: v for k, v in aliases.items() if v[1] in a}))
         else:
             grads.append(next(it_explicit))
     if len(args) == 1:
@@ -123,114 +224,354 @@ def gradient_with_params(f, args):
     return value, tuple(grads)
 
 
+# Substitutions in effect, outermost first (one per running gradient(f, ps)).
+_active = []
+
+
+def _current_stand_in(p):
+    for substitution in _active:
+        p = substitution.replacements.get(id(p), p)
+    return p
+
+
+def _stood_for(x):
+    """``x`` and every object it holds the place of in the substitutions in effect (the
+    array a tracer replaced, the tracer that one replaced in turn, ...)."""
+    chain = [x]
+    for substitution in reversed(_active):
+        for original, replacement in substitution.pairs:
+            if replacement is chain[-1]:
+                chain.append(original)
+                break
+    return chain
+
+
+def reachable_tracers(f):
+    """The tracers of running transformations that ``f`` can reach now (its closure, the
+    globals it reads, the objects those hold: the walk ``gradient(f, ps)`` substitutes
+    along), each as ``(tracer, [objects it holds the place of])``. Lets ``wg.checkpoint``
+    turn what ``f`` closes over into explicit inputs."""
+    found, entered, stack = {}, set(), [f]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in entered:
+            continue
+        entered.add(id(obj))
+        for child, *_ in _edges(obj):
+            if isinstance(child, Tracer):
+                if child._level.active and id(child) not in found:
+                    found[id(child)] = child
+            elif not isinstance(child, _ATOMIC):
+                stack.append(child)
+    return [(t, _stood_for(t)[1:]) for t in found.values()]
+
+
+def call_substituted(f, pairs, args):
+    """``f(*args)`` while every reference ``f`` can reach to the first object of each pair
+    points to the second (see ``_Substitution``)."""
+    roots = [f]
+    with _Substitution(roots, pairs):
+        return f(*args)
+
+
 # ---------------------------------------------------------------------------------------------
 # Finding the parameters wherever f can reach them
 # ---------------------------------------------------------------------------------------------
 
-# Objects that never hold parameters worth walking into.
-_OPAQUE = (type, types.ModuleType, types.BuiltinFunctionType, str, bytes, int, float, complex,
-           bool, type(None), np.ufunc, np.generic)
+# Objects that never hold references worth following.
+_ATOMIC = (str, bytes, int, float, complex, bool, type(None), np.ndarray, np.generic,
+           np.ufunc, np.dtype, types.BuiltinFunctionType, types.CodeType, types.ModuleType,
+           Tracer, Level, Params, Grads, range, slice, type(Ellipsis))
+
+# Packages whose functions' globals and whose classes cannot hold a user's parameters:
+# following them would only cost time. Their closures are still followed (a decorator's
+# wrapper closes over the user's function).
+_LIBRARIES = frozenset(getattr(sys, "stdlib_module_names", ())) | {
+    "numpy", "scipy", "wengert", "builtins", "_pytest", "pytest", "pluggy"}
+
+_HEAP_TYPE = 1 << 9     # Py_TPFLAGS_HEAPTYPE: a class made by a class statement
+
+
+def _is_library(module_name):
+    return bool(module_name) and module_name.partition(".")[0] in _LIBRARIES
+
+
+def _is_user_class(cls):
+    return bool(cls.__flags__ & _HEAP_TYPE) and not _is_library(cls.__module__)
+
+
+def _attributes(obj):
+    """``(name, value)`` of an object's instance dict and slots."""
+    found = list(getattr(obj, "__dict__", {}).items()) if _has_dict(obj) else []
+    for cls in type(obj).__mro__:
+        for name in _slot_names(cls):
+            if hasattr(obj, name):
+                found.append((name, getattr(obj, name)))
+    return found
+
+
+def _has_dict(obj):
+    try:
+        return isinstance(object.__getattribute__(obj, "__dict__"), dict)
+    except AttributeError:
+        return False
+
+
+def _slot_names(cls):
+    slots = cls.__dict__.get("__slots__", ())
+    slots = (slots,) if isinstance(slots, str) else slots
+    return [s for s in slots if isinstance(s, str) and s not in ("__dict__", "__weakref__")]
 
 
 class _Substitution:
-    """While active, every reference that ``f`` can reach to an array in ``replacements``
-    (id → tracer) points to the tracer instead; leaving puts each one back, in reverse."""
+    """While active, every reference reachable from ``roots`` (a list, updated in place) to
+    the first object of one of ``pairs`` points to the second instead; leaving puts each one
+    back, newest first, also after an exception.
 
-    def __init__(self, f, replacements):
-        self.f = f
-        self.replacements = replacements
+    The walk is iterative (any depth), enters each object once, and keeps every object it
+    entered alive while active so that ids stay unique. Tuples cannot be changed in place:
+    one holding a replaced object is rebuilt, and its own referrer is pointed at the copy.
+    """
+
+    def __init__(self, roots, pairs):
+        self.roots = roots
+        self.pairs = [(old, new) for old, new in pairs]    # kept: ids stay unique
+        self.replacements = {id(old): new for old, new in self.pairs}
         self.undo = []
-        self.seen = {}
+        self.rebuilt = {}     # id(entered object) -> its copy with replacements, or None
+        self.alive = []
 
     def __enter__(self):
+        _active.append(self)
         try:
-            self.visit(self.f)
+            self._walk(self.roots)
         except BaseException:
-            self.restore()
+            self._leave()
             raise
         return self
 
     def __exit__(self, *exc):
-        self.restore()
+        self._leave()
         return False
 
-    def restore(self):
+    def _leave(self):
+        _active.remove(self)
+        errors = []
         while self.undo:
-            self.undo.pop()()
-
-    def visit(self, obj):
-        """Substitute inside ``obj``; returns a replacement for ``obj`` itself, or None."""
-        key = id(obj)
-        if key in self.replacements:
-            return self.replacements[key]
-        if key in self.seen or isinstance(obj, _OPAQUE + (np.ndarray, Params, Grads)):
-            return self.seen.get(key)
-        self.seen[key] = None
-        if isinstance(obj, list):
-            for i, item in enumerate(obj):
-                self._set(obj, i, item, self.visit(item), list.__setitem__)
-        elif isinstance(obj, dict):
-            for k, item in list(obj.items()):
-                self._set(obj, k, item, self.visit(item), dict.__setitem__)
-        elif isinstance(obj, tuple):
-            items = [self.visit(item) for item in obj]
-            if any(r is not None for r in items):
-                rebuilt = [r if r is not None else item for r, item in zip(items, obj)]
-                new = type(obj)(*rebuilt) if hasattr(type(obj), "_fields") else type(obj)(rebuilt)
-                self.seen[key] = new
-                return new
-        elif isinstance(obj, types.FunctionType):
-            self._visit_function(obj)
-        elif isinstance(obj, types.MethodType):
-            self.visit(obj.__self__)
-            self._visit_function(obj.__func__)
-        else:
-            self._visit_attributes(obj)
-        return None
-
-    def _set(self, container, key, old, new, setter):
-        if new is not None:
-            setter(container, key, new)
-            self.undo.append(lambda: setter(container, key, old))
-
-    def _visit_function(self, fn):
-        for cell in fn.__closure__ or ():
             try:
-                content = cell.cell_contents
-            except ValueError:   # an empty cell: a name not bound yet
+                self.undo.pop()()
+            except Exception as error:   # noqa: BLE001 - put back everything we can first
+                errors.append(error)
+        self.alive.clear()
+        if errors:
+            raise errors[0]
+
+    def _walk(self, root):
+        stack = [(False, root)]
+        while stack:
+            leaving, item = stack.pop()
+            if leaving:
+                self._install(*item)
                 continue
-            self._set(cell, "cell_contents", content, self.visit(content), setattr)
-        names = _global_names(fn.__code__)
-        g = fn.__globals__
+            key = id(item)
+            if key in self.replacements or key in self.rebuilt:
+                continue
+            self.rebuilt[key] = None
+            self.alive.append(item)
+            edges = _edges(item)
+            if edges:
+                stack.append((True, (item, edges)))
+                stack.extend((False, edge[0]) for edge in reversed(edges)
+                             if not isinstance(edge[0], _ATOMIC) or id(edge[0]) in self.replacements)
+
+    def _replacement(self, child):
+        new = self.replacements.get(id(child))
+        return new if new is not None else self.rebuilt.get(id(child))
+
+    def _install(self, obj, edges):
+        """Point ``obj``'s references at the replacements of its children (all entered)."""
+        if isinstance(obj, tuple):
+            items = [self._replacement(child) for child, *_ in edges]
+            if any(new is not None for new in items):
+                items = [new if new is not None else old for new, (old, *_) in zip(items, edges)]
+                self.rebuilt[id(obj)] = _rebuild_tuple(obj, items)
+            return
+        for child, kind, holder, key in edges:
+            new = self._replacement(child)
+            if new is not None and kind is not None:
+                undo = _point(kind, holder, key, child, new)
+                if undo is not None:
+                    self.undo.append(undo)
+
+
+def _rebuild_tuple(old, items):
+    if hasattr(type(old), "_fields"):
+        return type(old)(*items)
+    return type(old)(items)
+
+
+# --- the places that hold a child: how to read one, point it elsewhere, and back --------------
+# An edge is ``(child, kind, holder, key)``: ``holder`` holds ``child`` under ``key`` in the way
+# ``kind`` names; kind None marks a child that is only entered (its own contents may change).
+
+_MISSING = object()
+
+
+def _read(kind, holder, key):
+    try:
+        if kind == "item" or kind == "list":
+            return holder[key]
+        if kind == "cell":
+            return holder.cell_contents
+        if kind == "partial":
+            return holder.args
+        return getattr(holder, key)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return _MISSING
+
+
+def _write(kind, holder, key, value):
+    if kind == "item":
+        dict.__setitem__(holder, key, value)
+    elif kind == "list":
+        list.__setitem__(holder, key, value)
+    elif kind == "cell":
+        holder.cell_contents = value
+    elif kind == "partial":
+        holder.__setstate__((holder.func, value, holder.keywords,
+                             getattr(holder, "__dict__", None) or None))
+    elif kind == "slot":
+        object.__setattr__(holder, key, value)
+    else:                       # "attribute": a class attribute, a function's __defaults__
+        setattr(holder, key, value)
+
+
+def _point(kind, holder, key, old, new):
+    """Point the place at ``new``; returns the undo, or None where the place no longer holds
+    ``old`` (reached twice: a cell shared by two closures)."""
+    if _read(kind, holder, key) is not old:
+        return None
+    _write(kind, holder, key, new)
+
+    def undo():
+        # Put ``old`` back unless f stored a value of its own there that is not a tracer.
+        now = _read(kind, holder, key)
+        if now is new or now is _MISSING or isinstance(now, Tracer):
+            _write(kind, holder, key, old)
+        elif kind == "list":       # f moved items around: find the replacement by identity
+            for i, item in enumerate(holder):
+                if item is new:
+                    list.__setitem__(holder, i, old)
+    return undo
+
+
+# --- edges: the children of one object ---------------------------------------------------------
+
+def _edges(obj):
+    if isinstance(obj, _ATOMIC):
+        return ()
+    if isinstance(obj, list):
+        return [(item, "list", obj, i) for i, item in enumerate(obj)]
+    if isinstance(obj, dict):
+        return [(value, "item", obj, key) for key, value in list(obj.items())]
+    if isinstance(obj, tuple):
+        return [(item, None, None, None) for item in obj]
+    if isinstance(obj, types.FunctionType):
+        return _function_edges(obj)
+    if isinstance(obj, types.MethodType):
+        return _entered(obj.__self__, obj.__func__)
+    if isinstance(obj, functools.partial):
+        return _entered(obj.func, obj.keywords) + [(obj.args, "partial", obj, None)]
+    if isinstance(obj, (staticmethod, classmethod)):
+        return _entered(obj.__func__)
+    if isinstance(obj, property):
+        return _entered(*(fn for fn in (obj.fget, obj.fset, obj.fdel) if fn is not None))
+    if isinstance(obj, type):
+        return _class_edges(obj) if _is_user_class(obj) else ()
+    if (getattr(type(obj), "__module__", None) or "").partition(".")[0] == "wengert":
+        return ()                   # wengert's own objects: levels, tangents, rules
+    return _object_edges(obj)
+
+
+def _entered(*children):
+    return [(child, None, None, None) for child in children]
+
+
+def _function_edges(fn):
+    edges = []
+    for cell in fn.__closure__ or ():
+        try:
+            edges.append((cell.cell_contents, "cell", cell, None))
+        except ValueError:          # an empty cell: a name not bound yet
+            pass
+    wrapped = getattr(fn, "__wrapped__", None)
+    if wrapped is not None:
+        edges.append((wrapped, None, None, None))
+    if _is_library(fn.__module__):
+        return edges                # a decorator's wrapper: its closure is the user's
+    edges.extend(_global_edges(fn.__globals__, _global_names(fn.__code__)))
+    if fn.__defaults__:
+        edges.append((fn.__defaults__, "attribute", fn, "__defaults__"))
+    if fn.__kwdefaults__:
+        edges.append((fn.__kwdefaults__, None, None, None))
+    return edges
+
+
+def _global_edges(namespace, names):
+    """The globals ``names`` reads in ``namespace``; for a module among them (``import
+    model`` … ``model.W``), the names the code reads from it, and so on down submodules."""
+    edges = []
+    spaces, seen = [namespace], set()
+    while spaces:
+        space = spaces.pop()
+        if id(space) in seen:
+            continue
+        seen.add(id(space))
         for name in names:
-            if name in g:
-                self._set(g, name, g[name], self.visit(g[name]), dict.__setitem__)
-        for default in fn.__defaults__ or ():
-            self.visit(default)
-        wrapped = getattr(fn, "__wrapped__", None)
-        if wrapped is not None:
-            self.visit(wrapped)
-
-    def _visit_attributes(self, obj):
-        attributes = getattr(obj, "__dict__", None)
-        if isinstance(attributes, dict):
-            for name, value in list(attributes.items()):
-                self._set(attributes, name, value, self.visit(value), dict.__setitem__)
-        slots = [s for cls in type(obj).__mro__ for s in getattr(cls, "__slots__", ())]
-        if dataclasses.is_dataclass(obj) and not attributes:
-            slots = [f.name for f in dataclasses.fields(obj)]
-        for name in slots:
-            if isinstance(name, str) and hasattr(obj, name) and name not in ("__dict__",
-                                                                              "__weakref__"):
-                value = getattr(obj, name)
-                self._set(obj, name, value, self.visit(value), object.__setattr__)
+            value = space.get(name, _MISSING)
+            if value is _MISSING:
+                continue
+            if isinstance(value, types.ModuleType):
+                if not _is_library(value.__name__):
+                    spaces.append(value.__dict__)
+            else:
+                edges.append((value, "item", space, name))
+    return edges
 
 
+def _class_edges(cls):
+    edges = _entered(*cls.__bases__)
+    for name, value in list(vars(cls).items()):
+        if name.startswith("__") and name.endswith("__") and not callable(value):
+            continue                # __module__, __doc__, the __dict__ descriptor, ...
+        if isinstance(value, (staticmethod, classmethod, property)):
+            edges.append((value, None, None, None))
+        else:
+            edges.append((value, "attribute", cls, name))
+    return edges
+
+
+def _object_edges(obj):
+    edges = []
+    if _has_dict(obj):
+        edges.append((object.__getattribute__(obj, "__dict__"), None, None, None))
+    cls = type(obj)
+    for klass in cls.__mro__:
+        for name in _slot_names(klass):
+            value = getattr(obj, name, _MISSING)
+            if value is not _MISSING:
+                edges.append((value, "slot", obj, name))
+    if _is_user_class(cls):
+        edges.append((cls, None, None, None))
+    return edges
+
+
+@functools.lru_cache(maxsize=4096)
 def _global_names(code):
-    """The global names a code object and the code nested in it (lambdas, comprehensions)
-    may read."""
+    """The names a code object and the code nested in it (lambdas, comprehensions) may read
+    as globals or as attributes."""
     names = set(code.co_names)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names |= _global_names(const)
-    return names
+    return frozenset(names)

@@ -39,7 +39,12 @@ class Rule:
 
     def describe(self):
         names = ", ".join(getattr(t, "__name__", str(t)) for t in self.types) or "any types"
-        what = "opt_out" if self.impl is OPT_OUT else getattr(self.impl, "__qualname__", "rule")
+        if self.impl is OPT_OUT:
+            return f"opt_out for ({names})"
+        what = getattr(self.impl, "__qualname__", "rule")
+        code = getattr(self.impl, "__code__", None)
+        if code is not None:   # rules are often all named ``_``: say where each one is
+            what += f" ({code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno})"
         return f"{what} for ({names})"
 
 
@@ -53,11 +58,14 @@ class RuleTable:
         self.cache = {}     # (fn, arg types) -> Rule or None
 
     def add(self, fn, types, impl, masked=False):
-        rule = Rule(fn, tuple(types), impl, masked)
+        types = tuple(types)
+        while types and types[-1] is object:
+            types = types[:-1]   # (T, object) is the signature (T,): one entry, not a tie
+        rule = Rule(fn, types, impl, masked)
         entries = self.entries.setdefault(fn, [])
         entries[:] = [r for r in entries if r.types != rule.types] + [rule]
         self.cache.clear()
-        if len(entries) == 1 and not rule.types:
+        if len(entries) == 1 and not rule.types and impl is not OPT_OUT:
             self.generic[fn] = rule
         else:
             self.generic.pop(fn, None)
@@ -144,9 +152,32 @@ def opt_out(fn, *types):
 
 
 def non_differentiable(*fns):
-    """Calls of these functions return plain values that carry no tangent."""
+    """Calls of these functions return plain values that carry no tangent.
+
+    NumPy functions, ufuncs and ``wg.primitive`` functions are marked in place: their calls
+    reach ``bind``, which strips the tracers. A plain Python function is called directly, not
+    through ``bind``, so marking it alone would change nothing: a single one is wrapped in a
+    primitive, and the wrapper is returned (use it as a decorator, or rebind the name).
+    """
     _non_differentiable.update(fns)
-    return fns[0] if len(fns) == 1 else fns
+    if len(fns) != 1:
+        return fns
+    fn = fns[0]
+    if fn in implementations or _reached_through_numpy(fn):
+        return fn
+    wrapper = primitive(fn)
+    _non_differentiable.add(wrapper)
+    return wrapper
+
+
+def _reached_through_numpy(fn):
+    """Whether calls of ``fn`` on tracers arrive at ``bind`` by NumPy's own dispatch."""
+    import numpy as np
+
+    if isinstance(fn, np.ufunc) or type(fn).__name__ == "_ArrayFunctionDispatcher":
+        return True
+    module = getattr(fn, "__module__", None) or ""
+    return module == "numpy" or module.startswith("numpy.")
 
 
 def is_non_differentiable(fn):

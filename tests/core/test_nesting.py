@@ -1,5 +1,6 @@
-"""Reverse over reverse: higher derivatives, mixed partials, and no perturbation confusion
-when an inner gradient closes over an outer traced value."""
+"""Nested differentiation: reverse over reverse, forward over forward and every mix of the two,
+to third and fourth order; mixed partials; no perturbation confusion when an inner
+derivative closes over an outer traced value."""
 import numpy as np
 import pytest
 
@@ -173,3 +174,155 @@ def test_gradient_inside_a_loop_of_an_outer_gradient():
         expected *= 1 - 0.1 * 12 * x ** 2
         x = x - 0.1 * 4 * x ** 3
     assert wg.gradient(unrolled, x0)[0] == pytest.approx(expected, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward mode in the mix: forward over forward, forward over reverse, reverse over forward
+# ---------------------------------------------------------------------------------------------
+
+def d_forward(f):
+    """The derivative of a scalar function of one scalar by forward mode, as a function."""
+    return lambda x: wg.derivative(f, x)
+
+
+D = {"forward": d_forward, "reverse": d}
+MIXES = [(outer, inner) for outer in D for inner in D]
+
+
+@pytest.mark.parametrize("outer, inner", MIXES, ids=[f"{o}-over-{i}" for o, i in MIXES])
+@pytest.mark.parametrize("f, f2", [c[1:] for c in SECOND_DERIVATIVES],
+                         ids=[c[0] for c in SECOND_DERIVATIVES])
+def test_second_derivative_in_every_mix(f, f2, outer, inner):
+    x = 0.7
+    g2 = D[outer](D[inner](f))(x)
+    assert type(g2) is float
+    assert g2 == pytest.approx(f2(x), rel=1e-10)
+
+
+THIRD_ORDER = [(a, b, c) for a in D for b in D for c in D]
+
+
+@pytest.mark.parametrize("modes", THIRD_ORDER, ids=["-".join(m) for m in THIRD_ORDER])
+def test_third_derivative_in_every_mix(modes):
+    # e.g. ("forward", "reverse", "forward"): the derivative of the gradient of the derivative.
+    f = lambda x: x ** 5 + np.sin(x) * x
+    g = f
+    for mode in reversed(modes):
+        g = D[mode](g)
+    x = 0.8
+    expected = 60 * x ** 2 - 3 * np.sin(x) - x * np.cos(x)
+    assert g(x) == pytest.approx(expected, rel=1e-10)
+
+
+def test_fourth_derivative_alternating_modes():
+    f = lambda x: np.exp(2 * x) + x ** 4
+    g = d_forward(d(d_forward(d(f))))
+    assert g(0.3) == pytest.approx(16 * np.exp(0.6) + 24, rel=1e-10)
+
+
+def test_third_derivative_of_a_vector_function_by_derivative_of_jacobian(rng):
+    # d/dt of the forward Jacobian of x ↦ t·sin(x)² at x: 2 t sin cos on the diagonal.
+    x = rng.standard_normal(3)
+    g = wg.derivative(lambda t: wg.jacobian(lambda x: t * np.sin(x) ** 2, x, mode="forward")[0],
+                      1.5)
+    np.testing.assert_allclose(g, np.diag(2 * np.sin(x) * np.cos(x)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("outer", ["forward", "reverse"])
+@pytest.mark.parametrize("inner", ["forward", "reverse"])
+@pytest.mark.parametrize("x", [0.0, 1.0, -3.5], ids=str)
+def test_no_perturbation_confusion_in_any_mix(outer, inner, x):
+    # d/dx [x · d/dy (x + y)] = 1; confusing the levels gives 2.
+    diff = {"forward": wg.derivative, "reverse": lambda f, x: wg.gradient(f, x)[0]}
+    g = diff[outer](lambda x: x * diff[inner](lambda y: x + y, 1.0), x)
+    assert g == 1.0
+
+
+def test_the_issue_perturbation_confusion_example():
+    assert wg.derivative(lambda x: x * wg.derivative(lambda y: x + y, 1.0), 1.0) == 1.0
+
+
+@pytest.mark.parametrize("outer", ["forward", "reverse"])
+@pytest.mark.parametrize("inner", ["forward", "reverse"])
+def test_inner_derivative_at_the_outer_point(outer, inner):
+    # f(x) = d/dy (x y²) at y = x = 2x², so f'(x) = 4x.
+    diff = {"forward": wg.derivative, "reverse": lambda f, x: wg.gradient(f, x)[0]}
+    g = diff[outer](lambda x: diff[inner](lambda y: x * y ** 2, x), 1.5)
+    assert g == pytest.approx(6.0)
+
+
+def test_no_perturbation_confusion_forward_over_reverse_with_arrays(rng):
+    x = rng.standard_normal(3)
+    u = rng.standard_normal(3)
+    # Inner: ∇_y Σ x y = x; outer jvp of Σ x·x along u: 2 x·u.
+    _, dy = wg.jvp(lambda x: np.sum(x * wg.gradient(lambda y: np.sum(x * y), np.ones(3))[0]),
+                   (x,), (u,))
+    assert dy == pytest.approx(2 * x @ u)
+
+
+def test_hessian_vector_product_forward_over_reverse(rng):
+    x, v = rng.standard_normal(4), rng.standard_normal(4)
+    _, hvp = wg.jvp(lambda x: wg.gradient(_energy, x)[0], (x,), (v,))
+    np.testing.assert_allclose(hvp, _energy_hessian(x) @ v, rtol=1e-10)
+
+
+def test_hessian_vector_product_reverse_over_forward(rng):
+    x, v = rng.standard_normal(4), rng.standard_normal(4)
+    (hvp,) = wg.gradient(lambda x: wg.jvp(_energy, (x,), (v,))[1], x)
+    np.testing.assert_allclose(hvp, _energy_hessian(x) @ v, rtol=1e-10)
+
+
+def test_forward_jacobian_of_the_gradient_is_the_hessian(rng):
+    x = rng.standard_normal(4)
+    (h,) = wg.jacobian(lambda x: wg.gradient(_energy, x)[0], x, mode="forward")
+    np.testing.assert_allclose(h, _energy_hessian(x), rtol=1e-10)
+    np.testing.assert_allclose(wg.hessian(_energy, x), _energy_hessian(x), rtol=1e-10)
+
+
+def test_gradient_of_a_forward_jacobian(rng):
+    # L(x) = Σ J(x)² with J = diag(cos x): ∂L/∂x = d/dx cos² x = -sin 2x.
+    x = rng.standard_normal(3)
+    (g,) = wg.gradient(lambda x: np.sum(wg.jacobian(np.sin, x, mode="forward")[0] ** 2), x)
+    np.testing.assert_allclose(g, -np.sin(2 * x), rtol=1e-12)
+
+
+def test_gradient_of_a_hessian_trace(rng):
+    # tr ∇²(Σ x⁴/12) = Σ x², whose gradient is 2x: three levels (reverse over forward over
+    # reverse).
+    x = rng.standard_normal(3)
+    (g,) = wg.gradient(lambda x: np.trace(wg.hessian(lambda z: np.sum(z ** 4) / 12, x)), x)
+    np.testing.assert_allclose(g, 2 * x, rtol=1e-12)
+
+
+def test_pushforward_of_a_pullback(rng):
+    # jvp of x ↦ J(x)ᵀu for F = A tanh: the derivative of the VJP along w.
+    a = rng.standard_normal((3, 4))
+    x, u, w = rng.standard_normal(4), rng.standard_normal(3), rng.standard_normal(4)
+
+    def vjp(x):
+        _, back = wg.pullback(lambda x: a @ np.tanh(x), x)
+        return back(u)[0]
+
+    _, dy = wg.jvp(vjp, (x,), (w,))
+    t = np.tanh(x)
+    np.testing.assert_allclose(dy, (u @ a) * (-2 * t * (1 - t ** 2)) * w, rtol=1e-10)
+
+
+@pytest.mark.parametrize("f, x", [
+    (lambda x: np.sum(x[0] * x[1] * x[2]), np.array([1.0, 2.0, 3.0])),
+    (lambda x: np.sum(np.where(x > 0, x ** 3, -x ** 2)), np.array([1.0, -2.0, 0.5])),
+    (lambda m: np.sum((m @ m) ** 2), np.arange(4.0).reshape(2, 2) / 3),
+    (lambda z: np.sum(np.abs(z * z + 1j) ** 2), np.array([0.3 + 0.2j, -1 + 0.5j])),
+    (lambda x: np.sum(np.mean(np.exp(x), axis=0)), np.arange(6.0).reshape(2, 3) / 5),
+], ids=["indexing", "where", "matmul", "complex", "mean"])
+def test_second_order_finite_differences_both_modes(f, x):
+    check_grads(f, x, modes=("reverse", "forward"), order=2)
+
+
+def test_gradient_with_respect_to_the_tangent_is_the_transpose(rng):
+    # v ↦ ⟨u, J v⟩ is linear with gradient Jᵀu: reverse mode through a jvp's tangent.
+    a = rng.standard_normal((3, 4))
+    x, u, v = rng.standard_normal(4), rng.standard_normal(3), rng.standard_normal(4)
+    F = lambda x: a @ np.sin(x)
+    (g,) = wg.gradient(lambda v: np.sum(u * wg.jvp(F, (x,), (v,))[1]), v)
+    np.testing.assert_allclose(g, np.cos(x) * (a.T @ u), rtol=1e-12)

@@ -1,10 +1,13 @@
-"""Gradient checks of the product rules: matmul, dot, vdot, inner, outer, tensordot, einsum,
-kron, over their shape cases, real and complex dtypes, and to second order."""
+"""Derivative checks of the product rules in both modes: matmul, dot, vdot, inner, outer,
+tensordot, einsum, kron, vecdot, cross, over their shape cases, real and complex dtypes, to
+second order, and the sparse tangents forward mode keeps."""
 import numpy as np
 import pytest
 
 import wengert as wg
+from wengert.registry import forward_rules
 from wengert.rules.products import _explicit_subscripts
+from wengert.tangents import ZERO, Indexed, OneHot, to_dense
 from wengert.testing import check_grads
 
 DTYPES = [np.float32, np.float64, np.complex128]
@@ -92,7 +95,20 @@ PRODUCTS = [
     ("einsum size-1 broadcast", einsum("ij,ij->ij"), [(1, 3), (2, 3)], 1),
     ("einsum scalar operand", einsum(",ij->ij"), [(), (2, 3)], 1),
     ("einsum spaces", einsum("i j , j k -> i k"), [(2, 3), (3, 2)], 1),
+    ("cross", np.cross, [(3,), (3,)], 2),
+    ("cross broadcast", np.cross, [(2, 3), (3,)], 2),
+    ("cross axes", lambda a, b: np.cross(a, b, axisa=0, axisb=-1, axisc=0), [(3, 2), (2, 3)], 1),
+    ("cross axes positional", lambda a, b: np.cross(a, b, 0, 1, 1), [(3, 1, 2), (2, 3)], 1),
+    ("cross axis", lambda a, b: np.cross(a, b, axis=0), [(3, 2), (3, 1)], 1),
 ]
+if hasattr(np, "vecdot"):   # NumPy 2
+    PRODUCTS += [
+        ("vecdot", np.vecdot, [(2, 3), (3,)], 2),
+        ("vecdot axis", lambda a, b: np.vecdot(a, b, axis=0), [(3, 2), (3, 1)], 1),
+        ("vecdot keepdims", lambda a, b: np.vecdot(a, b, keepdims=True), [(2, 3), (2, 3)], 1),
+        ("vecdot axis keepdims", lambda a, b: np.vecdot(a, b, axis=-2, keepdims=True),
+         [(2, 3, 2), (3, 1)], 1),
+    ]
 
 
 def _operands(shapes, dtype, rng):
@@ -118,7 +134,8 @@ def test_product_second_order(name, fn, shapes, order, dtype, rng):
 
 # A real factor times a complex one: the real factor's cotangent must be real.
 MIXED = [p for p in PRODUCTS if len(p[2]) == 2 and p[0].split()[0] in (
-    "matmul", "dot", "vdot", "inner", "outer", "tensordot", "kron", "einsum")][::3]
+    "matmul", "dot", "vdot", "inner", "outer", "tensordot", "kron", "einsum", "cross",
+    "vecdot")][::3]
 
 
 @pytest.mark.parametrize("name, fn, shapes, order", MIXED, ids=[p[0] for p in MIXED])
@@ -201,3 +218,144 @@ def test_nested_list_constant_operand(name, fn, constant, rng):
     (expected,) = wg.gradient(lambda x: np.sum(np.sin(fn(np.array(constant), x))), x)
     np.testing.assert_allclose(g, expected)
     check_grads(lambda x: fn(constant, x), x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward mode: sparse tangents, nesting, complex, vecdot and cross
+# ---------------------------------------------------------------------------------------------
+
+def frule(fn):
+    return forward_rules.generic[fn].impl
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128], ids=["float64", "complex128"])
+@pytest.mark.parametrize("name, fn, shapes, order", SECOND_ORDER, ids=[p[0] for p in SECOND_ORDER])
+def test_product_forward_over_forward(name, fn, shapes, order, dtype, rng):
+    # The forward derivative of a forward derivative: the inner jvp runs on dual numbers.
+    operands = _operands(shapes, dtype, rng)
+    directions = tuple(_operands(shapes, dtype, rng))
+    square = lambda *ops: fn(*ops) * fn(*ops)   # not bilinear, so the check sees curvature
+    check_grads(lambda *ops: wg.jvp(square, ops, directions)[1], *operands, modes=("forward",))
+
+
+@pytest.mark.parametrize("name, fn, shapes, order", PRODUCTS, ids=[p[0] for p in PRODUCTS])
+def test_forward_jacobian_from_one_hot_tangents(name, fn, shapes, order, rng):
+    operands = _operands(shapes, np.float64, rng)
+    for j_forward, j_reverse in zip(wg.jacobian(fn, *operands, mode="forward"),
+                                    wg.jacobian(fn, *operands)):
+        np.testing.assert_allclose(j_forward, j_reverse, rtol=1e-12, atol=1e-12)
+
+
+# (a shape, b shape, factor with the one-hot tangent, what the tangent of a @ b should be:
+# the shape of an Indexed's values, or "dense" where the row or column is the whole result
+# or where batches on both sides could spread the point).
+ONE_HOT_MATMUL = [
+    ((3, 4), (4, 2), 0, (2,)), ((3, 4), (4, 2), 1, (3,)),
+    ((4,), (4, 2), 0, "dense"), ((4,), (4, 2), 1, ()),
+    ((3, 4), (4,), 0, ()), ((3, 4), (4,), 1, "dense"),
+    ((4,), (4,), 0, "dense"), ((4,), (4,), 1, "dense"),
+    ((2, 3, 4), (4, 2), 0, (2,)), ((2, 3, 4), (4, 2), 1, (2, 3)),
+    ((2, 3, 4), (4,), 0, ()), ((2, 3, 4), (4,), 1, "dense"),
+    ((3, 4), (2, 4, 2), 0, (2, 2)), ((3, 4), (2, 4, 2), 1, (3,)),
+    ((4,), (2, 4, 2), 0, "dense"), ((4,), (2, 4, 2), 1, ()),
+    ((2, 3, 4), (2, 4, 2), 0, "dense"), ((2, 1, 3, 4), (2, 4, 2), 1, "dense"),
+]
+
+
+@pytest.mark.parametrize("fn", [np.matmul, np.dot], ids=["matmul", "dot"])
+@pytest.mark.parametrize("a_shape, b_shape, side, kept", ONE_HOT_MATMUL,
+                         ids=lambda v: str(v).replace(" ", ""))
+def test_one_hot_times_a_matrix_is_one_row_or_column(fn, a_shape, b_shape, side, kept, rng):
+    if fn is np.dot and min(len(a_shape), len(b_shape)) > 1 and len(a_shape + b_shape) > 4:
+        kept = "dense"   # np.dot of two arrays beyond 2-D is a tensordot, not a matmul
+    dtype = np.complex128
+    a, b = array(a_shape, dtype, rng), array(b_shape, dtype, rng)
+    shape = (a_shape, b_shape)[side]
+    for k in range(int(np.prod(shape))):
+        point = tuple(int(i) for i in np.unravel_index(k, shape))
+        tangents = [ZERO, ZERO]
+        tangents[side] = OneHot(point, shape, dtype)
+        out, t = frule(fn)(tangents, a, b)
+        dense = [a, b]
+        dense[side] = to_dense(tangents[side])
+        np.testing.assert_allclose(to_dense(t), fn(*dense), rtol=1e-14, atol=1e-14)
+        if kept == "dense":
+            assert not isinstance(t, Indexed)
+        else:
+            assert isinstance(t, Indexed) and np.shape(t.values) == kept
+
+
+def test_one_hot_through_dot_with_a_scalar_outer_and_vdot_stays_sparse(rng):
+    x, y = array((3, 4), np.complex128, rng), array(5, np.complex128, rng)
+    s = np.complex128(2 - 1j)
+    _, t = frule(np.dot)([OneHot((1, 2), x.shape, x.dtype), ZERO], x, s)
+    assert isinstance(t, Indexed)
+    np.testing.assert_allclose(to_dense(t), np.dot(to_dense(OneHot((1, 2), x.shape)), s))
+    _, row = frule(np.outer)([OneHot((1, 2), x.shape, x.dtype), ZERO], x, y)
+    assert isinstance(row, Indexed) and row.index == (6,) and np.shape(row.values) == (5,)
+    np.testing.assert_allclose(to_dense(row)[6], y)
+    _, column = frule(np.outer)([ZERO, OneHot(3, y.shape, y.dtype)], x, y)
+    assert isinstance(column, Indexed) and np.shape(column.values) == (12,)
+    np.testing.assert_allclose(to_dense(column)[:, 3], x.ravel())
+    # vdot meets one element of the other factor, conjugating a tangent of the first.
+    z = array(12, np.complex128, rng)
+    one = OneHot(5, x.shape, x.dtype)
+    i_one = Indexed(one.index, np.complex128(1j), one.shape, one.dtype)
+    assert frule(np.vdot)([i_one, ZERO], x, z)[1] == pytest.approx(-1j * z[5])
+    assert frule(np.vdot)([ZERO, OneHot(6, z.shape, z.dtype)], x, z)[1] == pytest.approx(
+        np.conj(x[1, 2]))
+
+
+def test_partial_through_matmul_never_densifies(monkeypatch, rng):
+    a, b = array((30, 40), np.complex128, rng), array((40, 20), np.complex128, rng)
+
+    def refuse(self):
+        raise AssertionError("a sparse tangent was made dense")
+
+    monkeypatch.setattr(Indexed, "to_dense", refuse)
+    # ∂(a @ b)[3] / ∂a[3, 7] is row 7 of b; ∂(a @ b)[4] / ∂a[3, 7] is zero.
+    np.testing.assert_allclose(wg.partial(lambda a: (a @ b)[3], a, index=(3, 7)), b[7])
+    np.testing.assert_allclose(wg.partial(lambda a: (a @ b)[4], a, index=(3, 7)), 0)
+    np.testing.assert_allclose(wg.partial(lambda b: (a @ b)[:, 5], b, index=(7, 5)), a[:, 7])
+    np.testing.assert_allclose(wg.partial(lambda b: np.dot(a[2], b)[5], b, index=(7, 5)),
+                               a[2, 7])
+
+
+@pytest.mark.parametrize("fn", [np.vdot, lambda a, b: np.vecdot(a, b)], ids=["vdot", "vecdot"])
+def test_conjugating_products_conjugate_the_first_tangent(fn, rng):
+    if fn is not np.vdot and not hasattr(np, "vecdot"):
+        pytest.skip("np.vecdot needs NumPy 2")
+    a, b, ta, tb = (array(3, np.complex128, rng) for _ in range(4))
+    _, t = wg.jvp(fn, (a, b), (ta, tb))
+    np.testing.assert_allclose(t, np.sum(np.conj(ta) * b + np.conj(a) * tb))
+
+
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")
+@pytest.mark.parametrize("shapes", [[(2,), (2,)], [(4, 2), (2,)], [(2,), (3,)], [(3, 2), (3,)]],
+                         ids=str)
+def test_cross_of_2_vectors(shapes, rng):
+    # NumPy reads a 2-vector as (x, y, 0); two of them give only the z component.
+    check_grads(np.cross, *_operands(shapes, np.complex128, rng))
+    check_grads(np.cross, *_operands(shapes, np.float64, rng), order=2)
+
+
+def test_second_partials_of_a_quadratic_form_stay_sparse(monkeypatch, rng):
+    # ∂²(x·Ax)/∂x_i∂x_j = A_ij + A_ji: a partial of a partial nests forward over forward,
+    # one-hot tangents on both levels, and nothing is made dense.
+    a = array((6, 6), np.float64, rng)
+    x = array(6, np.float64, rng)
+
+    def refuse(self):
+        raise AssertionError("a sparse tangent was made dense")
+
+    monkeypatch.setattr(Indexed, "to_dense", refuse)
+    quadratic = lambda x: x @ a @ x
+    for i, j in ((1, 4), (2, 2), (5, 0)):
+        second = wg.partial(lambda y: wg.partial(quadratic, y, index=i), x, index=j)
+        assert second == pytest.approx(a[i, j] + a[j, i])
+
+
+def test_hessian_of_a_quadratic_form(rng):
+    a = array((4, 4), np.float64, rng)
+    x = array(4, np.float64, rng)
+    np.testing.assert_allclose(wg.hessian(lambda x: np.dot(x, a @ x), x), a + a.T)

@@ -1,16 +1,22 @@
-"""Reverse rules of the shape functions (rules/shapes.py), checked against finite differences.
+"""Rules of the shape functions (rules/shapes.py) in both modes, checked against finite
+differences.
 
 One spec table (SHAPE_OPS: function of the arguments, argument shapes) drives the checks in
-float32, float64 and complex128, and a second-order check with a nonlinear function after
-the shape function (so its transpose receives a traced cotangent). The tests below pin
-list arguments, unused outputs of split, and astype."""
+float32, float64 and complex128, and second-order checks with a nonlinear function after
+the shape function: its transpose receives a traced cotangent (forward and reverse over
+reverse) and its forward rule runs on traced values (forward and reverse over forward). The
+tests below pin several outputs (atleast, broadcast_arrays), astype, that a one-element
+sparse tangent (a OneHot) moves to its new position without a dense array, and a few values.
+Joining and splitting are tested in test_joins.py."""
 import numpy as np
 import pytest
 
 import wengert as wg
+from wengert.numpy_protocol import _astype
+from wengert.registry import forward_rules
+from wengert.tangents import Indexed, OneHot
 from wengert.testing import check_grads
 
-REVERSE = ("reverse",)
 DTYPES = (np.float32, np.float64, np.complex128)
 
 # id: (function of the arguments, shapes of the arguments)
@@ -48,28 +54,6 @@ SHAPE_OPS = {
     "broadcast_to": (lambda x: np.broadcast_to(x, (2, 3)), [(3,)]),
     "broadcast_to_keep": (lambda x: np.broadcast_to(x, (2, 4, 3)), [(4, 1)]),
     "broadcast_arrays": (lambda a, b: np.broadcast_arrays(a, b), [(3, 1), (4,)]),
-    # joining
-    "concatenate": (lambda a, b: np.concatenate([a, b]), [(2, 3), (4, 3)]),
-    "concatenate_axis": (lambda a, b, c: np.concatenate((a, b, c), axis=-1),
-                         [(2, 1), (2, 3), (2, 2)]),
-    "concatenate_None": (lambda a, b: np.concatenate([a, b], axis=None), [(2, 3), (4,)]),
-    "stack": (lambda a, b: np.stack([a, b]), [(2, 3), (2, 3)]),
-    "stack_axis": (lambda a, b: np.stack([a, b], axis=-1), [(2, 3), (2, 3)]),
-    "hstack_1d": (lambda a, b: np.hstack([a, b]), [(2,), (3,)]),
-    "hstack_2d": (lambda a, b: np.hstack([a, b]), [(2, 1), (2, 3)]),
-    "vstack": (lambda a, b: np.vstack([a, b]), [(3,), (2, 3)]),
-    "dstack": (lambda a, b: np.dstack([a, b]), [(3,), (1, 3)]),
-    "column_stack": (lambda a, b: np.column_stack([a, b]), [(3,), (3, 2)]),
-    "append": (lambda a, b: np.append(a, b), [(2, 2), (3,)]),
-    "append_axis": (lambda a, b: np.append(a, b, axis=1), [(2, 2), (2, 1)]),
-    # splitting (several outputs)
-    "split": (lambda x: np.split(x, 3), [(6, 2)]),
-    "split_indices": (lambda x: np.split(x, [1, 3], axis=1), [(2, 5)]),
-    "array_split": (lambda x: np.array_split(x, 3, axis=-1), [(2, 7)]),
-    "hsplit": (lambda x: np.hsplit(x, 2), [(3, 4)]),
-    "vsplit": (lambda x: np.vsplit(x, [1]), [(3, 4)]),
-    "dsplit": (lambda x: np.dsplit(x, 2), [(2, 1, 4)]),
-    "unstack": (lambda x: np.unstack(x, axis=1), [(2, 3)]),
     # copies of elements
     "tile": (lambda x: np.tile(x, 3), [(2, 3)]),
     "tile_tuple": (lambda x: np.tile(x, (2, 1, 3)), [(2, 3)]),
@@ -129,9 +113,9 @@ def random_args(shapes, dtype, rng):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("name", list(SHAPE_OPS))
-def test_shape_gradients(name, dtype, rng):
+def test_shape_derivatives(name, dtype, rng):
     fn, shapes = SHAPE_OPS[name]
-    check_grads(fn, *random_args(shapes, dtype, rng), modes=REVERSE)
+    check_grads(fn, *random_args(shapes, dtype, rng))
 
 
 def sin_of_each(out):
@@ -141,61 +125,11 @@ def sin_of_each(out):
 @pytest.mark.parametrize("name", list(SHAPE_OPS))
 def test_shape_rules_nest(name, rng):
     fn, shapes = SHAPE_OPS[name]
-    check_grads(lambda *a: sin_of_each(fn(*a)), *random_args(shapes, np.float64, rng),
-                modes=REVERSE, order=2)
-
-
-# --- list arguments ------------------------------------------------------------------------------
-
-
-def test_concatenate_mix_of_traced_and_constant(rng):
-    c1, c2 = rng.standard_normal((2, 3)), rng.standard_normal((1, 3))
-    x = rng.standard_normal((4, 3))
-    check_grads(lambda x: np.concatenate([c1, x, c2]), x, modes=REVERSE)
-    (g,) = wg.gradient(lambda x: np.sum(np.concatenate([c1, x, c2]) * np.arange(7.0)[:, None]), x)
-    np.testing.assert_array_equal(g, np.broadcast_to(np.arange(2.0, 6.0)[:, None], (4, 3)))
-
-
-def test_concatenate_of_a_list_argument_gives_a_list_gradient(rng):
-    a, b = rng.standard_normal(3), rng.standard_normal(2)
-    (g,) = wg.gradient(lambda xs: np.sum(np.concatenate(xs) ** 2), [a, b])
-    assert isinstance(g, list) and len(g) == 2
-    np.testing.assert_allclose(g[0], 2 * a)
-    np.testing.assert_allclose(g[1], 2 * b)
-
-
-def test_concatenate_mixed_dtypes_keep_each_dtype(rng):
-    a = rng.standard_normal(3).astype(np.float32)
-    b = rng.standard_normal(2)
-    ga, gb = wg.gradient(lambda a, b: np.sum(np.concatenate([a, b])), a, b)
-    assert ga.dtype == np.float32 and gb.dtype == np.float64
-    np.testing.assert_array_equal(ga, np.ones(3))
-
-
-def test_stack_with_a_constant_and_the_same_tracer_twice(rng):
-    x = rng.standard_normal(3)
-    (g,) = wg.gradient(lambda x: np.sum(np.stack([x, np.ones(3), x]) ** 2), x)
-    np.testing.assert_allclose(g, 4 * x)
-
-
-def test_hstack_of_a_tuple_with_a_python_scalar(rng):
-    x = rng.standard_normal(2)
-    check_grads(lambda x: np.hstack((x, 1.5, x)), x, modes=REVERSE)
-
-
-# --- split: the pullback receives Zero for the parts that were not used ---------------------------
-
-
-def test_split_feeding_a_sum_of_some_parts(rng):
-    x = rng.standard_normal(6)
-    (g,) = wg.gradient(lambda x: np.sum(np.split(x, 3)[1] ** 2), x)
-    np.testing.assert_allclose(g, [0, 0, 2 * x[2], 2 * x[3], 0, 0])
-    check_grads(lambda x: np.sum(np.split(x, 3)[2]) * np.split(x, 3)[0], x, modes=REVERSE)
-
-
-def test_array_split_unused_parts_second_order(rng):
-    x = rng.standard_normal((2, 7))
-    check_grads(lambda x: np.sin(np.array_split(x, 3, axis=1)[1]), x, modes=REVERSE, order=2)
+    args = random_args(shapes, np.float64, rng)
+    f = lambda *a: sin_of_each(fn(*a))
+    check_grads(f, *args, order=2)
+    us = random_args(shapes, np.float64, rng)
+    check_grads(lambda *a: wg.jvp(f, a, us)[1], *args)
 
 
 def test_atleast_with_several_arguments_returns_a_tuple(rng):
@@ -203,6 +137,16 @@ def test_atleast_with_several_arguments_returns_a_tuple(rng):
     ga, gb = wg.gradient(lambda a, b: np.sum(np.atleast_2d(a, b)[1] * 3.0), a, b)
     assert np.shape(ga) == () and ga == 0
     np.testing.assert_array_equal(gb, 3.0 * np.ones(3))
+    _, (da, db) = wg.jvp(lambda a, b: np.atleast_2d(a, b), (a, b), (wg.Zero(), np.ones(3)))
+    np.testing.assert_array_equal(da, np.zeros((1, 1)))
+    np.testing.assert_array_equal(db, np.ones((1, 3)))
+
+
+def test_broadcast_arrays_tangents_with_a_constant(rng):
+    a, u = rng.standard_normal((3, 1)), rng.standard_normal((3, 1))
+    _, (da, db) = wg.jvp(lambda a: np.broadcast_arrays(a, np.ones(4)), (a,), (u,))
+    np.testing.assert_array_equal(da, np.broadcast_to(u, (3, 4)))
+    np.testing.assert_array_equal(db, np.zeros((3, 4)))
 
 
 # --- astype ------------------------------------------------------------------------------------
@@ -210,14 +154,14 @@ def test_atleast_with_several_arguments_returns_a_tuple(rng):
 
 def test_astype_casts_the_cotangent_back(rng):
     x = rng.standard_normal((2, 3)).astype(np.float32)
-    check_grads(lambda x: x.astype(np.float64) ** 2, x, modes=REVERSE)
+    check_grads(lambda x: x.astype(np.float64) ** 2, x)
     (g,) = wg.gradient(lambda x: np.sum(x.astype(np.float64)), x)
     assert g.dtype == np.float32
 
 
 def test_astype_real_to_complex_keeps_the_real_part(rng):
     x = rng.standard_normal(3)
-    check_grads(lambda x: x.astype(np.complex128) * (1 + 2j), x, modes=REVERSE)
+    check_grads(lambda x: x.astype(np.complex128) * (1 + 2j), x)
     (g,) = wg.gradient(lambda x: np.sum(np.abs(x.astype(np.complex128) * 1j) ** 2), x)
     assert g.dtype == np.float64
     np.testing.assert_allclose(g, 2 * x)
@@ -231,7 +175,23 @@ def test_astype_to_integer_carries_no_tangent():
 
 def test_astype_second_order(rng):
     x = rng.standard_normal(3).astype(np.float32)
-    check_grads(lambda x: np.sin(x.astype(np.float64)), x, modes=REVERSE, order=2)
+    f = lambda x: np.sin(x.astype(np.float64))
+    check_grads(f, x, order=2)
+    check_grads(lambda x: wg.jvp(f, (x,), (np.ones(3, np.float32),))[1], x)
+
+
+def test_astype_tangent_takes_the_target_dtype(rng):
+    x, u = (rng.standard_normal(3).astype(np.float32) for _ in range(2))
+    _, dy = wg.jvp(lambda x: x.astype(np.float64), (x,), (u,))
+    assert dy.dtype == np.float64
+    np.testing.assert_array_equal(dy, u)
+    _, dy = wg.jvp(lambda x: x.astype(np.int64) * x, (x,), (u,))   # the int cast: no tangent
+    np.testing.assert_allclose(dy, x.astype(np.int64) * u)
+    z = rng.standard_normal(3) + 1j * rng.standard_normal(3)
+    with pytest.warns(np.exceptions.ComplexWarning):   # NumPy's own, for the value
+        _, dy = wg.jvp(lambda z: z.astype(np.float64), (z,), (z * 2j,))
+    assert dy.dtype == np.float64
+    np.testing.assert_allclose(dy, np.real(z * 2j))
 
 
 @pytest.mark.parametrize("order", ["A", "K"])
@@ -265,3 +225,62 @@ def test_pad_gradient_ignores_the_padding():
 def test_pad_mode_without_a_rule_is_refused():
     with pytest.raises(wg.DifferentiationError, match="linear_ramp"):
         wg.gradient(lambda x: np.sum(np.pad(x, 1, mode="linear_ramp")), np.ones(3))
+
+
+# --- forward mode: a one-element sparse tangent (OneHot) moves without a dense array -------------
+
+# (function, positional arguments after x, keyword arguments), for x of shape (2, 3, 4)
+MOVES = [
+    (np.reshape, ((4, 6),), {}), (np.reshape, ((6, -1),), {"order": "F"}),
+    (np.ravel, (), {}), (np.ravel, (), {"order": "F"}),
+    (np.transpose, (), {}), (np.transpose, ((1, -1, 0),), {}),
+    (np.moveaxis, (0, -1), {}), (np.moveaxis, ((0, 1), (2, 0)), {}),
+    (np.swapaxes, (0, 2), {}), (np.rollaxis, (2, 0), {}), (np.matrix_transpose, (), {}),
+    (np.expand_dims, ((0, -1),), {}), (np.squeeze, (), {}), (np.copy, (), {}),
+    (np.pad, (((1, 0), (2, 3), (0, 1)),), {"constant_values": 5.0}),
+    (np.atleast_3d, (), {}),
+]
+
+
+@pytest.mark.parametrize("position", [(1, 2, 3), (0, 0, 1)])
+@pytest.mark.parametrize("fn, args, kwargs", MOVES,
+                         ids=[f"{fn.__name__}-{i}" for i, (fn, _, _) in enumerate(MOVES)])
+def test_one_hot_tangent_moves_sparse(fn, args, kwargs, position, rng):
+    x = rng.standard_normal((2, 3, 4))
+    tangents = [OneHot(position, x.shape)] + [wg.Zero()] * len(args)
+    out, dy = forward_rules.generic[fn].impl(tangents, x, *args, **kwargs)
+    u = np.zeros(x.shape)
+    u[position] = 1.0
+    _, expected = wg.jvp(lambda x: fn(x, *args, **kwargs), (x,), (u,))
+    assert isinstance(dy, Indexed) and dy.shape == out.shape
+    np.testing.assert_array_equal(dy.to_dense(), expected)
+
+
+def test_one_hot_tangent_of_a_squeezed_axis_and_of_a_fortran_array(rng):
+    y = rng.standard_normal((1, 3, 1, 4))
+    _, dy = forward_rules.generic[np.squeeze].impl([OneHot((0, 2, 0, 1), y.shape), wg.Zero()],
+                                                    y, -2)
+    assert (dy.index, dy.shape) == ((0, 2, 1), (1, 3, 4))
+    f = np.asfortranarray(rng.standard_normal((3, 4)))   # 'A' reads it in column order
+    _, dy = forward_rules.generic[np.ravel].impl([OneHot((1, 2), f.shape)], f, order="A")
+    assert dy.index == (7,)
+
+
+def test_astype_keeps_a_sparse_tangent_sparse():
+    x = np.ones((2, 3), np.float32)
+    _, dy = forward_rules.generic[_astype].impl([OneHot((1, 1), x.shape, np.float32)], x,
+                                                np.dtype(np.float64))
+    assert isinstance(dy, Indexed) and dy.dtype == np.float64 and dy.index == (1, 1)
+
+
+def test_a_partial_derivative_through_shape_functions_forms_no_dense_tangent(monkeypatch, rng):
+    x = rng.standard_normal((2, 3, 4))
+    w = rng.standard_normal((4, 1, 6))
+    f = lambda x: np.sum(np.expand_dims(np.reshape(np.moveaxis(x.T, 0, 1), (4, 6)), 1) * w)
+    expected = wg.gradient(f, x)[0][1, 0, 2]
+
+    def refuse(t):
+        raise AssertionError("a sparse tangent was made dense")
+
+    monkeypatch.setattr(Indexed, "to_dense", refuse)
+    assert wg.partial(f, x, index=(1, 0, 2)) == pytest.approx(expected, rel=1e-12)

@@ -18,6 +18,7 @@ import pytest
 import wengert as wg
 from wengert.core.levels import Tracer
 from wengert.registry import forward_rules, reverse_rules
+from wengert.rules._helpers import forward
 from wengert.tangents import ZERO, Indexed, OneHot, is_zero, to_dense
 from wengert.testing import check_grads
 
@@ -264,10 +265,12 @@ def _probe_rule(x):
     return x, probe_pullback
 
 
-@wg.frule(probe)
-def _probe_forward(dx, x):
-    _seen.append(dx)
-    return x, dx
+# A library-style forward rule (wg.frule's user rules see dense tangents): it records the
+# tangent as the rule before it left it, sparse or not.
+@forward(probe)
+def _probe_forward(tangents, x):
+    _seen.append(tangents[0])
+    return x, tangents[0]
 
 
 def rule_cotangents(f, *args):
@@ -297,6 +300,242 @@ def test_rule_keeps_shape_and_precision(s, dtype):
             assert np.result_type(ct) in (np.complex128, np.float64)
         else:
             assert np.result_type(ct) == x.dtype
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward mode: the tangent has the output's shape and precision, and stays sparse
+# ---------------------------------------------------------------------------------------------
+
+def frule_of(fn):
+    """The library's forward rule of ``fn``, called as ``rule(tangents, *args)``."""
+    return forward_rules.generic[fn].impl
+
+
+def tangent_like(x, rng):
+    """A random tangent for primal ``x``: a Python float for a float, else ``x``'s dtype."""
+    if type(x) is float:
+        return float(rng.standard_normal())
+    t = rng.standard_normal(np.shape(x)) + (1j * rng.standard_normal(np.shape(x))
+                                             if np.iscomplexobj(x) else 0)
+    return np.asarray(t).astype(np.result_type(x))
+
+
+def forward_shape_cases():
+    for s in BINARY:
+        for dtype in ["float32", "float64"]:
+            for shapes in BROADCAST_PAIRS[1:]:
+                for carrier in (0, 1):
+                    yield pytest.param(s, shapes, dtype, carrier,
+                                       id=f"{s.name}-{shapes}-{dtype}-d{'xy'[carrier]}")
+
+
+@pytest.mark.parametrize("s, shapes, dtype, carrier", forward_shape_cases())
+def test_forward_tangent_has_the_output_shape_and_dtype(s, shapes, dtype, carrier):
+    """Only one argument carries a tangent; when it is the broadcast one (a scalar x against
+    an array y), its tangent still spreads over the whole output. (check_grads cannot see a
+    tangent missing its broadcast: paired with the output cotangent it sums the same.)"""
+    rng = rng_for(s.name, shapes, dtype, carrier, "forward shape")
+    args = [make(domain_for(s, i, dtype), shapes[i], dtype, rng) for i in range(2)]
+    tangents = [ZERO, ZERO]
+    tangents[carrier] = tangent_like(args[carrier], rng)
+    y, dy = wg.jvp(s.fn, tuple(args), tuple(tangents))
+    assert np.shape(dy) == np.shape(y)
+    assert np.result_type(dy) == np.result_type(y)
+    t = np.broadcast_to(tangents[carrier], np.shape(y))
+    eps = 1e-6
+    shifted = [list(args), list(args)]
+    for sign, a in zip((1, -1), shifted):
+        a[carrier] = np.asarray(args[carrier], np.float64) + sign * eps * np.asarray(
+            tangents[carrier], np.float64)
+    numeric = (s.fn(*shifted[0]) - s.fn(*shifted[1])) / (2 * eps)
+    tol = 2e-2 if dtype == "float32" else 1e-5
+    np.testing.assert_allclose(dy, np.broadcast_to(numeric, t.shape), rtol=tol, atol=tol)
+
+
+def unary_dtype_cases():
+    for s in UNARY:
+        for dtype in dtypes_of(s):
+            yield pytest.param(s, dtype, id=f"{s.name}-{dtype}")
+
+
+@pytest.mark.parametrize("s, dtype", unary_dtype_cases())
+def test_forward_tangent_keeps_precision(s, dtype):
+    """A float32 tangent stays float32 through every rule (not promoted by a float64
+    constant inside a partial); a real function of complex input has a real tangent."""
+    rng = rng_for(s.name, dtype, "forward dtype")
+    x = make(domain_for(s, 0, dtype), (2, 3), dtype, rng)
+    y, dy = wg.jvp(s.fn, (x,), (tangent_like(x, rng),))
+    assert np.shape(dy) == y.shape
+    assert np.result_type(dy) == y.dtype
+
+
+def test_forward_tangent_of_python_floats_is_a_scalar():
+    assert wg.derivative(np.sin, 0.3) == pytest.approx(np.cos(0.3))
+    y, dy = wg.jvp(np.hypot, (3.0, 4.0), (1.0, 0.0))
+    assert np.ndim(dy) == 0 and dy == pytest.approx(0.6)
+    y, dy = wg.jvp(lambda x: x + np.ones((2, 3)), (2.0,), (1.0,))
+    np.testing.assert_array_equal(dy, np.ones((2, 3)))
+
+
+def sparse_cases():
+    for s in SPECS:
+        if s.fn not in forward_rules.generic:
+            continue   # a lambda (angle with deg=True): covered through jvp below
+        for dtype in dtypes_of(s):
+            for carrier in range(len(s.domains)):
+                others = [(2, 3)] if len(s.domains) == 1 else [(2, 3), (3,), ()]
+                for other in others:
+                    yield pytest.param(s, dtype, carrier, other,
+                                       id=f"{s.name}-{dtype}-d{'xy'[carrier]}-{other}")
+
+
+@pytest.mark.parametrize("s, dtype, carrier, other", sparse_cases())
+def test_one_hot_tangent_stays_indexed(s, dtype, carrier, other):
+    """A OneHot tangent of an argument shaped like the output gives an Indexed tangent (the
+    partial read at one element), equal to what the dense tangent gives, even when the other
+    argument is broadcast."""
+    rng = rng_for(s.name, dtype, carrier, other, "sparse")
+    shapes = [(2, 3), (2, 3)][: len(s.domains)]
+    if len(shapes) == 2:
+        shapes[1 - carrier] = other
+    args = [make(domain_for(s, i, dtype), shape, dtype, rng) for i, shape in enumerate(shapes)]
+    units = [OneHot((1, 2), (2, 3), dtype)]
+    if np.dtype(dtype).kind == "c":     # along the imaginary axis too
+        units.append(Indexed((1, 2), np.array(1j), (2, 3), dtype))
+    for unit in units:
+        tangents = [ZERO] * len(args)
+        tangents[carrier] = unit
+        out, dy = frule_of(s.fn)(tangents, *args)
+        tangents[carrier] = to_dense(unit)
+        _, dense = frule_of(s.fn)(tangents, *args)
+        if is_zero(dense):   # no derivative along this argument (copysign's sign, imag(real))
+            assert is_zero(dy)
+            continue
+        assert isinstance(dy, Indexed) and dy.shape == out.shape
+        assert to_dense(dy).dtype == np.result_type(dense)
+        np.testing.assert_allclose(to_dense(dy), dense, rtol=1e-6, atol=0)
+        assert np.count_nonzero(to_dense(dy)) <= 1   # one element, not a row
+        assert np.count_nonzero(np.delete(np.ravel(dense), 5)) == 0
+
+
+def rule_tangents(f, *args, tangents):
+    """The tangents a chain hands to each ``probe`` inside ``f``, in order."""
+    _seen.clear()
+    wg.jvp(f, args, tangents)
+    return list(_seen)
+
+
+def test_one_hot_stays_sparse_along_a_chain_until_broadcasting_spreads_it(rng):
+    x = rng.standard_normal((2, 3))
+    y = rng.standard_normal((2, 3))
+    row = rng.standard_normal(3)
+    big = rng.standard_normal((4, 2, 3))
+    f = lambda x: probe(probe(probe(probe(np.exp(x)) * y) - 2.0) - row * x) + big
+
+    seen = rule_tangents(f, x, tangents=(OneHot((0, 1), (2, 3)),))
+    assert [type(t) for t in seen[:3]] == [Indexed] * 3   # exp, times y, minus a constant
+    assert isinstance(seen[3], Indexed)                    # minus row * x: row is broadcast
+    expected = np.zeros((2, 3))
+    expected[0, 1] = np.exp(x[0, 1]) * y[0, 1] - row[1]
+    np.testing.assert_allclose(to_dense(seen[3]), expected)
+    _, dy = wg.jvp(f, (x,), (OneHot((0, 1), (2, 3)),))
+    assert dy.shape == (4, 2, 3)                           # + big: spread over the new axis
+    np.testing.assert_allclose(dy, np.broadcast_to(expected, (4, 2, 3)))
+
+
+def test_one_hot_becomes_dense_only_when_its_argument_is_broadcast(rng):
+    x = rng.standard_normal(3)
+    for fn in (np.add, np.subtract, np.multiply):
+        _, same = frule_of(fn)([OneHot(1, (3,)), ZERO], x, rng.standard_normal(3))
+        assert isinstance(same, Indexed)
+        y = rng.standard_normal((2, 3))
+        _, spread = frule_of(fn)([OneHot(1, (3,)), ZERO], x, y)
+        assert type(spread) is not Indexed and spread.shape == (2, 3)
+        column = y[:, 1] if fn is np.multiply else np.ones(2)
+        np.testing.assert_allclose(spread[:, 1], column)
+        np.testing.assert_array_equal(spread[:, [0, 2]], 0.0)
+
+
+def test_x_times_x_along_a_one_hot_stays_sparse(rng):
+    """Both partials of x·x land at the same index: their sum stays sparse too."""
+    x = rng.standard_normal(4)
+    (t,) = rule_tangents(lambda x: probe(x * x), x, tangents=(OneHot(2, (4,)),))
+    assert isinstance(t, Indexed)
+    np.testing.assert_allclose(to_dense(t), [0.0, 0.0, 2 * x[2], 0.0])
+
+
+def test_partial_derivative_of_a_python_loop(rng):
+    """wg.partial of an elementwise chain equals the column of the dense Jacobian."""
+    x = rng.uniform(0.5, 2.0, 5)
+    f = lambda x: np.log(x) * np.sin(x) / (1.0 + x ** 2) - np.sqrt(x)
+    jacobian = np.diag((1 / x) * np.sin(x) / (1 + x ** 2) + np.log(x) * np.cos(x) / (1 + x ** 2)
+                       - np.log(x) * np.sin(x) * 2 * x / (1 + x ** 2) ** 2 - 0.5 / np.sqrt(x))
+    for i in range(5):
+        np.testing.assert_allclose(wg.partial(f, x, index=i), jacobian[:, i], rtol=1e-12)
+
+
+def test_forward_where_keyword(rng):
+    x = rng.standard_normal((2, 3))
+    y = rng.standard_normal(3)
+    tx, ty = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    _, dy = wg.jvp(lambda x: np.exp(x, where=MASK), (x,), (tx,))
+    np.testing.assert_allclose(dy, np.where(MASK, np.exp(x) * tx, 0))
+    _, dy = wg.jvp(lambda x, y: np.multiply(x, y, where=MASK), (x, y), (tx, ty))
+    np.testing.assert_allclose(dy, np.where(MASK, y * tx + x * ty, 0))
+    _, dy = wg.jvp(lambda y: np.sin(y, where=MASK), (y,), (ty,))   # the mask is larger
+    assert dy.shape == (2, 3)
+    np.testing.assert_allclose(dy, np.where(MASK, np.cos(y) * ty, 0))
+    np.testing.assert_array_equal(wg.partial(lambda x: np.exp(x, where=MASK), x, index=(0, 1)),
+                                  np.zeros((2, 3)))
+    d = wg.partial(lambda x: np.exp(x, where=MASK), x, index=(1, 2))
+    assert d[1, 2] == np.exp(x[1, 2]) and np.count_nonzero(d) == 1
+
+
+INDICES = [
+    pytest.param((slice(None), 1), np.array([1.0, -2.0]), id="column"),
+    pytest.param((1,), np.array(3.0), id="row, broadcast value"),
+    pytest.param(np.array([[True, False, True], [False, True, True]]), np.arange(1.0, 5.0),
+                 id="mask"),
+    pytest.param((np.array([0, 0, 1]), np.array([2, 2, 0])), np.array([1.0, 2.0, 4.0]),
+                 id="repeated positions"),
+    pytest.param(Ellipsis, np.array(0.5), id="everything"),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("index, values", INDICES)
+@pytest.mark.parametrize("f", [
+    lambda x, y, r: np.exp(x),
+    lambda x, y, r: x * y,
+    lambda x, y, r: np.arctan2(x, r),
+    lambda x, y, r: np.sqrt(np.abs(x)) - x ** 2,
+    lambda x, y, r: np.maximum(x, r),
+    lambda x, y, r: np.abs(x * (1 + 2j)),
+    lambda x, y, r: np.clip(x, -0.5, r),
+], ids=["exp", "times y", "arctan2 with a broadcast row", "chain", "maximum with a row",
+        "complex abs", "clip"])
+def test_indexed_tangent_of_any_index_pushes_like_its_dense_array(f, index, values, rng):
+    """Sparse tangents from indexing (slices, masks, repeated positions) take the sparse
+    path too; each agrees with the same tangent made dense."""
+    x = np.array([[0.0, -1.5, 0.7], [2.0, 0.3, -0.4]])
+    y, row = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    sparse = Indexed(index, values, (2, 3), np.float64)
+    _, dy = wg.jvp(lambda x: f(x, y, row), (x,), (sparse,))
+    _, expected = wg.jvp(lambda x: f(x, y, row), (x,), (to_dense(sparse),))
+    np.testing.assert_allclose(dy, expected, rtol=1e-12)
+    assert np.all(np.isfinite(dy))
+
+
+def test_clip_forward_stays_sparse_and_splits_ties(rng):
+    x = np.array([-1.0, 0.0, 0.5, 1.0, 2.0])
+    _, dy = frule_of(np.clip)([OneHot(2, (5,)), ZERO, ZERO], x, 0.0, 1.0)
+    assert isinstance(dy, Indexed)
+    np.testing.assert_array_equal(to_dense(dy), [0.0, 0.0, 1.0, 0.0, 0.0])
+    _, dy = wg.jvp(lambda x: np.clip(x, 0.0, 1.0), (x,), (np.ones(5),))
+    np.testing.assert_array_equal(dy, [0.0, 0.5, 1.0, 0.5, 0.0])
+    lo, hi = np.zeros(5), np.array([1.0, 1.0, 1.0, 1.0, -1.0])   # lo > hi: hi wins
+    _, dy = wg.jvp(np.clip, (x, lo, hi), (np.ones(5), 10 * np.ones(5), 100 * np.ones(5)))
+    np.testing.assert_array_equal(dy, [10.0, 5.5, 1.0, 50.5, 100.0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -538,7 +777,57 @@ def test_second_order(s, dtype):
     rng = rng_for(s.name, dtype, "order 2")
     shapes = [(3,), (3,)][: len(s.domains)]
     args = [make(domain_for(s, i, dtype), shape, dtype, rng) for i, shape in enumerate(shapes)]
-    check(s.fn, *args, order=2)
+    check(s.fn, *args, order=2)   # forward mode here is forward over reverse
+
+
+def check_forward_over_forward(f, *args, seed=0):
+    """The JVP of ``f`` along fixed tangents, differentiated again in both modes (forward
+    over forward, reverse over forward) and checked against finite differences of itself."""
+    rng = rng_for("forward over forward", seed)
+    directions = tuple(tangent_like(a, rng) for a in args)
+    check_grads(lambda *a: wg.jvp(f, a, directions)[1], *args, modes=BOTH)
+
+
+@pytest.mark.parametrize("s, dtype", second_order_cases())
+def test_forward_over_forward(s, dtype):
+    rng = rng_for(s.name, dtype, "forward over forward")
+    shapes = [(3,), (3,)][: len(s.domains)]
+    args = [make(domain_for(s, i, dtype), shape, dtype, rng) for i, shape in enumerate(shapes)]
+    check_forward_over_forward(s.fn, *args)
+
+
+@pytest.mark.parametrize("s", [BY_NAME[n] for n in ["multiply", "power", "hypot", "arctan2"]],
+                         ids=lambda s: s.name)
+def test_forward_over_forward_broadcast_and_python_scalar(s):
+    rng = rng_for(s.name, "forward over forward, broadcast")
+    x = make(s.domains[0], (2, 3), "float64", rng)
+    y = make(s.domains[1], SCALAR, "float64", rng)
+    check_forward_over_forward(s.fn, x, y)
+    x = make(s.domains[0], SCALAR, "float64", rng)
+    y = make(s.domains[1], (2, 3), "float64", rng)
+    check_forward_over_forward(s.fn, x, y)
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: np.conj(x) * x,
+    lambda x: np.abs(x) ** 3,
+    lambda x: np.angle(x) * np.real(x) + np.imag(x) ** 2,
+    lambda x: np.clip(x, -0.5 - 0.1j, 0.5 + 0.2j),
+], ids=["conj", "abs**3", "angle, real, imag", "clip"])
+def test_forward_over_forward_of_hand_written_rules(f):
+    z = np.array([0.3 + 0.8j, -1.1 + 0.4j, 0.7 - 0.9j])
+    check_forward_over_forward(f, z)
+    check_forward_over_forward(lambda x: f(x).real, z.real)
+
+
+def test_third_derivative_by_forward_mode():
+    f = lambda x: np.sin(x) * np.exp(x)
+    d = lambda g: (lambda x: wg.derivative(g, x))
+    x = 0.7
+    assert d(d(d(f)))(x) == pytest.approx(2 * np.exp(x) * (np.cos(x) - np.sin(x)))
+    # ... also mixed with reverse mode
+    grad = lambda g: (lambda x: wg.gradient(g, x)[0])
+    assert d(grad(d(f)))(x) == pytest.approx(2 * np.exp(x) * (np.cos(x) - np.sin(x)))
 
 
 def test_third_derivative_of_a_chain():
@@ -742,6 +1031,69 @@ def test_norm_of_zero_is_zero():
     np.testing.assert_array_equal(g, np.zeros(3))
 
 
+# Forward mode: a zero tangent moves nothing, even where the derivative is infinite. Each case:
+# the function, a point where its derivative is infinite, a regular point.
+POLES = [
+    ("sqrt", np.sqrt, 0.0, 2.0),
+    ("cbrt", np.cbrt, 0.0, 2.0),
+    ("log", np.log, 0.0, 2.0),
+    ("log2", np.log2, 0.0, 2.0),
+    ("log10", np.log10, 0.0, 2.0),
+    ("log1p", np.log1p, -1.0, 2.0),
+    ("reciprocal", np.reciprocal, 0.0, 2.0),
+    ("1 / x", lambda x: 1.0 / x, 0.0, 2.0),
+    ("x / x", lambda x: np.ones(2) / x, 0.0, 2.0),
+    ("x ** 0.5", lambda x: x ** 0.5, 0.0, 2.0),
+    ("x ** -1", lambda x: x ** -1.0, 0.0, 2.0),
+    ("arcsin", np.arcsin, 1.0, 0.5),
+    ("arccos", np.arccos, 1.0, 0.5),
+    ("arctanh", np.arctanh, 1.0, 0.5),
+    ("arccosh", np.arccosh, 1.0, 2.0),
+    ("log(sqrt x)", lambda x: np.log(np.sqrt(x)), 0.0, 2.0),
+    ("exp(-1 / x)", lambda x: np.exp(-1.0 / x), 0.0, 2.0),
+]
+# (sqrt(x)·log(x) at 0 is not among them: its value there is 0·(-inf) = NaN, and so is its
+# tangent along a dense direction, as in reverse mode without np.where.)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("f, singular, regular", [p[1:] for p in POLES], ids=[p[0] for p in POLES])
+def test_forward_zero_tangent_at_a_pole_gives_zero(f, singular, regular):
+    x = np.array([singular, regular])
+    slope = _numeric_derivative(lambda r: f(np.array([singular, r]))[1], regular)
+    d = wg.partial(f, x, index=1)                          # sparse: the pole is never read
+    assert d[0] == 0.0 and d[1] == pytest.approx(slope, rel=1e-6)
+    _, d = wg.jvp(f, (x,), (np.array([0.0, 1.0]),))        # dense: the pole is read, masked
+    assert d[0] == 0.0 and d[1] == pytest.approx(slope, rel=1e-6)
+    d = wg.partial(lambda x: f(x + np.zeros((2, 2))), x, index=1)   # densified by broadcasting
+    np.testing.assert_array_equal(d[:, 0], 0.0)
+    np.testing.assert_allclose(d[:, 1], slope, rtol=1e-6)
+    # ... and the second derivative along the same direction, forward over forward
+    second = lambda x: wg.jvp(f, (x,), (np.array([0.0, 1.0]),))[1]
+    _, dd = wg.jvp(second, (x,), (np.array([0.0, 1.0]),))
+    assert dd[0] == 0.0 and np.isfinite(dd[1])
+    assert dd[1] == pytest.approx(_numeric_derivative(lambda r: second(np.array([singular, r]))[1],
+                                                      regular), rel=1e-5)
+
+
+@pytest.mark.parametrize("f, x, expected", [k[1:] for k in KINKS], ids=[k[0] for k in KINKS])
+def test_forward_kinks_get_the_same_subgradient(f, x, expected):
+    d = wg.derivative(lambda x: np.real(f(x)), x)
+    assert d == expected
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("f, singular, regular, expected", WHERE_BRANCHES)
+def test_forward_where_branch_not_taken_leaks_nothing(f, singular, regular, expected):
+    assert wg.derivative(f, singular) == expected
+    x = np.array([singular, regular])
+    _, d = wg.jvp(f, (x,), (np.ones(2),))
+    assert d[0] == expected
+    assert d[1] == pytest.approx(_numeric_derivative(f, regular), rel=1e-6)
+    assert wg.partial(f, x, index=0)[0] == expected
+    assert wg.partial(f, x, index=1)[0] == 0.0
+
+
 # ---------------------------------------------------------------------------------------------
 # The complex convention: the gradient of real L(z) is ∂L/∂Re z + i ∂L/∂Im z
 # ---------------------------------------------------------------------------------------------
@@ -815,6 +1167,68 @@ def test_holomorphic_pullback_is_cotangent_times_conjugate_derivative(f, df):
     np.testing.assert_allclose(g, ct * np.conj(df(z)), rtol=1e-12)
     check(lambda z: np.abs(f(z)) ** 2, z)          # a real loss, against finite differences
     check(f, z, order=2)
+
+
+@pytest.mark.parametrize("f, df", [h[1:] for h in HOLOMORPHIC], ids=[h[0] for h in HOLOMORPHIC])
+def test_holomorphic_jvp_is_derivative_times_tangent(f, df):
+    z = np.array([0.6 + 0.2j, 1.1 - 0.4j, 0.8 + 0.7j])
+    dz = np.array([1.0 - 0.5j, 0.3 + 2.0j, -1.0 + 0.1j])
+    y, dy = wg.jvp(f, (z,), (dz,))
+    np.testing.assert_allclose(y, f(z))
+    np.testing.assert_allclose(dy, df(z) * dz, rtol=1e-12)
+    assert wg.derivative(f, 0.6 + 0.2j) == pytest.approx(df(0.6 + 0.2j), rel=1e-12)
+    d = wg.partial(f, z, index=1)           # along a OneHot: one column of the Jacobian
+    np.testing.assert_allclose(d, [0.0, df(z)[1], 0.0], rtol=1e-12)
+
+
+# Functions of z that are not holomorphic, with their JVP at z along dz.
+NOT_HOLOMORPHIC = [
+    ("conj", np.conj, lambda z, dz: np.conj(dz)),
+    ("real", np.real, lambda z, dz: dz.real),
+    ("imag", np.imag, lambda z, dz: dz.imag),
+    ("abs", np.abs, lambda z, dz: np.real(np.conj(z) * dz) / np.abs(z)),
+    ("abs**2", lambda z: np.abs(z) ** 2, lambda z, dz: 2 * np.real(np.conj(z) * dz)),
+    ("angle", np.angle, lambda z, dz: np.imag(np.conj(z) * dz) / np.abs(z) ** 2),
+    ("angle(deg=True)", lambda z: np.angle(z, deg=True),
+     lambda z, dz: 180 / np.pi * np.imag(np.conj(z) * dz) / np.abs(z) ** 2),
+    ("z conj z", lambda z: z * np.conj(z), lambda z, dz: 2 * np.real(np.conj(z) * dz) + 0j),
+    ("conj(z)² exp(z)", lambda z: np.conj(z) ** 2 * np.exp(z),
+     lambda z, dz: 2 * np.conj(z * dz) * np.exp(z) + np.conj(z) ** 2 * np.exp(z) * dz),
+    ("re·im", lambda z: np.real(z) * np.imag(z),
+     lambda z, dz: dz.real * z.imag + z.real * dz.imag),
+    ("|sin z| / |z|", lambda z: np.abs(np.sin(z)) / np.abs(z),
+     lambda z, dz: (np.real(np.conj(np.sin(z)) * np.cos(z) * dz) / np.abs(np.sin(z))
+                    - np.abs(np.sin(z)) * np.real(np.conj(z) * dz) / np.abs(z) ** 2)
+     / np.abs(z)),
+]
+
+
+@pytest.mark.parametrize("f, jvp", [h[1:] for h in NOT_HOLOMORPHIC],
+                         ids=[h[0] for h in NOT_HOLOMORPHIC])
+def test_jvp_of_a_function_that_is_not_holomorphic(f, jvp):
+    """The plain chain rule on (Re z, Im z): a real function of z has a real tangent."""
+    z = np.array([0.6 + 0.2j, -1.1 - 0.4j, 0.8 + 0.7j])
+    for dz in (np.array([1.0 - 0.5j, 0.3 + 2.0j, -1.0 + 0.1j]), np.ones(3, complex),
+               1j * np.ones(3)):
+        y, dy = wg.jvp(f, (z,), (dz,))
+        np.testing.assert_allclose(dy, jvp(z, dz), rtol=1e-12, atol=1e-15)
+        assert np.iscomplexobj(dy) == np.iscomplexobj(y)
+        h = 1e-6
+        np.testing.assert_allclose(dy, (f(z + h * dz) - f(z - h * dz)) / (2 * h), rtol=1e-6)
+    unit = Indexed((1,), np.array(1j), (3,), np.complex128)   # along i at z[1] only
+    d = wg.jvp(f, (z,), (unit,))[1]
+    expected = np.zeros(3, np.result_type(y))
+    expected[1] = jvp(z, 1j * np.ones(3))[1]
+    np.testing.assert_allclose(d, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_real_input_through_complex_intermediates_gets_a_real_tangent(dtype):
+    x = np.array([0.3, -1.2, 2.0], dtype)
+    f = lambda x: np.abs(np.exp(1j * x) * (2 + x)) ** 2 + np.real(np.exp(1j * x))
+    y, dy = wg.jvp(f, (x,), (np.ones(3, dtype),))
+    assert dy.dtype == y.dtype == x.dtype
+    np.testing.assert_allclose(dy, 2 * (2 + x) - np.sin(x), rtol=1e-5)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

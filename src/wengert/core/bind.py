@@ -84,8 +84,16 @@ def _dispatch(top, fn, args, kwargs):
     if not top.active:
         raise closed_level_error(name_of(fn))
     if fn in _non_differentiable:
-        return fn(*strip(args), **{k: strip(v) for k, v in kwargs.items()})
+        # Tracers may sit anywhere inside a primitive's arguments: strip the whole tree, and
+        # run the body itself (calling ``fn`` again would come back here).
+        args, kwargs = _strip_tree((args, kwargs))
+        return implementations[fn](*args, **kwargs)
     return top.process(fn, args, kwargs)
+
+
+def _strip_tree(x):
+    leaves, treedef = flatten(x)
+    return unflatten(treedef, [primal(v) if isinstance(v, Tracer) else v for v in leaves])
 
 
 def strip(x):

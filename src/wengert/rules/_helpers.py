@@ -245,7 +245,10 @@ def push_partial(t, partial, x, args, out, singular):
             return _push_indexed(t, partial, x, args, out, singular)
         t = to_dense(t)
     if constant:
-        return broadcast_tangent(t if partial == 1 else scale(t, partial), out_shape)
+        t = t if partial == 1 else scale(t, partial)
+        if type(t) is float or type(t) is complex:
+            t = _weakly_typed(t, out)
+        return broadcast_tangent(t, out_shape)
     d = partial(*args, out)
     return broadcast_tangent(_times(d, t, out, x, singular), out_shape)
 
@@ -273,6 +276,17 @@ def _read_at(a, index, shape):
     return np.broadcast_to(a, shape)[index]   # a view: nothing of the output's size is made
 
 
+def _weakly_typed(t, out):
+    """A Python-number tangent in the precision of ``out``, as NumPy types a Python number in
+    arithmetic (a float32 array plus 2.0 is float32): the tangent of a Python scalar argument
+    then keeps the output's dtype when it is broadcast."""
+    dtype = dtype_of(out)
+    if dtype.kind not in "fc":
+        return t
+    dtype = np.result_type(t, np.finfo(dtype).dtype)
+    return np.asarray(t, dtype) if shape_of(out) else dtype.type(t)
+
+
 def _times(d, t, out, x, singular):
     if dtype_of(out).kind != "c" and dtype_of(x).kind == "c":
         product = np.real(np.conjugate(d) * t)
@@ -280,7 +294,25 @@ def _times(d, t, out, x, singular):
         product = d * t
     if singular:
         product = np.where(t == 0, 0, product)   # a zero tangent moves nothing, even at a pole
-    return product
+    return _in_precision_of(out, product)
+
+
+def _in_precision_of(out, t):
+    """Tangent ``t`` no wider than the output: a partial evaluated at a Python-float argument
+    is a float64 NumPy scalar, which would otherwise promote a float32 tangent. (A real
+    tangent of a complex output stays real.)"""
+    if not isinstance(t, (np.ndarray, np.generic)):
+        return t
+    want = dtype_of(out)
+    if want.kind not in "fc" or t.dtype == want or t.dtype.kind not in "fc":
+        return t
+    if t.dtype.kind != want.kind:
+        if t.dtype.kind == "c":   # not made here; never drop an imaginary part
+            return t
+        want = np.finfo(want).dtype
+    if t.dtype.itemsize > want.itemsize and np.can_cast(want, t.dtype):
+        return t.astype(want)
+    return t
 
 
 def broadcast_tangent(t, shape):

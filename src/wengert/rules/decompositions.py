@@ -163,7 +163,8 @@ def _svd_forward(tangents, a, full_matrices=True, compute_uv=True, hermitian=Fal
     if not (full_matrices and m != n):
         return out, _svd_tangents(u, s, vh, da)
     du, ds, dvh = _svd_tangents(u[..., :, :k], s, vh[..., :k, :], da)
-    return out, (_extend_columns(u, du, k), ds, adjoint(_extend_columns(adjoint(vh), adjoint(dvh), k)))
+    dv = _extend_columns(adjoint(vh), adjoint(dvh), k)   # V = Vhᴴ
+    return out, (_extend_columns(u, du, k), ds, adjoint(dv))
 
 
 if hasattr(np.linalg, "svdvals"):

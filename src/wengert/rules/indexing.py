@@ -7,11 +7,12 @@ place, so a Python loop reading every ``x[i]`` costs O(1) per read, not O(len(x)
 nested differentiation the cotangent is itself traced, and the placement is the primitive
 ``scatter_add``, whose own pullback is indexing again.
 
-Forward mode reads the tangent with the same index. A tangent that is nonzero at one point
-(the ``OneHot`` of ``wg.partial`` and forward Jacobians) read by a basic index (integers,
-slices, newaxis, ellipsis) stays sparse: it becomes the same point in the result's
-coordinates, or ``Zero`` where the read misses it, so the same Python loop costs O(1) per read
-in forward mode too.
+Forward mode reads the tangent with the same index. A sparse tangent that pins axes to one
+coordinate (the ``OneHot`` point of ``wg.partial`` and forward Jacobians; the row or column
+a matmul makes of it) read by a basic index (integers, slices, newaxis, ellipsis) stays
+sparse: it lands at the same place in the result's coordinates, or is ``Zero`` where the read
+misses it, so the same Python loop costs O(1) per read in forward mode too. Other reads
+densify it.
 """
 import operator
 
@@ -80,15 +81,6 @@ def _is_int(i):
     return (type(i) is int or isinstance(i, np.integer)) and not isinstance(i, (bool, np.bool_))
 
 
-def point_of(t):
-    """The leading integer coordinates of a sparse tangent: ``t.index`` as a tuple of
-    non-negative ints, or None when it holds anything else (slices, arrays)."""
-    index = t.index if type(t.index) is tuple else (t.index,)
-    if len(index) > len(t.shape) or not all(_is_int(i) for i in index):
-        return None
-    return tuple(int(i) % n for i, n in zip(index, t.shape))
-
-
 def _basic_items(index, ndim):
     """``index`` as a tuple of ints, slices and Nones that names every one of ``ndim`` axes
     (the ellipsis expanded, missing trailing axes filled), or None for an advanced index."""
@@ -96,10 +88,11 @@ def _basic_items(index, ndim):
     if not all(i is None or i is Ellipsis or type(i) is slice or _is_int(i) for i in items):
         return None
     consumed = sum(1 for i in items if i is not None and i is not Ellipsis)
+    fill = (slice(None),) * (ndim - consumed)
     if Ellipsis in items:   # `in` compares by ==, safe here: no arrays among the items
         at = items.index(Ellipsis)
-        items = items[:at] + (slice(None),) * (ndim - consumed) + items[at + 1:]
-    return items + (slice(None),) * (ndim - consumed)
+        return items[:at] + fill + items[at + 1:]
+    return items + fill
 
 
 def _position_in(item, n, p):
@@ -113,39 +106,63 @@ def _position_in(item, n, p):
     return (q,) if r == 0 and 0 <= q < len(range(start, stop, step)) else None
 
 
-def read_point(t, index, out_shape, out_dtype):
-    """The tangent of ``x[index]`` for a sparse tangent ``t`` of ``x`` whose index is a point
-    of its leading axes (its values fill the rest): an ``Indexed`` in the result's
-    coordinates, ``Zero`` where the read misses the point, or None when ``index`` is not
-    basic (the caller densifies)."""
-    point = point_of(t)
-    if point is None:
+def _pinned_axes(t):
+    """``t.index`` as one entry per axis of ``t``: the coordinate where an integer pins the
+    axis, None for a whole axis (``:`` or an ellipsis) along which the values run; None
+    overall for any other index (arrays, partial slices)."""
+    items = _basic_items(t.index, len(t.shape))
+    if items is None or len(items) != len(t.shape):   # a newaxis is no index of ``x``
         return None
-    items = _basic_items(index, len(t.shape))
+    if any(type(i) is slice and i != slice(None) for i in items):
+        return None
+    return [None if type(i) is slice else int(i) % n for i, n in zip(items, t.shape)]
+
+
+def point_of(t):
+    """Where a sparse tangent holds its one nonzero value, as a tuple of non-negative ints,
+    or None for any other sparse tangent (a row, a column, advanced indices)."""
+    pinned = _pinned_axes(t)
+    if pinned is None or None in pinned or shape_of(t.values) != ():
+        return None
+    return tuple(pinned)
+
+
+def read_point(t, index, out_shape, out_dtype):
+    """The tangent of ``x[index]`` for a sparse tangent ``t`` of ``x`` that pins some axes to
+    one coordinate (a one-hot point, a row, a column): an ``Indexed`` in the result's
+    coordinates, ``Zero`` where the read misses the pinned coordinates, or None when either
+    index is not basic (the caller densifies)."""
+    pinned = _pinned_axes(t)
+    items = None if pinned is None else _basic_items(index, len(t.shape))
     if items is None:
         return None
-    k = len(point)
-    out_point, value_items, axis = [], [], 0
+    out_index, value_items, axis = [], [], 0
     for item in items:
-        if axis >= k:   # past the point: these axes index the values
+        if item is None:   # a new axis of length 1: the tangent sits at 0 along it
+            out_index.append(0)
+            continue
+        p, n = pinned[axis], t.shape[axis]
+        axis += 1
+        if p is None:   # the values run along this axis: the read applies to them
             value_items.append(item)
-            axis += item is not None
-        elif item is None:
-            out_point.append(0)
-        else:
-            landed = _position_in(item, t.shape[axis], point[axis])
-            if landed is None:
-                return ZERO
-            out_point.extend(landed)
-            axis += 1
+            if type(item) is slice:
+                out_index.append(slice(None))
+            continue
+        landed = _position_in(item, n, p)
+        if landed is None:
+            return ZERO
+        out_index.extend(landed)
     values = t.values
-    if any(i != slice(None) for i in value_items):
-        if shape_of(values) != t.shape[k:]:
-            values = np.broadcast_to(values, t.shape[k:])
+    if any(type(i) is not slice or i != slice(None) for i in value_items):
+        free_shape = tuple(n for p, n in zip(pinned, t.shape) if p is None)
+        if shape_of(values) != free_shape:
+            values = np.broadcast_to(values, free_shape)
         values = values[tuple(value_items)]
-    if not out_point:   # the point fills the whole result
+    while out_index and type(out_index[-1]) is slice:
+        out_index.pop()
+    if not out_index:   # nothing pinned: the values are the whole result
         return values if shape_of(values) == out_shape else np.broadcast_to(values, out_shape)
-    return Indexed(tuple(out_point), values, out_shape, out_dtype)
+    return Indexed(tuple(out_index), values, out_shape, out_dtype)
 
 
 # ---------------------------------------------------------------------------------------------

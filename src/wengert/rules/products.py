@@ -56,8 +56,8 @@ def tangent_operand(t, x):
     """The tangent of an operand as the array the product reads: a list of traced values
     has a list of tangents (``Zero`` for its constants)."""
     if type(t) is list or type(t) is tuple:
-        return np.stack([np.zeros_like(operand(xi)) if is_zero(ti) else tangent_operand(ti, xi)
-                         for ti, xi in zip(t, x)])
+        return np.stack([np.zeros_like(operand(xi)) if is_zero(ti)
+                         else to_dense(tangent_operand(ti, xi)) for ti, xi in zip(t, x)])
     return t
 
 
@@ -150,20 +150,11 @@ def _matmul_tangent(tangents, a, b, out):
     return d
 
 
-def at_point(t):
-    """The point at which a sparse tangent holds its one nonzero value (all its coordinates),
-    or None for any other sparse tangent."""
-    point = point_of(t)
-    if point is None or len(point) != len(t.shape) or shape_of(t.values) != ():
-        return None
-    return point
-
-
 def _point_times(t, a, b, out):
     """``t @ b`` for a tangent ``t`` nonzero at one point (i, j) of ``a``: row j of ``b``,
     scaled, placed in row i of the result. None where ``t`` is not one point or both
     factors are batched (their batch axes could broadcast the point)."""
-    point, a_ndim, b_ndim = at_point(t), len(t.shape), len(shape_of(b))
+    point, a_ndim, b_ndim = point_of(t), len(t.shape), len(shape_of(b))
     if point is None or (a_ndim > 2 and b_ndim > 2):
         return None
     j = point[-1]
@@ -178,7 +169,7 @@ def _point_times(t, a, b, out):
 def _times_point(a, t, out):
     """``a @ t`` for a tangent ``t`` nonzero at one point (j, l) of ``b``: column j of ``a``,
     scaled, placed in column l of the result (None as in ``_point_times``)."""
-    point, a_ndim, b_ndim = at_point(t), len(shape_of(a)), len(t.shape)
+    point, a_ndim, b_ndim = point_of(t), len(shape_of(a)), len(t.shape)
     if point is None or (a_ndim > 2 and b_ndim > 2):
         return None
     j = point[-2] if b_ndim >= 2 else point[0]
@@ -335,7 +326,7 @@ def _outer_forward(tangents, a, b):
 
 def flat_point(t):
     """The flat position of a one-point sparse tangent (None for a dense or other one)."""
-    point = at_point(t) if isinstance(t, Indexed) else None
+    point = point_of(t) if isinstance(t, Indexed) else None
     return None if point is None else int(np.ravel_multi_index(point, t.shape))
 
 

@@ -1,26 +1,32 @@
-"""Reductions: sum, mean, prod, max/min, var/std, cumsum/cumprod, and their nan- variants.
+"""Reductions: sum, mean, prod, max/min, ptp, var/std, and their nan- variants.
 
 Every rule takes ``axis`` as an int, a tuple, a negative number or None, and ``keepdims``.
-The cotangent of a reduction is broadcast back over the reduced axes (``expand_reduced``).
+The cotangent of a reduction is broadcast back over the reduced axes (``expand_reduced``);
+the tangent of a nonlinear one is ``Σ_j w_j · dx_j`` over them with the same weights
+``w = ∂out/∂x`` (``push_reduction``), so both modes share one formula per function. A
+one-element sparse tangent (a OneHot) stays sparse: its reduction is one value, ``w`` at its
+position times its value, placed at the reduced position.
 
 Policies at the awkward points:
-- prod and cumprod never divide by ``x``: the product of the *other* elements is built from
-  exclusive running products (prod) or a log-depth linear scan (cumprod), so one zero, or
-  several, along an axis give exact gradients and second derivatives.
-- max/min split the cotangent evenly among the elements that attain the extremum (ties);
-  when the extremum is NaN no element attains it and the gradient is 0.
+- prod never divides by ``x``: the product of the *other* elements is built from exclusive
+  running products (``_scan.products_of_others``), so one zero, or several, along an
+  axis give exact derivatives of every order.
+- max/min split the cotangent evenly among the elements that attain the extremum (ties), and
+  their tangent is the mean of the tied elements' tangents; when the extremum is NaN no
+  element attains it and the derivative is 0.
 - std at an input whose spread is zero (a constant slice) has gradient 0 there: std is convex
   and that point is its minimum, so 0 is a subgradient (``safe_divide``). Second derivatives
   there are 0 as well, never NaN.
-- var/std with ``ddof >= n`` (no degrees of freedom) give a NaN gradient, as the value itself
-  is NaN or infinite there.
+- var/std with ``ddof >= n`` (no degrees of freedom) give a NaN derivative, as the value
+  itself is NaN or infinite there.
 """
 import numpy as np
 
 from ..errors import DifferentiationError
 from ..registry import name_of
-from ._helpers import (ZERO, dtype_of, is_complex, linear, reverse, safe_divide, selected,
-                       shape_of, unbroadcast)
+from ._helpers import (ZERO, Indexed, dtype_of, forward, is_complex, is_zero, linear, reverse,
+                       safe_divide, scale, selected, shape_of, to_dense, unbroadcast)
+from ._scan import conj, products_of_others
 
 # ---------------------------------------------------------------------------------------------
 # Axes and the shape of a reduction
@@ -39,6 +45,15 @@ def kept_shape(x_shape, axis):
     """The shape of a reduction with ``keepdims=True``: 1 on every reduced axis."""
     axes = reduced_axes(axis, len(x_shape))
     return tuple(1 if i in axes else n for i, n in enumerate(x_shape))
+
+
+def reduced_position(position, axis, keepdims):
+    """Where the element at ``position`` (one int per axis of ``x``) lands in the
+    reduction: reduced axes dropped, or at 0 with keepdims."""
+    axes = reduced_axes(axis, len(position))
+    if keepdims:
+        return tuple(0 if i in axes else k for i, k in enumerate(position))
+    return tuple(k for i, k in enumerate(position) if i not in axes)
 
 
 def expand_reduced(ct, x_shape, axis, keepdims=False):
@@ -68,10 +83,6 @@ def real_dtype(x):
     return np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
 
-def conj(a):
-    return np.conjugate(a) if is_complex(a) else a
-
-
 def reject(fn, **options):
     """Refuse keyword options a rule does not differentiate, rather than ignore them."""
     for name, value in options.items():
@@ -82,68 +93,78 @@ def reject(fn, **options):
             )
 
 
+def unmasked(where):
+    return where is True or where is np._NoValue
+
+
+def where_mask(x, where):
+    """``where=`` broadcast to ``x``'s shape, or None when every element counts."""
+    return None if unmasked(where) else np.broadcast_to(where, shape_of(x))
+
+
+def reduce_options(initial, where):
+    """The ``initial=``/``where=`` keywords to pass on, leaving out those not given."""
+    options = {} if initial is np._NoValue else {"initial": initial}
+    if where is not True:
+        options["where"] = where
+    return options
+
+
 # ---------------------------------------------------------------------------------------------
-# Work along one axis: move the reduced axes last and flatten them into one
+# Tangents of reductions: Σ_j w_j · dx_j over the reduced axes
 # ---------------------------------------------------------------------------------------------
 
 
-def to_last_axis(x, axes):
-    """``(v, restore)``: ``x`` with ``axes`` moved last and merged into one axis, and the
-    inverse of that for arrays shaped like ``v``."""
-    shape = shape_of(x)
-    rest = [i for i in range(len(shape)) if i not in axes]
-    order = rest + list(axes)
-    moved = x if order == sorted(order) else np.transpose(x, order)
-    moved_shape = tuple(shape[i] for i in order)
-    flat_shape = moved_shape[: len(rest)] + (reduced_count(shape, axes),)
-    v = moved if flat_shape == moved_shape else np.reshape(moved, flat_shape)
-
-    def restore(w):
-        if flat_shape != moved_shape:
-            w = np.reshape(w, moved_shape)
-        if order != sorted(order):
-            w = np.transpose(w, tuple(int(i) for i in np.argsort(order)))
-        return w
-
-    return v, restore
+def int_position(t):
+    """The position of a one-element sparse tangent (a OneHot, or an ``Indexed`` holding one
+    value at a tuple of ints) as non-negative ints, one per axis; None for other indices."""
+    index = t.index
+    if type(index) is not tuple or len(index) != len(t.shape) or shape_of(t.values) != ():
+        return None
+    if not all(type(i) is int or isinstance(i, np.integer) for i in index):
+        return None
+    return tuple(int(i) % n for i, n in zip(index, t.shape))
 
 
-def shift_right(v, d, fill):
-    """``v`` moved ``d`` places along its last axis, the first ``d`` places set to ``fill``
-    (0 or 1)."""
-    n = shape_of(v)[-1]
-    head_shape = shape_of(v)[:-1] + (min(d, n),)
-    head = np.zeros_like(v, shape=head_shape) if fill == 0 else np.ones_like(v, shape=head_shape)
-    return np.concatenate([head, v[..., : n - d]], axis=-1) if d < n else head
+def pair(w, t, real=False, selection=False):
+    """``w · t``; ``Re(conj(w) · t)`` for a ``real`` output of a complex input, whose weight
+    is a gradient direction; a ``selection``'s zero weights give exactly 0 (even for an
+    infinite tangent: the element took no part)."""
+    if selection:
+        t = np.where(w != 0, t, 0)
+    return np.real(np.conjugate(w) * t) if real and is_complex(w) else w * t
 
 
-def exclusive_cumprod(v):
-    """``∏_{j<i} v_j`` along the last axis (1 for the first element); no division."""
-    return np.cumprod(shift_right(v, 1, 1), axis=-1)
+def sparse_reduction(t, weight_at, axis, keepdims, dtype, real=False, selection=False):
+    """The tangent of a reduction for a one-element sparse tangent: ``weight_at(position)``
+    times its value, at the reduced position (a plain scalar for a 0-d output); None where
+    ``t`` holds more than one element."""
+    position = int_position(t)
+    if position is None:
+        return None
+    value = pair(weight_at(position), t.values, real, selection)
+    shape = kept_shape(t.shape, axis) if keepdims else reduced_position(t.shape, axis, False)
+    if not shape:
+        return value
+    return Indexed(reduced_position(position, axis, keepdims), value, shape, dtype)
 
 
-def linear_scan(a, b):
-    """``s_m = b_m + a_m s_{m-1}`` along the last axis, with ``s_{-1} = 0``.
-
-    Hillis–Steele doubling: ⌈log2 n⌉ vector steps built from products and sums only, so
-    zeros in ``a`` are exact and the scan is itself differentiable (it nests)."""
-    n = shape_of(b)[-1]
-    d = 1
-    while d < n:
-        b = b + a * shift_right(b, d, 0)
-        if 2 * d < n:
-            a = a * shift_right(a, d, 1)
-        d *= 2
-    return b
+def push_reduction(t, weights, axis, keepdims, out, real=False, selection=False):
+    """The tangent ``Σ_j pair(w_j, t_j)`` of a reduction with weights ``w = ∂out/∂x``."""
+    if is_zero(t):
+        return ZERO
+    if isinstance(t, Indexed):
+        dy = sparse_reduction(t, lambda i: weights[i], axis, keepdims, dtype_of(out), real,
+                              selection)
+        if dy is not None:
+            return dy
+        t = to_dense(t)
+    return np.sum(pair(weights, t, real, selection), axis=axis, keepdims=keepdims)
 
 
-def products_of_others(x, axes):
-    """For each element, the product of the other elements along ``axes``, without dividing:
-    (product of those before it) · (product of those after it)."""
-    v, restore = to_last_axis(x, axes)
-    before = exclusive_cumprod(v)
-    after = np.flip(exclusive_cumprod(np.flip(v, -1)), -1)
-    return restore(before * after)
+def selection_shape(t):
+    """The shape of the part of the array that a sparse tangent's index selects."""
+    return np.broadcast_to(np.empty((), bool), t.shape)[t.index].shape
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,7 +173,7 @@ def products_of_others(x, axes):
 
 
 def _masked(g, where):
-    return g if where is True or where is np._NoValue else np.where(where, g, 0)
+    return g if unmasked(where) else np.where(where, g, 0)
 
 
 def _sum_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
@@ -161,10 +182,27 @@ def _sum_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, initi
     return unbroadcast(x, _masked(g, where))
 
 
+def _sum_tangent(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+                 where=True):
+    # np.sum(x, initial=c) is affine in x, not linear: its tangent leaves ``initial`` out.
+    return np.sum(t, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
+
+
+def _sum_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+                where=True):
+    mask = where_mask(x, where)
+    weight_at = (lambda i: 1) if mask is None else (lambda i: mask[i])
+    dy = sparse_reduction(t, weight_at, axis, keepdims, t.dtype if dtype is None else dtype)
+    if dy is None and axis is None and not keepdims and mask is None:
+        # Any index: the total of the values over the positions they sit at.
+        dy = np.sum(np.broadcast_to(t.values, selection_shape(t)), dtype=dtype)
+    return dy
+
+
 def _count(x, axis, where):
     """Elements each output of mean averages over, kept as length-1 axes (where= aware)."""
     x_shape = shape_of(x)
-    if where is True or where is np._NoValue:
+    if unmasked(where):
         return reduced_count(x_shape, axis)
     mask = np.broadcast_to(where, x_shape)
     return np.sum(mask, axis=reduced_axes(axis, len(x_shape)), keepdims=True,
@@ -178,63 +216,96 @@ def _mean_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, *, w
     return unbroadcast(x, _masked(g, where))
 
 
+def _mean_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    if not unmasked(where):
+        return None
+    total = _sum_sparse(t, x, axis, dtype, keepdims=keepdims)
+    return None if total is None else scale(total, 1.0 / reduced_count(shape_of(x), axis))
+
+
+def _present(x, where):
+    """The elements nansum/nanmean count: not NaN, and selected by ``where``."""
+    present = ~np.isnan(x)
+    return present if unmasked(where) else present & where
+
+
 def _nansum_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
                       where=True):
     g = expand_reduced(ct, shape_of(x), axis, keepdims)
     return unbroadcast(x, np.where(np.isnan(x), 0, _masked(g, where)))
 
 
+def _nansum_tangent(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+                    where=True):
+    # A NaN element is left out of the sum, and so is its tangent.
+    return np.sum(np.where(np.isnan(x), 0, t), axis=axis, dtype=dtype, keepdims=keepdims,
+                  where=where)
+
+
+def _nansum_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+                   where=True):
+    mask = where_mask(x, where)
+    return sparse_reduction(
+        t, lambda i: ~np.isnan(x[i]) if mask is None else ~np.isnan(x[i]) & mask[i],
+        axis, keepdims, t.dtype if dtype is None else dtype)
+
+
+def _nanmean_count(x, axis, where, keepdims):
+    return np.sum(_present(x, where), axis=reduced_axes(axis, len(shape_of(x))),
+                  keepdims=keepdims, dtype=real_dtype(x))
+
+
 def _nanmean_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    present = ~np.isnan(x)
-    if where is not True and where is not np._NoValue:
-        present = present & where
-    count = np.sum(present, axis=reduced_axes(axis, len(shape_of(x))), keepdims=True,
-                   dtype=real_dtype(x))
+    present = _present(x, where)
+    count = _nanmean_count(x, axis, where, keepdims=True)
     g = expand_reduced(ct, shape_of(x), axis, keepdims)
     return unbroadcast(x, np.where(present, safe_divide(g, count), 0))
 
 
-def reverse_by_transpose(fn, transpose):
-    """Like ``linear``, for a function whose tangent is *not* ``fn(tangent)``: nansum must
-    ignore the tangent where ``x`` is NaN, which ``np.nansum(dx)`` would not. Declared
-    reverse-only, so that forward mode does not reuse it as a linear function."""
-    def rule(needs, x, *rest, **kwargs):
-        def pullback(ct):
-            return (transpose(ct, x, *rest, **kwargs),) + (ZERO,) * len(rest)
-
-        return fn(x, *rest, **kwargs), pullback
-
-    reverse(fn)(rule)
+def _nanmean_tangent(t, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    total = np.sum(np.where(_present(x, where), t, 0), axis=axis, dtype=dtype,
+                   keepdims=keepdims)
+    return safe_divide(total, _nanmean_count(x, axis, where, keepdims))
 
 
-# np.sum(x, initial=c) is affine, not linear: a forward rule derived from ``linear`` must
-# drop ``initial`` from the tangent's call.
-linear(np.sum, _sum_transpose)
-linear(np.mean, _mean_transpose)
-reverse_by_transpose(np.nansum, _nansum_transpose)
-reverse_by_transpose(np.nanmean, _nanmean_transpose)
+def _nanmean_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    present = _present(x, where)
+    count = _nanmean_count(x, axis, where, keepdims=True)
+    return sparse_reduction(
+        t, lambda i: safe_divide(present[i], count[reduced_position(i, axis, True)]),
+        axis, keepdims, t.dtype)
+
+
+linear(np.sum, _sum_transpose, tangent=_sum_tangent, sparse=_sum_sparse)
+linear(np.mean, _mean_transpose, sparse=_mean_sparse)
+linear(np.nansum, _nansum_transpose, tangent=_nansum_tangent, sparse=_nansum_sparse)
+linear(np.nanmean, _nanmean_transpose, tangent=_nanmean_tangent, sparse=_nanmean_sparse)
 
 # ---------------------------------------------------------------------------------------------
 # prod
 # ---------------------------------------------------------------------------------------------
 
 
+def prod_weights(x, axis, initial, mask):
+    """∂prod/∂x: for each counted factor the product of the other counted factors (times
+    ``initial``), 0 for the factors ``mask`` leaves out."""
+    factors = x if mask is None else np.where(mask, x, 1)
+    others = products_of_others(factors, reduced_axes(axis, len(shape_of(x))))
+    if initial is not np._NoValue:
+        others = others * initial
+    return others if mask is None else np.where(mask, others, 0)
+
+
 def _prod_rule(fn, present):
     """The rule of prod-like ``fn``; ``present(x, where)`` marks the factors that count."""
     def rule(needs, x, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
              where=True):
-        options = {} if initial is np._NoValue else {"initial": initial}
-        if where is not True:
-            options["where"] = where
-        result = fn(x, axis=axis, dtype=dtype, keepdims=keepdims, **options)
+        result = fn(x, axis=axis, dtype=dtype, keepdims=keepdims, **reduce_options(initial, where))
 
         def prod_pullback(ct):
             mask = present(x, where)
-            factors = x if mask is None else np.where(mask, x, 1)
-            others = products_of_others(factors, reduced_axes(axis, len(shape_of(x))))
-            if initial is not np._NoValue:
-                others = others * initial
-            g = expand_reduced(ct, shape_of(x), axis, keepdims) * conj(others)
+            weights = prod_weights(x, axis, initial, mask)
+            g = expand_reduced(ct, shape_of(x), axis, keepdims) * conj(weights)
             if mask is not None:
                 g = np.where(mask, g, 0)
             return first_only(unbroadcast(x, g), needs)
@@ -244,17 +315,22 @@ def _prod_rule(fn, present):
     return rule
 
 
-def _where_mask(x, where):
-    return None if where is True or where is np._NoValue else np.broadcast_to(where, shape_of(x))
+def _prod_frule(fn, present):
+    def frule(tangents, x, axis=None, dtype=None, out=None, keepdims=False,
+              initial=np._NoValue, where=True):
+        result = fn(x, axis=axis, dtype=dtype, keepdims=keepdims, **reduce_options(initial, where))
+        mask = present(x, where)
+        weights = prod_weights(x, axis, initial, mask)
+        return result, push_reduction(tangents[0], weights, axis, keepdims, result,
+                                      selection=mask is not None)
+
+    return frule
 
 
-def _not_nan_mask(x, where):
-    mask = ~np.isnan(x)
-    return mask if where is True or where is np._NoValue else mask & where
-
-
-reverse(np.prod)(_prod_rule(np.prod, _where_mask))
-reverse(np.nanprod)(_prod_rule(np.nanprod, _not_nan_mask))
+reverse(np.prod)(_prod_rule(np.prod, where_mask))
+forward(np.prod)(_prod_frule(np.prod, where_mask))
+reverse(np.nanprod)(_prod_rule(np.nanprod, _present))
+forward(np.nanprod)(_prod_frule(np.nanprod, _present))
 
 # ---------------------------------------------------------------------------------------------
 # max, min, ptp: ties split evenly
@@ -268,7 +344,7 @@ def tie_share(x, extremum, axis, keepdims, where=True):
     if not keepdims:
         extremum = np.reshape(extremum, kept_shape(x_shape, axis))
     chosen = x == extremum
-    if where is not True and where is not np._NoValue:
+    if not unmasked(where):
         chosen = chosen & where
     count = np.sum(chosen, axis=reduced_axes(axis, len(x_shape)), keepdims=True,
                    dtype=real_dtype(x))
@@ -277,10 +353,7 @@ def tie_share(x, extremum, axis, keepdims, where=True):
 
 def _extremum_rule(fn):
     def rule(needs, x, axis=None, out=None, keepdims=False, initial=np._NoValue, where=True):
-        options = {} if initial is np._NoValue else {"initial": initial}
-        if where is not True:
-            options["where"] = where
-        result = fn(x, axis=axis, keepdims=keepdims, **options)
+        result = fn(x, axis=axis, keepdims=keepdims, **reduce_options(initial, where))
 
         def extremum_pullback(ct):
             share = tie_share(x, result, axis, keepdims, where)
@@ -292,9 +365,28 @@ def _extremum_rule(fn):
     return rule
 
 
+def _extremum_frule(fn):
+    def frule(tangents, x, axis=None, out=None, keepdims=False, initial=np._NoValue,
+              where=True):
+        result = fn(x, axis=axis, keepdims=keepdims, **reduce_options(initial, where))
+        share = tie_share(x, result, axis, keepdims, where)
+        return result, push_reduction(tangents[0], share, axis, keepdims, result,
+                                      selection=True)
+
+    return frule
+
+
 # NumPy 2 keeps np.max and np.amax (np.min and np.amin) as distinct functions: register each.
 for _fn in (np.max, np.amax, np.min, np.amin, np.nanmax, np.nanmin):
     reverse(_fn)(_extremum_rule(_fn))
+    forward(_fn)(_extremum_frule(_fn))
+
+
+def ptp_weights(x, axis):
+    """∂ptp/∂x: the share of each element in the maximum minus its share in the minimum."""
+    high = tie_share(x, np.max(x, axis=axis, keepdims=True), axis, True)
+    low = tie_share(x, np.min(x, axis=axis, keepdims=True), axis, True)
+    return high - low
 
 
 @reverse(np.ptp)
@@ -302,12 +394,17 @@ def _ptp(needs, x, axis=None, out=None, keepdims=False):
     result = np.ptp(x, axis=axis, keepdims=keepdims)
 
     def ptp_pullback(ct):
-        high = tie_share(x, np.max(x, axis=axis, keepdims=True), axis, True)
-        low = tie_share(x, np.min(x, axis=axis, keepdims=True), axis, True)
-        g = expand_reduced(ct, shape_of(x), axis, keepdims) * (high - low)
+        g = expand_reduced(ct, shape_of(x), axis, keepdims) * ptp_weights(x, axis)
         return first_only(unbroadcast(x, g), needs)
 
     return result, ptp_pullback
+
+
+@forward(np.ptp)
+def _ptp_forward(tangents, x, axis=None, out=None, keepdims=False):
+    result = np.ptp(x, axis=axis, keepdims=keepdims)
+    return result, push_reduction(tangents[0], ptp_weights(x, axis), axis, keepdims, result,
+                                  selection=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,28 +412,37 @@ def _ptp(needs, x, axis=None, out=None, keepdims=False):
 # ---------------------------------------------------------------------------------------------
 
 
+def _moment(fn, x, axis, dtype, ddof, keepdims, where, mean, correction):
+    """``(fn(x, ...), ddof)`` for var/std, with the options they differentiate."""
+    reject(fn, where=None if where is True else where)
+    if correction is not np._NoValue:
+        ddof = correction
+    options = {} if mean is np._NoValue else {"mean": mean}
+    return fn(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, **options), ddof
+
+
+def moment_weights(x, result, axis, ddof, keepdims, is_std):
+    """The gradient direction of var (``2 (x - mean) / dof``) or of std (that over
+    ``2 std``, 0 where std = 0: a subgradient at std's minimum)."""
+    x_shape = shape_of(x)
+    dof = reduced_count(x_shape, axis) - ddof
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    if not is_std:
+        return centered * (2.0 / dof if dof > 0 else np.nan)
+    std = result if keepdims else np.reshape(result, kept_shape(x_shape, axis))
+    return safe_divide(centered * (1.0 / dof if dof > 0 else np.nan), std)
+
+
 def _moment_rule(fn, is_std):
     def rule(needs, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *,
              where=True, mean=np._NoValue, correction=np._NoValue):
-        reject(fn, where=None if where is True else where)
-        if correction is not np._NoValue:
-            ddof = correction
-        options = {} if mean is np._NoValue else {"mean": mean}
-        result = fn(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, **options)
+        result, ddof = _moment(fn, x, axis, dtype, ddof, keepdims, where, mean, correction)
 
         def moment_pullback(ct):
-            x_shape = shape_of(x)
-            dof = reduced_count(x_shape, axis) - ddof
             if is_complex(ct):
                 ct = np.real(ct)  # the output is real: only the real part of ct pairs with it
-            centered = x - np.mean(x, axis=axis, keepdims=True)
-            if is_std:
-                # d std = d var / (2 std); 0 where std = 0 (a subgradient at the minimum).
-                ct = safe_divide(ct, result)
-                scale = 1.0 / dof if dof > 0 else np.nan
-            else:
-                scale = 2.0 / dof if dof > 0 else np.nan
-            g = expand_reduced(ct, x_shape, axis, keepdims) * (centered * scale)
+            weights = moment_weights(x, result, axis, ddof, keepdims, is_std)
+            g = expand_reduced(ct, shape_of(x), axis, keepdims) * weights
             return first_only(unbroadcast(x, g), needs)
 
         return result, moment_pullback
@@ -344,90 +450,17 @@ def _moment_rule(fn, is_std):
     return rule
 
 
+def _moment_frule(fn, is_std):
+    def frule(tangents, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *,
+              where=True, mean=np._NoValue, correction=np._NoValue):
+        result, ddof = _moment(fn, x, axis, dtype, ddof, keepdims, where, mean, correction)
+        weights = moment_weights(x, result, axis, ddof, keepdims, is_std)
+        return result, push_reduction(tangents[0], weights, axis, keepdims, result, real=True)
+
+    return frule
+
+
 reverse(np.var)(_moment_rule(np.var, is_std=False))
+forward(np.var)(_moment_frule(np.var, is_std=False))
 reverse(np.std)(_moment_rule(np.std, is_std=True))
-
-# ---------------------------------------------------------------------------------------------
-# cumsum and cumprod
-# ---------------------------------------------------------------------------------------------
-
-
-def scan_axis(x, axis):
-    """The axis a cumulative function scans; axis=None scans ``ravel(x)``, along axis 0."""
-    return 0 if axis is None else int(axis) % len(shape_of(x))
-
-
-def reverse_cumsum(ct, axis):
-    return np.flip(np.cumsum(np.flip(ct, axis), axis=axis), axis)
-
-
-def _cumsum_transpose(ct, x, axis=None, dtype=None, out=None):
-    g = reverse_cumsum(ct, scan_axis(x, axis))
-    return unbroadcast(x, np.reshape(g, shape_of(x)) if axis is None else g)
-
-
-def cumprod_cotangent(x, y, ct):
-    """Pullback of ``y = cumprod(x)`` along the last axis, without dividing by ``x``.
-
-    ∂L/∂x_i = conj(∏_{j<i} x_j) · S_i with S_i = ct_i + conj(x_{i+1}) S_{i+1}: a linear
-    recurrence run backwards, which ``linear_scan`` solves on the flipped arrays."""
-    before = shift_right(y, 1, 1)
-    coefficients = shift_right(np.flip(conj(x), -1), 1, 1)
-    s = np.flip(linear_scan(coefficients, np.flip(ct, -1)), -1)
-    return conj(before) * s
-
-
-def _cumprod_pullback_along(x, y, ct, axis):
-    if axis != len(shape_of(x)) - 1:
-        moved = [np.moveaxis(a, axis, -1) for a in (x, y, ct)]
-        return np.moveaxis(cumprod_cotangent(*moved), -1, axis)
-    return cumprod_cotangent(x, y, ct)
-
-
-@reverse(np.cumprod)
-def _cumprod(needs, x, axis=None, dtype=None, out=None):
-    result = np.cumprod(x, axis=axis, dtype=dtype)
-
-    def cumprod_pullback(ct):
-        if axis is None:
-            g = np.reshape(cumprod_cotangent(np.ravel(x), result, ct), shape_of(x))
-        else:
-            g = _cumprod_pullback_along(x, result, ct, scan_axis(x, axis))
-        return first_only(unbroadcast(x, g), needs)
-
-    return result, cumprod_pullback
-
-
-linear(np.cumsum, _cumsum_transpose)
-
-# NumPy >= 2.1 array-API spellings; include_initial prepends the empty sum (0) or product (1).
-
-
-def _drop_initial(ct, axis, include_initial):
-    if not include_initial:
-        return ct
-    index = [slice(None)] * len(shape_of(ct))
-    index[axis] = slice(1, None)
-    return ct[tuple(index)]
-
-
-def _cumulative_sum_transpose(ct, x, *, axis=None, dtype=None, out=None, include_initial=False):
-    along = scan_axis(x, axis)
-    return unbroadcast(x, reverse_cumsum(_drop_initial(ct, along, include_initial), along))
-
-
-def _cumulative_prod(needs, x, *, axis=None, dtype=None, out=None, include_initial=False):
-    result = np.cumulative_prod(x, axis=axis, dtype=dtype, include_initial=include_initial)
-
-    def cumulative_prod_pullback(ct):
-        along = scan_axis(x, axis)
-        y = _drop_initial(result, along, include_initial)
-        ct = _drop_initial(ct, along, include_initial)
-        return first_only(unbroadcast(x, _cumprod_pullback_along(x, y, ct, along)), needs)
-
-    return result, cumulative_prod_pullback
-
-
-if hasattr(np, "cumulative_sum"):
-    linear(np.cumulative_sum, _cumulative_sum_transpose)
-    reverse(np.cumulative_prod)(_cumulative_prod)
+forward(np.std)(_moment_frule(np.std, is_std=True))

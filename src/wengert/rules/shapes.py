@@ -1,37 +1,35 @@
-"""Shape functions: reshaping, transposing, joining, splitting, tiling, diagonals, padding.
+"""Shape functions: reshaping, transposing, broadcasting, tiling, diagonals, padding, casting.
 
 They are linear in the array they rearrange (pad with nonzero constant_values is affine), so
-most are declared by their transpose (``linear(fn, transpose)``). Functions that join a list of arrays (concatenate, stack, ...)
-return, for that list argument, a list of cotangents, one per element; functions that split
-an array (split, unstack, ...) return a list and their pullback receives one cotangent per
-part, ``Zero`` for the parts that were not used.
+most are declared by their transpose (``linear(fn, transpose)``), which gives both modes:
+forward mode applies the function itself to the tangent. Functions that only move elements
+(reshape, ravel, squeeze, expand_dims, transpose, moveaxis, swapaxes, pad) also carry a
+one-element sparse tangent (a OneHot) to its new position without forming the dense array.
+Joining and splitting are in ``joins``.
 
 Order 'A'/'K' of reshape and ravel are read as 'F' for an F-contiguous array, 'C' otherwise
-(exact for contiguous arrays). Not differentiated: ``pad``'s ``constant_values``/``end_values`` (they are keyword-only, so a
-traced value there is refused by bind); pad modes that compute values (linear_ramp, maximum,
-mean, median, minimum, reflect_type='odd') raise DifferentiationError.
+(exact for contiguous arrays). Not differentiated: ``pad``'s ``constant_values``/
+``end_values`` (they are keyword-only, so a traced value there is refused by bind); pad modes
+that compute values (linear_ramp, maximum, mean, median, minimum, reflect_type='odd') raise
+DifferentiationError.
 """
 import numpy as np
 
 from ..core.levels import primal
 from ..errors import DifferentiationError
-from ._helpers import ZERO, dense, is_zero, linear, reverse, shape_of, unbroadcast
+from ..numpy_protocol import _astype
+from ._helpers import (ZERO, Indexed, forward, is_complex, is_zero, linear, reverse, shape_of,
+                       to_dense, unbroadcast)
 from .indexing import scatter_add
+from .reductions import int_position
 
 
-def _shape(a):
+def array_shape(a):
     """The shape of an argument that may be a nested list rather than an array."""
     return a.shape if hasattr(a, "shape") else np.shape(a)
 
 
-def _project(a, g):
-    """``g`` with the dtype of ``a`` (real if ``a`` is real), for arguments of any kind."""
-    if hasattr(a, "dtype") or isinstance(a, (int, float, complex)):
-        return unbroadcast(a, g)
-    return g
-
-
-def _axis(axis, ndim):
+def axis_index(axis, ndim):
     return int(axis) % ndim if ndim else 0
 
 
@@ -43,9 +41,33 @@ def _read_order(x, order):
     return order
 
 
+def layout(x):
+    """An array of ``x``'s shape holding no data (every stride 0): a shape function applied
+    to it gives the shape of its result without touching, or allocating, any element."""
+    return np.broadcast_to(np.empty((), bool), shape_of(x))
+
+
 # ---------------------------------------------------------------------------------------------
 # Same elements, new shape: the transpose reshapes back
 # ---------------------------------------------------------------------------------------------
+
+
+def reflowed(t, shape, order="C"):
+    """A one-element sparse tangent moved to an array of ``shape`` that holds the same
+    elements in the same ``order`` ('C' or 'F'); None for other sparse tangents."""
+    position = int_position(t)
+    if position is None or order not in ("C", "F"):
+        return None
+    flat = np.ravel_multi_index(position, t.shape, order=order) if position else 0
+    new = np.unravel_index(flat, shape, order=order) if shape else ()
+    return Indexed(tuple(int(i) for i in new), t.values, shape, t.dtype)
+
+
+def _same_order(fn):
+    """The ``sparse=`` handler of ``fn``, which keeps the elements in C order."""
+    def sparse(t, x, *args, **kwargs):
+        return reflowed(t, fn(layout(x), *args, **kwargs).shape)
+    return sparse
 
 
 def _reshape_back(ct, x, *args, **kwargs):
@@ -56,15 +78,43 @@ def _reshape_transpose(ct, x, shape=None, order="C", **kwargs):
     return np.reshape(ct, shape_of(x), order=_read_order(x, order))
 
 
+def _reshape_tangent(t, x, shape=None, order="C", **kwargs):
+    # 'A' must mean x's order, not that of the (C-ordered) tangent array.
+    return np.reshape(t, shape, order=_read_order(x, order), **kwargs)
+
+
+def _reshape_sparse(t, x, shape=None, order="C", **kwargs):
+    order = _read_order(x, order)
+    return reflowed(t, np.reshape(layout(x), shape, order=order).shape, order)
+
+
 def _ravel_transpose(ct, x, order="C"):
     return np.reshape(ct, shape_of(x), order=_read_order(x, order))
 
 
-linear(np.reshape, _reshape_transpose)
-linear(np.ravel, _ravel_transpose)
-linear(np.squeeze, _reshape_back)
-linear(np.expand_dims, _reshape_back)
-linear(np.copy, lambda ct, x, *args, **kwargs: ct)
+def _ravel_tangent(t, x, order="C"):
+    return np.ravel(t, order=_read_order(x, order))
+
+
+def _ravel_sparse(t, x, order="C"):
+    return reflowed(t, (int(np.prod(t.shape, dtype=np.int64)),), _read_order(x, order))
+
+
+linear(np.reshape, _reshape_transpose, tangent=_reshape_tangent, sparse=_reshape_sparse)
+linear(np.ravel, _ravel_transpose, tangent=_ravel_tangent, sparse=_ravel_sparse)
+linear(np.squeeze, _reshape_back, sparse=_same_order(np.squeeze))
+linear(np.expand_dims, _reshape_back, sparse=_same_order(np.expand_dims))
+linear(np.copy, lambda ct, x, *args, **kwargs: ct, sparse=lambda t, x, *args, **kwargs: t)
+
+
+def reshaped_tangent(t, shape):
+    """Tangent ``t`` of an array given ``shape``, the same elements in C order."""
+    if is_zero(t):
+        return ZERO
+    if isinstance(t, Indexed):
+        moved = reflowed(t, shape)
+        return moved if moved is not None else np.reshape(to_dense(t), shape)
+    return np.reshape(t, shape)
 
 
 def _atleast(fn):
@@ -74,7 +124,7 @@ def _atleast(fn):
 
         def atleast_pullback(ct):
             cts = (ct,) if len(arys) == 1 else ct
-            return tuple(np.reshape(c, _shape(a)) if need and not is_zero(c) else ZERO
+            return tuple(np.reshape(c, array_shape(a)) if need and not is_zero(c) else ZERO
                          for a, c, need in zip(arys, cts, needs))
 
         return out, atleast_pullback
@@ -82,8 +132,19 @@ def _atleast(fn):
     return rule
 
 
+def _atleast_frule(fn):
+    def frule(tangents, *arys):
+        out = fn(*arys)
+        outs = (out,) if len(arys) == 1 else out
+        dys = tuple(reshaped_tangent(t, shape_of(o)) for t, o in zip(tangents, outs))
+        return out, dys[0] if len(arys) == 1 else dys
+
+    return frule
+
+
 for _fn in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
     reverse(_fn)(_atleast(_fn))
+    forward(_fn)(_atleast_frule(_fn))
 
 # ---------------------------------------------------------------------------------------------
 # Permuted axes: the transpose applies the inverse permutation
@@ -97,16 +158,37 @@ def inverse_permutation(axes):
     return tuple(inverse)
 
 
+def axis_order(fn, ndim, *args, **kwargs):
+    """For each axis of ``fn(x, *args, **kwargs)``, the axis of ``x`` it is (``fn`` permutes
+    axes: transpose, moveaxis, ...). Read off a probe whose axis i has stride i + 1 and
+    length 1, so that the probe needs one byte whatever the strides."""
+    probe = np.ndarray((1,) * ndim, np.int8, buffer=bytearray(1),
+                       strides=tuple(range(1, ndim + 1)))
+    return [s - 1 for s in fn(probe, *args, **kwargs).strides]
+
+
+def _permuted(fn):
+    """The ``sparse=`` handler of ``fn``, which permutes axes: permute the position."""
+    def sparse(t, x, *args, **kwargs):
+        position = int_position(t)
+        if position is None:
+            return None
+        order = axis_order(fn, len(t.shape), *args, **kwargs)
+        return Indexed(tuple(position[a] for a in order), t.values,
+                       tuple(t.shape[a] for a in order), t.dtype)
+    return sparse
+
+
 def _transpose_transpose(ct, x, axes=None):
     if axes is None:
         return np.transpose(ct)
     ndim = len(shape_of(x))
-    return np.transpose(ct, inverse_permutation([_axis(a, ndim) for a in axes]))
+    return np.transpose(ct, inverse_permutation([axis_index(a, ndim) for a in axes]))
 
 
 def _rollaxis_permutation(ndim, axis, start):
     """The axes order np.rollaxis(x, axis, start) produces."""
-    axis = _axis(axis, ndim)
+    axis = axis_index(axis, ndim)
     start = start + ndim if start < 0 else start
     if axis < start:
         start -= 1
@@ -120,15 +202,19 @@ def _rollaxis_transpose(ct, x, axis, start=0):
     return np.transpose(ct, inverse_permutation(_rollaxis_permutation(ndim, axis, start)))
 
 
-linear(np.transpose, _transpose_transpose)  # also np.permute_dims, the same function
-linear(np.moveaxis, lambda ct, x, source, destination: np.moveaxis(ct, destination, source))
-linear(np.swapaxes, lambda ct, x, axis1, axis2: np.swapaxes(ct, axis1, axis2))
-linear(np.rollaxis, _rollaxis_transpose)
+# np.transpose is also np.permute_dims, the same function.
+linear(np.transpose, _transpose_transpose, sparse=_permuted(np.transpose))
+linear(np.moveaxis, lambda ct, x, source, destination: np.moveaxis(ct, destination, source),
+       sparse=_permuted(np.moveaxis))
+linear(np.swapaxes, lambda ct, x, axis1, axis2: np.swapaxes(ct, axis1, axis2),
+       sparse=_permuted(np.swapaxes))
+linear(np.rollaxis, _rollaxis_transpose, sparse=_permuted(np.rollaxis))
 if hasattr(np, "matrix_transpose"):
-    linear(np.matrix_transpose, lambda ct, x: np.swapaxes(ct, -1, -2))
+    linear(np.matrix_transpose, lambda ct, x: np.swapaxes(ct, -1, -2),
+           sparse=_permuted(np.matrix_transpose))
 
 # ---------------------------------------------------------------------------------------------
-# Broadcasting: the transpose sums over the broadcast axes
+# Broadcasting: the transpose sums over the broadcast axes; a sparse tangent densifies
 # ---------------------------------------------------------------------------------------------
 
 linear(np.broadcast_to, lambda ct, x, shape, subok=False: unbroadcast(x, ct))
@@ -145,134 +231,12 @@ def _broadcast_arrays(needs, *args, subok=False):
     return out, broadcast_arrays_pullback
 
 
-# ---------------------------------------------------------------------------------------------
-# Joining: the cotangent is split back into one piece per joined array
-# ---------------------------------------------------------------------------------------------
+@forward(np.broadcast_arrays)
+def _broadcast_arrays_forward(tangents, *args, subok=False):
+    out = np.broadcast_arrays(*args, subok=subok)
+    return out, tuple(ZERO if is_zero(t) else np.broadcast_to(to_dense(t), shape_of(o))
+                      for t, o in zip(tangents, out))
 
-
-def _concatenate_layout(shapes, axis=0, *args, **kwargs):
-    if axis is None:
-        return [(int(np.prod(s, dtype=np.int64)),) for s in shapes], 0
-    return shapes, _axis(axis, len(shapes[0]))
-
-
-def _stack_layout(shapes, axis=0, *args, **kwargs):
-    axis = _axis(axis, len(shapes[0]) + 1)
-    return [s[:axis] + (1,) + s[axis:] for s in shapes], axis
-
-
-def _at_least(shape, ndim):
-    """The shape np.atleast_{ndim}d gives an array of ``shape``."""
-    if len(shape) >= ndim:
-        return shape
-    if ndim == 3:
-        return {0: (1, 1, 1), 1: (1,) + shape + (1,), 2: shape + (1,)}[len(shape)]
-    return (1,) * (ndim - len(shape)) + shape
-
-
-def _hstack_layout(shapes, *args, **kwargs):
-    shapes = [_at_least(s, 1) for s in shapes]
-    return shapes, 0 if len(shapes[0]) == 1 else 1
-
-
-def _vstack_layout(shapes, *args, **kwargs):
-    return [_at_least(s, 2) for s in shapes], 0
-
-
-def _dstack_layout(shapes, *args, **kwargs):
-    return [_at_least(s, 3) for s in shapes], 2
-
-
-def _column_stack_layout(shapes, *args, **kwargs):
-    return [s if len(s) >= 2 else (int(np.prod(s, dtype=np.int64)), 1) for s in shapes], 1
-
-
-def split_cotangent(ct, arrays, layout, *args, **kwargs):
-    """The pieces of ``ct`` that came from each of ``arrays``, each shaped like its array.
-
-    ``layout(shapes, *args, **kwargs)`` gives the shape each array had inside the joined
-    result and the axis along which they were joined."""
-    shapes = [tuple(_shape(a)) for a in arrays]
-    placed, axis = layout(shapes, *args, **kwargs)
-    bounds = np.cumsum([s[axis] for s in placed])[:-1]
-    pieces = np.split(ct, [int(b) for b in bounds], axis=axis)
-    return [_project(a, np.reshape(p, s)) for a, p, s in zip(arrays, pieces, shapes)]
-
-
-def joining(fn, layout):
-    """Declare ``fn(arrays, *args, **kwargs)``, which joins a list of arrays."""
-    def rule(needs, arrays, *args, **kwargs):
-        out = fn(arrays, *args, **kwargs)
-
-        def joining_pullback(ct):
-            if type(arrays) in (list, tuple):
-                cts = split_cotangent(ct, arrays, layout, *args, **kwargs)
-            else:  # an array given as the sequence of its rows: join the rows' cotangents
-                cts = np.stack(split_cotangent(ct, list(arrays), layout, *args, **kwargs))
-            return (cts,) + (ZERO,) * len(args)
-
-        return out, joining_pullback
-
-    reverse(fn)(rule)
-
-
-joining(np.concatenate, _concatenate_layout)  # also np.concat, the same function
-joining(np.stack, _stack_layout)
-joining(np.hstack, _hstack_layout)
-joining(np.vstack, _vstack_layout)
-joining(np.dstack, _dstack_layout)
-joining(np.column_stack, _column_stack_layout)
-
-
-@reverse(np.append)
-def _append(needs, arr, values, axis=None):
-    out = np.append(arr, values, axis=axis)
-
-    def append_pullback(ct):
-        d_arr, d_values = split_cotangent(ct, [arr, values], _concatenate_layout, axis)
-        return (d_arr if needs[0] else ZERO, d_values if needs[1] else ZERO) + (ZERO,) * (
-            len(needs) - 2)
-
-    return out, append_pullback
-
-
-# ---------------------------------------------------------------------------------------------
-# Splitting: several outputs; the pullback joins their cotangents (Zero for unused parts)
-# ---------------------------------------------------------------------------------------------
-
-
-def splitting(fn, join):
-    """Declare ``fn(x, *args, **kwargs)``, which returns a list of parts of ``x``;
-    ``join(dense_cts, x, *args, **kwargs)`` puts their cotangents back together."""
-    def rule(needs, x, *args, **kwargs):
-        parts = fn(x, *args, **kwargs)
-
-        def splitting_pullback(cts):
-            g = join([dense(c, p) for c, p in zip(cts, parts)], x, *args, **kwargs)
-            return (unbroadcast(x, g),) + (ZERO,) * len(args)
-
-        return parts, splitting_pullback
-
-    reverse(fn)(rule)
-
-
-def _join_along(axis_of):
-    def join(cts, x, *args, **kwargs):
-        return np.concatenate(cts, axis=axis_of(len(shape_of(x)), *args, **kwargs))
-    return join
-
-
-def _split_axis(ndim, indices_or_sections, axis=0):
-    return axis
-
-
-splitting(np.split, _join_along(_split_axis))
-splitting(np.array_split, _join_along(_split_axis))
-splitting(np.hsplit, _join_along(lambda ndim, sections: 1 if ndim > 1 else 0))
-splitting(np.vsplit, _join_along(lambda ndim, sections: 0))
-splitting(np.dsplit, _join_along(lambda ndim, sections: 2))
-if hasattr(np, "unstack"):
-    splitting(np.unstack, lambda cts, x, *, axis=0: np.stack(cts, axis=axis))
 
 # ---------------------------------------------------------------------------------------------
 # Copies of elements: the transpose sums the copies
@@ -296,7 +260,7 @@ def _repeat_transpose(ct, x, repeats, axis=None):
     if axis is None:
         return np.reshape(_sum_repeats(ct, (int(np.prod(shape, dtype=np.int64)),), repeats, 0),
                           shape)
-    return _sum_repeats(ct, shape, repeats, _axis(axis, len(shape)))
+    return _sum_repeats(ct, shape, repeats, axis_index(axis, len(shape)))
 
 
 def _sum_repeats(ct, shape, repeats, axis):
@@ -362,18 +326,18 @@ def _diag_transpose(ct, v, k=0):
 def _diagonal_planes(ct_planes, x, axis1, axis2):
     """Move the two trailing axes of ``ct_planes`` to ``axis1`` and ``axis2`` of ``x``."""
     ndim = len(shape_of(x))
-    return np.moveaxis(ct_planes, (-2, -1), (_axis(axis1, ndim), _axis(axis2, ndim)))
+    return np.moveaxis(ct_planes, (-2, -1), (axis_index(axis1, ndim), axis_index(axis2, ndim)))
 
 
 def _diagonal_transpose(ct, x, offset=0, axis1=0, axis2=1):
     shape = shape_of(x)
-    m, n = shape[_axis(axis1, len(shape))], shape[_axis(axis2, len(shape))]
+    m, n = shape[axis_index(axis1, len(shape))], shape[axis_index(axis2, len(shape))]
     return _diagonal_planes(place_diagonal(ct, m, n, offset), x, axis1, axis2)
 
 
 def _trace_transpose(ct, x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     shape = shape_of(x)
-    m, n = shape[_axis(axis1, len(shape))], shape[_axis(axis2, len(shape))]
+    m, n = shape[axis_index(axis1, len(shape))], shape[axis_index(axis2, len(shape))]
     planes = np.where(np.eye(m, n, offset, dtype=bool), np.expand_dims(ct, (-2, -1)), 0)
     return unbroadcast(x, _diagonal_planes(planes, x, axis1, axis2))
 
@@ -405,7 +369,7 @@ def _pad_widths(pad_width, ndim):
     if isinstance(pad_width, dict):
         widths = [(0, 0)] * ndim
         for axis, width in pad_width.items():
-            widths[_axis(axis, ndim)] = tuple(np.broadcast_to(width, (2,)))
+            widths[axis_index(axis, ndim)] = tuple(np.broadcast_to(width, (2,)))
         pad_width = widths
     return [(int(b), int(a)) for b, a in np.broadcast_to(pad_width, (ndim, 2))]
 
@@ -423,14 +387,18 @@ def _pad_transpose(ct, x, pad_width, mode):
     return np.reshape(flat, shape)
 
 
-@reverse(np.pad)
-def _pad(needs, x, pad_width, mode="constant", **kwargs):
+def _check_pad_mode(mode, kwargs):
     if not (mode in ("constant", "empty")
             or (mode in _GATHER_MODES and kwargs.get("reflect_type", "even") == "even")):
         raise DifferentiationError(
             f"np.pad(..., mode={mode!r}) on a traced value has no rule; modes 'constant', "
             "'empty', 'edge', 'wrap', 'symmetric' and 'reflect' (reflect_type='even') have one."
         )
+
+
+@reverse(np.pad)
+def _pad(needs, x, pad_width, mode="constant", **kwargs):
+    _check_pad_mode(mode, kwargs)
     out = np.pad(x, pad_width, mode, **kwargs)
 
     def pad_pullback(ct):
@@ -438,3 +406,45 @@ def _pad(needs, x, pad_width, mode="constant", **kwargs):
             len(needs) - 1)
 
     return out, pad_pullback
+
+
+@forward(np.pad)
+def _pad_forward(tangents, x, pad_width, mode="constant", **kwargs):
+    _check_pad_mode(mode, kwargs)
+    out = np.pad(x, pad_width, mode, **kwargs)
+    t = tangents[0]
+    if is_zero(t):
+        return out, ZERO
+    if mode not in ("constant", "empty"):
+        return out, np.pad(to_dense(t), pad_width, mode, **kwargs)
+    # The padding is a constant (whatever constant_values says): its tangent is 0, and a
+    # one-element tangent just moves by the widths before it.
+    position = int_position(t) if isinstance(t, Indexed) else None
+    if position is not None:
+        widths = _pad_widths(pad_width, len(position))
+        return out, Indexed(tuple(p + b for p, (b, _) in zip(position, widths)), t.values,
+                            shape_of(out), t.dtype)
+    return out, np.pad(to_dense(t), pad_width)
+
+
+# ---------------------------------------------------------------------------------------------
+# x.astype(dtype): the method's reverse rule is in numpy_protocol, beside the function
+# ---------------------------------------------------------------------------------------------
+
+
+def _cast(t, dtype):
+    """A tangent cast like its primal; casting complex to real keeps the real part."""
+    if dtype.kind != "c" and is_complex(t):
+        t = np.real(t)
+    return _astype(t, dtype)
+
+
+@forward(_astype)
+def _astype_forward(tangents, x, dtype):
+    out = _astype(x, dtype)
+    t = tangents[0]
+    if dtype.kind not in "fc" or is_zero(t):
+        return out, ZERO   # a cast to integers or booleans is piecewise constant
+    if isinstance(t, Indexed):
+        return out, Indexed(t.index, _cast(t.values, dtype), t.shape, dtype)
+    return out, _cast(t, dtype)
