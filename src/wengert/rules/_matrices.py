@@ -85,3 +85,35 @@ def unit(x):
 def singular_value_tangents(u, vh, da):
     """ds = Re diag(Uᴴ dA V) for thin factors ``u``, ``vh`` (simple singular values)."""
     return real(np.sum(conj(u) * (da @ adjoint(vh)), axis=-2))
+
+
+# --- SciPy's LAPACK/BLAS where it is installed ------------------------------------------------
+# NumPy exposes no triangular product or reusable LU factors. Where SciPy is installed and the
+# operands are concrete matrices (not traced values of an outer level, not stacks), the rules
+# use them for the O(n³) steps; elsewhere they fall back to plain NumPy, with equal results.
+
+_SCIPY_LINALG = False
+
+
+def scipy_linalg():
+    """scipy.linalg if it is installed (imported on first use), else None."""
+    global _SCIPY_LINALG
+    if _SCIPY_LINALG is False:
+        try:
+            import scipy.linalg as module
+        except ImportError:
+            module = None
+        _SCIPY_LINALG = module
+    return _SCIPY_LINALG
+
+
+def triangular_times(t, m, lower, adjoint_t=False):
+    """``op(T) @ M`` for a triangular ``T`` (op: identity, or the conjugate transpose):
+    BLAS trmm reads one triangle and takes half the flops of a full product."""
+    lapack = scipy_linalg()
+    if (lapack is None or type(t) is not np.ndarray or not isinstance(m, np.ndarray)
+            or t.ndim != 2 or m.ndim != 2 or t.dtype != m.dtype or t.dtype.kind not in "fc"):
+        return (adjoint(t) if adjoint_t else t) @ m
+    trmm = lapack.blas.get_blas_funcs("trmm", (t, m))
+    return trmm(1.0, t, m, lower=lower, trans_a=(2 if t.dtype.kind == "c" else 1) if adjoint_t
+                else 0)

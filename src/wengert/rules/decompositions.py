@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import DifferentiationError
 from ._helpers import ZERO, forward, is_complex, is_zero, reverse, shape_of, to_dense
-from ._matrices import (adjoint, diag_embed, diag_part, eye, fit, hermitian_part,
+from ._matrices import (adjoint, triangular_times, diag_embed, diag_part, eye, fit, hermitian_part,
                         inverse_gaps, per_argument, real, real_dtype, safe_reciprocal,
                         singular_value_tangents)
 from .linalg import solve_triangular
@@ -58,7 +58,7 @@ def _cholesky_tangent(l, s):
     """dL = L Φ(L⁻¹ S L⁻ᴴ) for a Hermitian S: two triangular solves and one product."""
     left = solve_triangular(l, s, True)                  # L⁻¹ S
     inner = solve_triangular(l, adjoint(left), True)     # L⁻¹ S L⁻ᴴ, as Sᴴ = S
-    return l @ (inner * _phi(l))
+    return triangular_times(l, inner * _phi(l), lower=True)
 
 
 def _cholesky_cotangent(l, l_ct):
@@ -67,7 +67,7 @@ def _cholesky_cotangent(l, l_ct):
     Two triangular solves and one product: no inverse, no O(n³) work beyond those.
     """
     l_h = adjoint(l)
-    p = (l_h @ l_ct) * _phi(l)
+    p = triangular_times(l, l_ct, lower=True, adjoint_t=True) * _phi(l)
     left = solve_triangular(l_h, p, False)               # L⁻ᴴ P
     s_h = solve_triangular(l_h, adjoint(left), False)    # L⁻ᴴ Pᴴ L⁻¹ = Sᴴ
     return hermitian_part(s_h)

@@ -16,7 +16,8 @@ from ..errors import no_rule
 from ..registry import forward_rules, non_differentiable, primitive, reverse_rules
 from ._helpers import ZERO, forward, is_complex, is_zero, reverse, shape_of, to_dense
 from ._matrices import (adjoint, conj, fit, hermitian_part, matrix_scalar,
-                        per_argument, real, real_dtype, singular_value_tangents)
+                        per_argument, real, real_dtype, scipy_linalg,
+                        singular_value_tangents)
 
 # NumPy 2 treats solve's b as a vector only when it is 1-D; NumPy 1 when it has one axis
 # fewer than a.
@@ -117,16 +118,44 @@ def _b_is_vector(a, b):
     return b_ndim == 1 if _NUMPY2 else b_ndim == len(shape_of(a)) - 1
 
 
+def _factored(a, b):
+    """A solver for A x = r and Aᴴ x = r that factors A once, or None.
+
+    np.linalg.solve factors A on every call, so its pullback would pay for a second LU. Where
+    SciPy is installed and A and b are one concrete matrix and vector (or matrix), the rule
+    keeps SciPy's LU factors instead: the pullback's solve then costs O(n²) per column.
+    """
+    lapack = scipy_linalg()
+    if lapack is None or type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return None
+    if a.ndim != 2 or b.ndim not in (1, 2) or not a.shape[0] == a.shape[1] == b.shape[0]:
+        return None
+    factors = lapack.lu_factor(a, check_finite=False)
+    adjoint_trans = 2 if is_complex(a) else 1
+
+    def solve(rhs, adjoint=False):
+        if not isinstance(rhs, np.ndarray) or rhs.ndim > 2:   # traced (nested) or a stack
+            return np.linalg.solve(adjoint(a) if adjoint else a, rhs)
+        return lapack.lu_solve(factors, rhs, trans=adjoint_trans if adjoint else 0,
+                               check_finite=False)
+
+    return solve
+
+
 @reverse(np.linalg.solve)
 def _solve(needs, a, b):
-    x = np.linalg.solve(a, b)
+    solve = _factored(a, b)
+    x = np.linalg.solve(a, b) if solve is None else solve(b)
 
     def solve_pullback(ct):
         # x = A⁻¹b: one solve with Aᴴ gives b̄ = A⁻ᴴ x̄, and then Ā = -b̄ xᴴ.
         vector = _b_is_vector(a, b)
         ct_m = ct[..., None] if vector else ct
         x_m = x[..., None] if vector else x
-        b_ct = np.linalg.solve(adjoint(a), ct_m)
+        if solve is None:
+            b_ct = np.linalg.solve(adjoint(a), ct_m)
+        else:
+            b_ct = solve(ct_m, adjoint=True)
         a_ct = fit(a, -(b_ct @ adjoint(x_m))) if needs[0] else ZERO
         if needs[1]:
             b_ct = fit(b, b_ct[..., 0] if vector else b_ct)
@@ -137,7 +166,8 @@ def _solve(needs, a, b):
 
 @forward(np.linalg.solve)
 def _solve_forward(tangents, a, b):
-    x = np.linalg.solve(a, b)
+    solve = _factored(a, b)
+    x = np.linalg.solve(a, b) if solve is None else solve(b)
     da, db = _tangents(tangents, 2)
     # dx = A⁻¹(db - dA x): one more solve with A. A vector b and x become columns, so that
     # a right-hand side that broadcasts to a stack is still read as vectors.
@@ -145,7 +175,7 @@ def _solve_forward(tangents, a, b):
     rhs = ZERO if is_zero(db) else (db[..., None] if vector else db)
     if not is_zero(da):
         rhs = rhs - da @ (x[..., None] if vector else x)
-    dx = np.linalg.solve(a, rhs)
+    dx = np.linalg.solve(a, rhs) if solve is None else solve(rhs)
     return x, dx[..., 0] if vector else dx
 
 
