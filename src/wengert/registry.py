@@ -8,7 +8,7 @@ table, so it wins or loses by the same test. The resolved rule is cached per
 """
 import functools
 
-from .core.levels import Tracer, primal
+from .core.levels import primal
 from .errors import DifferentiationError
 
 OPT_OUT = "opt_out"

@@ -6,7 +6,7 @@ import pytest
 
 import wengert as wg
 from wengert.registry import forward_rules
-from wengert.rules.products import _explicit_subscripts
+from wengert.rules.einsum import _explicit_subscripts
 from wengert.tangents import ZERO, Indexed, OneHot, to_dense
 from wengert.testing import check_grads
 
