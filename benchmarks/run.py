@@ -1,6 +1,6 @@
 """Time wengert's gradients against hand-written NumPy and peer AD systems, in one process.
 
-    python3 benchmarks/run.py [--only chain,mlp,gp,loop] [--repeats N] [--quick]
+    python3 benchmarks/run.py [--only chain,mlp,...,hvp] [--repeats N] [--quick]
 
 Prints a Markdown table per workload and writes every sample to benchmarks/results/ (JSON).
 Peers (autograd, JAX, PyTorch) run where installed; see docs/benchmarks.md.

@@ -89,3 +89,42 @@ def test_quick_run_of_wengert_agrees_everywhere(capsys):
     out = capsys.readouterr().out
     assert status == 0, out
     assert out.count("### ") == len(WORKLOADS)
+
+
+# --- partial and hvp: their references and the checks of their gradient rows -----------------
+
+def test_partial_baselines_are_component_i_of_the_analytic_gradient():
+    partial = WORKLOADS["partial"]
+    case = partial.cases(quick=True)[0]
+    i = case.data["index"]
+    want = partial.gradient_by_hand(case.data, *case.params)[0][i]
+    assert want != 0
+    assert np.isclose(partial.partial_by_hand(case.data, *case.params), want, rtol=1e-12)
+    assert np.isclose(partial.partial_by_hand_kept(case.data, *case.params), want, rtol=1e-12)
+
+
+def test_hand_written_hvp_matches_finite_difference_of_gradients():
+    hvp = WORKLOADS["hvp"]
+    case = hvp.cases(quick=True)[0]
+    v = case.data["v"]
+    exact = hvp.hvp_by_hand(case.data, v, *case.params)
+    approximate = hvp.hvp_by_finite_difference(case.data, v, case.params)
+    assert [np.shape(h) for h in exact] == [np.shape(p) for p in case.params]
+    for e, a in zip(exact, approximate):
+        assert np.max(np.abs(e - a)) <= 1e-6 * np.max(np.abs(a))
+
+
+@pytest.mark.parametrize("name, contender", [("partial", "wengert gradient (reverse, all 2n)"),
+                                             ("hvp", "wengert gradient (baseline)"),
+                                             ("hvp", "numpy gradient (hand-written)")])
+def test_gradient_rows_fail_on_a_wrong_gradient(name, contender):
+    """The rows that time a whole gradient hand the harness another quantity (component i,
+    the reference HVP); the gradient itself must still be checked."""
+    workload = WORKLOADS[name]
+    case = workload.cases(quick=True)[0]
+    prepared = {c.name: c for c in workload.contenders(FAST)}[contender].build(case)
+    right = prepared.run()
+    prepared.to_numpy(right)                         # agrees: no exception
+    wrong = tuple(g * 1.01 for g in right)
+    with pytest.raises(AssertionError, match="differs"):
+        prepared.to_numpy(wrong)

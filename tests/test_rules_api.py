@@ -547,6 +547,23 @@ def test_low_rank_products_in_both_modes_and_with_the_object_as_argument():
     check_grads(f, DeferringLowRank(U, V), b, modes=BOTH)
 
 
+def test_a_typed_numpy_rule_names_a_foreign_type_in_an_explicit_numpy_call():
+    # np.matmul(A, b) with b traced reaches wengert with A as an argument: a rule for
+    # (np.matmul, LowRank) applies, and may hand the work to AD of the type's own code.
+    @wg.rrule(np.matmul, LowRank)
+    def lowrank_matmul_rrule(A, b):
+        return wg.pullback(lambda A, b: A @ b, A, b)
+
+    rng = np.random.default_rng(3)
+    A = LowRank(rng.standard_normal((5, 2)), rng.standard_normal((5, 2)))
+    b = rng.standard_normal(5)
+    dA, db = wg.gradient(lambda A, b: np.sum(np.matmul(A, b) ** 2), A, b)
+    z = A.U @ (A.V.T @ b)
+    assert type(dA) is LowRank
+    np.testing.assert_allclose(dA.U, 2 * np.outer(z, A.V.T @ b))
+    np.testing.assert_allclose(db, 2 * A.V @ (A.U.T @ z))
+
+
 # ---------------------------------------------------------------------------------------------
 # non_differentiable, stop_gradient, checkpoint
 # ---------------------------------------------------------------------------------------------

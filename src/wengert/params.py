@@ -10,7 +10,9 @@ what this reaches and what it cannot.
 """
 import dataclasses
 import functools
+import os
 import sys
+import sysconfig
 import types
 
 import numpy as np
@@ -108,8 +110,9 @@ def _tree_children(node, path):
         return [(c, f"{path}.<{i}>") for i, c in enumerate(_registered[type(node)][0](node)[0])]
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         return [(getattr(node, f.name), f"{path}.{f.name}") for f in dataclasses.fields(node)]
-    if _is_user_class(type(node)):
-        return [(v, f"{path}.{k}") for k, v in _attributes(node)]
+    cls = type(node)
+    if cls.__flags__ & _HEAP_TYPE and cls.__module__.partition(".")[0] not in _LIBRARIES:
+        return [(v, f"{path}.{k}") for k, v in _attributes(node)]     # a model object
     return None
 
 
@@ -122,10 +125,9 @@ class Grads:
     def __init__(self, params, grads, aliases=None):
         self._params = list(params)
         self._grads = {id(p): g for p, g in zip(self._params, grads)}
-        # id of another object standing for a parameter (the tracer that holds its place in
-        # an enclosing gradient) -> the parameter; the objects are kept so ids stay unique.
+        # id of an object standing in for a parameter (the tracer that holds its place in an
+        # enclosing gradient) -> (that object, the parameter): held, so the id stays unique.
         self._aliases = dict(aliases or {})
-        self._keep = list(self._aliases.values())
 
     def __getitem__(self, array):
         key = id(array)
@@ -283,17 +285,27 @@ _ATOMIC = (str, bytes, int, float, complex, bool, type(None), np.ndarray, np.gen
            np.ufunc, np.dtype, types.BuiltinFunctionType, types.CodeType, types.ModuleType,
            Tracer, Level, Params, Grads, range, slice, type(Ellipsis))
 
-# Packages whose functions' globals and whose classes cannot hold a user's parameters:
-# following them would only cost time. Their closures are still followed (a decorator's
-# wrapper closes over the user's function).
+# Code whose functions' globals and whose classes cannot hold a user's parameters: NumPy,
+# SciPy, wengert, the standard library and every installed package. Following it would only
+# cost time (a method of a pandas object leads into all of pandas). Library functions'
+# closures are still followed (a decorator's wrapper closes over the user's function), and
+# so are the attributes of library objects (a user's arrays may sit in one).
 _LIBRARIES = frozenset(getattr(sys, "stdlib_module_names", ())) | {
-    "numpy", "scipy", "wengert", "builtins", "_pytest", "pytest", "pluggy"}
+    "numpy", "scipy", "wengert", "builtins"}
+_LIBRARY_DIRECTORIES = tuple(os.path.join(os.path.realpath(path), "") for path in {
+    sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")})
 
 _HEAP_TYPE = 1 << 9     # Py_TPFLAGS_HEAPTYPE: a class made by a class statement
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_library(module_name):
-    return bool(module_name) and module_name.partition(".")[0] in _LIBRARIES
+    if not module_name:
+        return False
+    if module_name.partition(".")[0] in _LIBRARIES:
+        return True
+    path = getattr(sys.modules.get(module_name), "__file__", None)
+    return bool(path) and os.path.realpath(path).startswith(_LIBRARY_DIRECTORIES)
 
 
 def _is_user_class(cls):
@@ -367,22 +379,24 @@ class _Substitution:
             raise errors[0]
 
     def _walk(self, root):
-        stack = [(False, root)]
+        replacements, entered = self.replacements, self.rebuilt
+        stack = [root]
         while stack:
-            leaving, item = stack.pop()
-            if leaving:
-                self._install(*item)
+            item = stack.pop()
+            if type(item) is _Leave:
+                self._install(item.obj, item.edges)
                 continue
             key = id(item)
-            if key in self.replacements or key in self.rebuilt:
+            if key in replacements or key in entered:
                 continue
-            self.rebuilt[key] = None
+            entered[key] = None
             self.alive.append(item)
-            edges = _edges(item)
+            # Only the children that are replaced or may hold something replaced matter.
+            edges = [edge for edge in _edges(item)
+                     if id(edge[0]) in replacements or not isinstance(edge[0], _ATOMIC)]
             if edges:
-                stack.append((True, (item, edges)))
-                stack.extend((False, edge[0]) for edge in reversed(edges)
-                             if not isinstance(edge[0], _ATOMIC) or id(edge[0]) in self.replacements)
+                stack.append(_Leave(item, edges))
+                stack.extend(edge[0] for edge in reversed(edges))
 
     def _replacement(self, child):
         new = self.replacements.get(id(child))
@@ -391,9 +405,9 @@ class _Substitution:
     def _install(self, obj, edges):
         """Point ``obj``'s references at the replacements of its children (all entered)."""
         if isinstance(obj, tuple):
-            items = [self._replacement(child) for child, *_ in edges]
+            items = [self._replacement(child) for child in obj]
             if any(new is not None for new in items):
-                items = [new if new is not None else old for new, (old, *_) in zip(items, edges)]
+                items = [new if new is not None else old for new, old in zip(items, obj)]
                 self.rebuilt[id(obj)] = _rebuild_tuple(obj, items)
             return
         for child, kind, holder, key in edges:
@@ -402,6 +416,16 @@ class _Substitution:
                 undo = _point(kind, holder, key, child, new)
                 if undo is not None:
                     self.undo.append(undo)
+
+
+class _Leave:
+    """On the walk's stack: every child of ``obj`` has been entered; install now."""
+
+    __slots__ = ("obj", "edges")
+
+    def __init__(self, obj, edges):
+        self.obj = obj
+        self.edges = edges
 
 
 def _rebuild_tuple(old, items):
