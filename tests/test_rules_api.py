@@ -564,6 +564,25 @@ def test_a_typed_numpy_rule_names_a_foreign_type_in_an_explicit_numpy_call():
     np.testing.assert_allclose(db, 2 * A.V @ (A.U.T @ z))
 
 
+def test_a_tracer_does_not_defer_to_a_foreign_type_that_a_rule_names():
+    # b @ A with b traced: the tracer's __matmul__ sees LowRank, finds a rule naming it, and
+    # binds the call instead of returning NotImplemented.
+    calls = []
+
+    @wg.rrule(np.matmul, object, LowRank)
+    def vector_times_lowrank(b, A):
+        calls.append(1)
+        return wg.pullback(lambda b, A: (b @ A.U) @ A.V.T, b, A)
+
+    rng = np.random.default_rng(4)
+    U, V, b = rng.standard_normal((5, 2)), rng.standard_normal((5, 2)), rng.standard_normal(5)
+    grads = wg.gradient(lambda U, V, b: np.sum(np.sin(b @ LowRank(U, V))), U, V, b)
+    dense = wg.gradient(lambda U, V, b: np.sum(np.sin(b @ (U @ V.T))), U, V, b)
+    assert calls == [1]
+    for g, expected in zip(grads, dense):
+        np.testing.assert_allclose(g, expected)
+
+
 # ---------------------------------------------------------------------------------------------
 # non_differentiable, stop_gradient, checkpoint
 # ---------------------------------------------------------------------------------------------

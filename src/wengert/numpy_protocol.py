@@ -11,7 +11,7 @@ import numpy as np
 from .core.bind import bind, bind_with, strip
 from .core.levels import Tracer, primal
 from .errors import WAYS_OUT, DifferentiationError
-from .registry import _non_differentiable, name_of, reverse_rules
+from .registry import _non_differentiable, forward_rules, name_of, reverse_rules
 from .tangents import ZERO
 
 _EMPTY = {}
@@ -29,13 +29,18 @@ def _is_foreign(x):
     return not isinstance(x, (np.ndarray, np.generic, int, float, complex, list, tuple))
 
 
-def _as_operand(x):
+def _as_operand(x, fn):
     """An operand of a type outside ``_KNOWN`` as NumPy sees it: ``NotImplemented`` for a
-    foreign type (so that its own implementation runs), an array for a list or tuple (rules
-    compute with their arguments and expect arrays, not Python sequences)."""
+    foreign type (so that its own implementation runs) unless a rule for ``fn`` names that
+    type, an array for a list or tuple (rules compute with their arguments and expect arrays,
+    not Python sequences)."""
     if _is_foreign(x):
-        return NotImplemented
+        return x if _rule_names(fn, type(x)) else NotImplemented
     return np.asarray(x) if type(x) in _SEQUENCE_TYPES else x
+
+
+def _rule_names(fn, cls):
+    return reverse_rules.names(fn, cls) or forward_rules.names(fn, cls)
 
 
 _SEQUENCE_TYPES = (list, tuple)
@@ -50,7 +55,7 @@ def _binary(ufunc):
             if level.active and ufunc not in _non_differentiable:
                 return level.process(ufunc, (self, other), _EMPTY)
         elif type(other) not in _KNOWN:
-            other = _as_operand(other)
+            other = _as_operand(other, ufunc)
             if other is NotImplemented:
                 return NotImplemented
         return bind_with(self, ufunc, (self, other))
@@ -61,7 +66,7 @@ def _binary(ufunc):
             if level.active and ufunc not in _non_differentiable:
                 return level.process(ufunc, (other, self), _EMPTY)
         elif type(other) not in _KNOWN:
-            other = _as_operand(other)
+            other = _as_operand(other, ufunc)
             if other is NotImplemented:
                 return NotImplemented
         return bind_with(self, ufunc, (other, self))
@@ -128,7 +133,8 @@ class ArrayMethods:
         sequences = False
         for x in inputs:
             if type(x) not in _KNOWN:
-                if _is_foreign(x) and getattr(type(x), "__array_ufunc__", None) is not None:
+                if (_is_foreign(x) and getattr(type(x), "__array_ufunc__", None) is not None
+                        and not _rule_names(ufunc, type(x))):
                     return NotImplemented
                 sequences = sequences or type(x) in _SEQUENCE_TYPES
         if sequences:
@@ -152,7 +158,7 @@ class ArrayMethods:
 
     def __array_function__(self, func, types, args, kwargs):
         for t in types:
-            if not (issubclass(t, Tracer) or issubclass(t, np.ndarray)):
+            if not (issubclass(t, Tracer) or issubclass(t, np.ndarray) or _rule_names(func, t)):
                 return NotImplemented
         if kwargs and kwargs.get("out") is not None:
             # The rule would fill the caller's array with plain values, which later code

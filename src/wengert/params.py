@@ -429,9 +429,16 @@ class _Leave:
 
 
 def _rebuild_tuple(old, items):
-    if hasattr(type(old), "_fields"):
-        return type(old)(*items)
-    return type(old)(items)
+    try:
+        if hasattr(type(old), "_fields"):
+            return type(old)(*items)
+        return type(old)(items)
+    except Exception as error:
+        raise DifferentiationError(
+            f"wg.gradient(f, ps) found a parameter inside a {type(old).__name__} (a tuple "
+            f"type) and could not make a copy holding its tracer ({error}). Pass that "
+            "parameter explicitly, or keep it in a list or an attribute."
+        ) from None
 
 
 # --- the places that hold a child: how to read one, point it elsewhere, and back --------------
@@ -443,8 +450,10 @@ _MISSING = object()
 
 def _read(kind, holder, key):
     try:
-        if kind == "item" or kind == "list":
-            return holder[key]
+        if kind == "item":                  # the dict's own storage, past any __getitem__
+            return dict.get(holder, key, _MISSING)
+        if kind == "list":
+            return list.__getitem__(holder, key)
         if kind == "cell":
             return holder.cell_contents
         if kind == "partial":

@@ -71,6 +71,12 @@ class RuleTable:
             self.generic.pop(fn, None)
         return rule
 
+    def names(self, fn, cls):
+        """Whether some rule for ``fn`` names ``cls`` (or a base of it) among its types: then
+        a call with an object of that foreign type is the rule's to handle."""
+        return any(issubclass(cls, t) for rule in self.entries.get(fn, ()) for t in rule.types
+                   if t is not object)
+
     def lookup(self, fn, primals):
         """The rule for calling ``fn`` on ``primals``, or None (no rule, or opted out)."""
         rule = self.generic.get(fn)

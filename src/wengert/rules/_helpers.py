@@ -163,10 +163,26 @@ def elementwise(fn, *partials, singular=False, selection=False):
         return
 
     partial_x, partial_y = partials
+    plain = not singular and not selection and callable(partial_x) and callable(partial_y)
+
+    def _real_binary_pullback(x, y, out, need_x, need_y):
+        # Real and finite partials: one product each, masked only for a Selected cotangent.
+        def pullback(ct):
+            if type(ct) is Selected:
+                return (unbroadcast(x, exact_zeros(ct, ct * partial_x(x, y, out))) if need_x
+                        else ZERO,
+                        unbroadcast(y, exact_zeros(ct, ct * partial_y(x, y, out))) if need_y
+                        else ZERO)
+            return (unbroadcast(x, ct * partial_x(x, y, out)) if need_x else ZERO,
+                    unbroadcast(y, ct * partial_y(x, y, out)) if need_y else ZERO)
+
+        return pullback
 
     def binary_rule(needs, x, y, **kwargs):
-        out = fn(x, y, **kwargs)
+        out = fn(x, y, **kwargs) if kwargs else fn(x, y)
         need_x, need_y = needs
+        if plain and not kwargs and out.dtype.kind != "c":
+            return out, _real_binary_pullback(x, y, out, need_x, need_y)
 
         def pullback(ct):
             gx = gy = ZERO
