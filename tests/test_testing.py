@@ -320,3 +320,25 @@ def test_a_body_that_ad_cannot_go_through_leaves_finite_differences_as_the_refer
     with pytest.raises(AssertionError, match="finite differences") as info:
         check_rrule(opaque_square, X)
     assert "implementation" not in str(info.value)
+
+
+def test_nan_on_both_sides_is_a_failure_not_a_pass():
+    with pytest.raises(AssertionError, match="differentiable"):
+        wg.testing.check_grads(np.sqrt, np.array([-1.0, -2.0]))
+
+
+def test_a_forward_tangent_without_its_broadcast_shape_is_caught():
+    @wg.primitive
+    def shift(x, y):
+        return x + y
+
+    @wg.frule(shift)
+    def shift_frule(dx, dy, x, y):
+        return x + y, dx            # wrong: dx has x's shape, not the broadcast output's
+
+    @wg.rrule(shift)
+    def shift_rrule(x, y):
+        return x + y, lambda ct: (np.sum(ct, axis=0), ct)
+
+    with pytest.raises(AssertionError, match="shape"):
+        wg.testing.check_grads(shift, np.ones(3), np.ones((2, 3)), modes=("forward",))

@@ -261,14 +261,31 @@ def _against_finite_differences(problem, mode, rng, eps, atol, rtol, by="AD"):
             if mode == "reverse":
                 analytic = _directional(grads[i], d)
             else:
-                _, dy = forward_api.jvp(problem.f, problem.args, problem.tangents_for(i, d))
+                y, dy = forward_api.jvp(problem.f, problem.args, problem.tangents_for(i, d))
+                _check_tangent_shapes(y, dy)
                 analytic = _pairing(dy, problem.v)
+            if not (np.isfinite(analytic) and np.isfinite(numeric)):
+                # NaN compares false with everything: without this a NaN on both sides passes.
+                raise AssertionError(
+                    f"{mode}-mode check of {problem.names[i]} at {where}: {by} gives "
+                    f"{analytic!r} and finite differences {numeric!r}; pick a point where "
+                    "the function is differentiable")
             error = abs(analytic - numeric)
             worst.add(error, a_tol + r_tol * abs(numeric),
                       f"at {where}: {by} gives {analytic:.10g}, finite differences "
                       f"{numeric:.10g} (|error| {error:.3g})")
     failure = worst.message()
     return failure and failure + "; derivatives of ⟨v, output⟩ for a random v"
+
+
+def _check_tangent_shapes(y, dy):
+    """Each output tangent must have its output's shape (a broadcast product would hide a
+    tangent that lost it)."""
+    for k, (out, t) in enumerate(zip(flatten(y)[0], flatten(dy)[0])):
+        if t is not None and np.shape(t) != np.shape(primal(out)):
+            raise AssertionError(
+                f"forward mode: the tangent of output {k} has shape {np.shape(t)}, but the "
+                f"output has shape {np.shape(primal(out))}")
 
 
 def _check_type(g, x, name):
