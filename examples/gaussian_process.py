@@ -16,9 +16,9 @@ differentiating a Cholesky factorization and triangular solves step by step. wen
 differentiates everything else, the whole parameter tree included.
 
 The hyperparameters are fitted twice with scipy.optimize.minimize(jac=True): once with the
-tree passed explicitly (``wg.gradient(lambda t: nll_of_theta(t, data), theta)``) and once with implicit
-parameters (``wg.gradient(gp.negative_log_likelihood, wg.Params(gp.theta))``). Then the
-rule is checked against AD through the implementation (the same nll written with
+tree passed explicitly, ``wg.gradient(lambda t: nll_of_theta(t, data), theta)``, and once
+with implicit parameters, ``wg.gradient(gp.negative_log_likelihood, wg.Params(gp.theta))``.
+Then the rule is checked against AD through the implementation (the same nll written with
 np.linalg.cholesky and np.linalg.solve, differentiated by wengert's own rules) and against
 finite differences, and the time per gradient is measured with and without the rule.
 
@@ -248,9 +248,10 @@ def seconds_per_call(fn, repeats=3):
 def describe(theta):
     kernel = theta["kernel"]
     east, north, height = np.exp(kernel["lengthscales"])
-    return (f"signal σ_f = {np.exp(kernel['signal']):.2f} °C, lengthscales: "
-            f"east {east:.0f} km, north {north:.0f} km, elevation {height * 1000:.0f} m, "
-            f"noise σ_n = {np.exp(theta['noise']):.2f} °C, mean {theta['mean']:.1f} °C")
+    return (f"  signal σ_f = {np.exp(kernel['signal']):.2f} °C, noise σ_n = "
+            f"{np.exp(theta['noise']):.2f} °C, mean {theta['mean']:.1f} °C\n"
+            f"  lengthscales: east {east:.0f} km, north {north:.0f} km, "
+            f"elevation {height * 1000:.0f} m")
 
 
 def main():
@@ -270,9 +271,11 @@ def main():
     print(f"implicit fit:  -log p(y|θ) = {result_implicit.fun:.3f} after "
           f"{result_implicit.nit} iterations ({time.perf_counter() - start:.1f} s)")
     difference = relative_difference(gp.theta, theta_explicit)
-    assert difference < 1e-6 and abs(result.fun - result_implicit.fun) < 1e-8, difference
+    if difference > 1e-6 or abs(result.fun - result_implicit.fun) > 1e-8:
+        raise SystemExit(f"the explicit and implicit fits differ ({difference:.1e})")
     print(f"the two fits agree (largest relative difference {difference:.1e})\n")
-    print("fitted:", describe(theta_explicit))
+    print("fitted hyperparameters:")
+    print(describe(theta_explicit))
 
     x_test, y_test = weather_stations(200, seed=1)
     rmse = np.sqrt(np.mean((gp.predict(x_test, x) - y_test) ** 2))

@@ -11,7 +11,6 @@ import dataclasses
 import functools
 import importlib.util
 import os
-import sys
 import types
 
 import numpy as np
@@ -470,6 +469,9 @@ def test_forwarddiff_inside_f_reaches_closed_over_parameters():
     assert_gradients(lambda: f(x), wg.Params([w]))
     np.testing.assert_allclose(gx, wg.gradient(lambda x: np.sum((np.sin(x * w) * w) ** 2),
                                                x)[0])
+    # The parameter itself as forwarddiff's argument, and closed over at the same time.
+    assert_gradients(lambda: np.sum(wg.forwarddiff(lambda v: np.exp(v * x) * w, w)),
+                     wg.Params([w]))
 
 
 def test_checkpoint_with_traced_arguments_and_closed_over_parameters():

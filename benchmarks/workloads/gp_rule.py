@@ -67,12 +67,12 @@ def gradient_by_hand(data, signal, lengthscales, noise, mean):
 def _factor_solve_invert(k, r):
     """L, K⁻¹r and K⁻¹ with LAPACK (potrf, potrs, potri) where SciPy is installed, as the
     example's rule does; with NumPy alone, a general inverse."""
-    chol = np.linalg.cholesky(k)
     try:
-        from scipy.linalg import cho_solve, lapack
+        from scipy.linalg import cho_solve, cholesky, lapack
     except ImportError:
         k_inverse = np.linalg.inv(k)
-        return chol, k_inverse @ r, k_inverse
+        return np.linalg.cholesky(k), k_inverse @ r, k_inverse
+    chol = cholesky(k, lower=True)
     lower, info = lapack.dpotri(chol, lower=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"dpotri failed (info={info})")

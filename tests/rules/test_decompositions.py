@@ -298,3 +298,20 @@ def test_qr_unsupported_shape_raises(rng):
         wg.gradient(lambda a: np.sum(np.linalg.qr(a).R), a)
     with pytest.raises(wg.DifferentiationError, match="m >= n"):
         wg.jvp(lambda a: np.linalg.qr(a).R, (a,), (a,))
+
+
+@pytest.mark.parametrize("n", [257, 300, 401])
+def test_blocked_cholesky_sweep_equals_the_dense_formula(n):
+    # The blocked reverse sweep only runs for matrices over 2 blocks, which the spec table
+    # never reaches: pin it to the dense formula, including a ragged last block.
+    from wengert.rules import decompositions
+
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal((n, n))
+    l = np.linalg.cholesky(a @ a.T / n + np.eye(n))
+    l_ct = rng.standard_normal((n, n))
+    assert decompositions._sweep_applies(l, l_ct)
+    blocked = decompositions._cholesky_cotangent_blocked(l, l_ct)
+    dense = decompositions._cholesky_cotangent_dense(l, l_ct)
+    np.testing.assert_allclose(blocked, dense, rtol=1e-10, atol=1e-12 * np.abs(dense).max())
+    np.testing.assert_array_equal(blocked, blocked.T)

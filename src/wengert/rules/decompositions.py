@@ -64,13 +64,55 @@ def _cholesky_tangent(l, s):
 def _cholesky_cotangent(l, l_ct):
     """Ā = herm(L⁻ᴴ Φ(Lᴴ L̄) L⁻¹), the adjoint of ``_cholesky_tangent``.
 
-    Two triangular solves and one product: no inverse, no O(n³) work beyond those.
+    Two triangular solves and one product: no inverse, no O(n³) work beyond those. A large
+    real matrix takes the blocked sweep instead, at about a quarter of the flops.
     """
+    if _sweep_applies(l, l_ct):
+        return _cholesky_cotangent_blocked(l, l_ct)
+    return _cholesky_cotangent_dense(l, l_ct)
+
+
+# Murray (2016), "Differentiation of the Cholesky decomposition", blocked reverse sweep: the
+# cotangent is formed in place, one block column at a time from the last, with matrix
+# products on the panels below each diagonal block and the formula above on the block
+# itself — about N³ flops where the formula above takes 4N³.
+_SWEEP_BLOCK = 128
+
+
+def _sweep_applies(l, l_ct):
+    """Concrete, real, single matrices large enough for the blocked sweep to pay."""
+    return (type(l) is np.ndarray and isinstance(l_ct, np.ndarray) and l.ndim == 2
+            and l_ct.ndim == 2 and l.dtype.kind == "f" and l_ct.dtype.kind == "f"
+            and l.shape[0] > 2 * _SWEEP_BLOCK)
+
+
+def _cholesky_cotangent_blocked(l, l_ct):
+    """The same Ā as ``_cholesky_cotangent`` by the blocked sweep. ``work`` holds Murray's
+    lower-triangular Ā, whose symmetric part is the Hermitian gradient."""
+    n = l.shape[0]
+    work = np.tril(l_ct).astype(np.result_type(l, l_ct))
+    for start in reversed(range(0, n, _SWEEP_BLOCK)):
+        end = min(start + _SWEEP_BLOCK, n)
+        row, diagonal = l[start:end, :start], l[start:end, start:end]
+        row_ct, diagonal_ct = work[start:end, :start], work[start:end, start:end]
+        if end < n:
+            below, panel = l[end:, :start], l[end:, start:end]
+            below_ct, panel_ct = work[end:, :start], work[end:, start:end]
+            panel_ct[...] = solve_triangular(diagonal.T, panel_ct.T, False).T   # C̄ D⁻¹
+            below_ct -= panel_ct @ row
+            diagonal_ct -= np.tril(panel_ct.T @ panel)
+            row_ct -= panel_ct.T @ below
+        symmetric = _cholesky_cotangent_dense(diagonal, diagonal_ct)
+        row_ct -= 2 * symmetric @ row
+        diagonal_ct[...] = np.tril(2 * symmetric, -1) + np.diag(np.diag(symmetric))
+    return (work + work.T) / 2
+
+
+def _cholesky_cotangent_dense(l, l_ct):
     l_h = adjoint(l)
     p = triangular_times(l, l_ct, lower=True, adjoint_t=True) * _phi(l)
-    left = solve_triangular(l_h, p, False)               # L⁻ᴴ P
-    s_h = solve_triangular(l_h, adjoint(left), False)    # L⁻ᴴ Pᴴ L⁻¹ = Sᴴ
-    return hermitian_part(s_h)
+    left = solve_triangular(l_h, p, False)
+    return hermitian_part(solve_triangular(l_h, adjoint(left), False))
 
 
 # --- eigh, eigvalsh ---------------------------------------------------------------------------
