@@ -566,3 +566,10 @@ def test_example_fits_agree(example):
     assert implicit.fun == pytest.approx(result.fun, abs=1e-8)
     np.testing.assert_allclose(example.to_vector(gp.theta), example.to_vector(theta),
                                rtol=1e-6)
+
+
+def test_pullback_and_jacobian_refuse_params_with_a_clear_error():
+    w = np.ones(3)
+    for transform in (wg.pullback, wg.jacobian):
+        with pytest.raises(wg.DifferentiationError, match="wg.gradient"):
+            transform(lambda: w * 2, wg.Params([w]))

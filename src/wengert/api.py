@@ -143,8 +143,16 @@ def gradient(f, *args):
 def pullback(f, *args):
     """``(y, back)``: ``back(dy)`` returns one cotangent per argument; call it as often as
     you like."""
+    _refuse_params("wg.pullback", args)
     trace = _ReverseTrace(f, args)
     return trace.value, trace.back
+
+
+def _refuse_params(name, args):
+    if any(_is_params(a) for a in args):
+        raise DifferentiationError(
+            f"{name} takes explicit arguments only; wg.Params works with wg.gradient and "
+            "wg.withgradient. Pass the arrays themselves to differentiate them here.")
 
 
 def grad(f, argnums=0):
@@ -167,6 +175,7 @@ def grad(f, argnums=0):
 
 def jacobian(f, *args, mode="reverse"):
     """One Jacobian per argument, each of shape ``y.shape + x.shape``."""
+    _refuse_params("wg.jacobian", args)
     if mode == "forward":
         from .forward_api import jacobian_forward
 

@@ -131,6 +131,28 @@ def arguments(case, shape, dtype, salt=""):
     return [make(shape, dtype, rng) for make in case.makers]
 
 
+def spec_table_tests(cases):
+    """The three tests every linear-algebra spec table runs: first derivatives in both modes,
+    second order (reverse over reverse, forward over reverse), and forward over forward.
+    A test module binds them to module-level names so that pytest collects them."""
+    table = params(cases)
+
+    @pytest.mark.parametrize("case,shape,dtype", table)
+    def test_derivatives(case, shape, dtype):
+        wg.testing.check_grads(case.fn, *arguments(case, shape, dtype), modes=BOTH)
+
+    @pytest.mark.parametrize("case,shape,dtype", second_order(table))
+    def test_second_order(case, shape, dtype):
+        args = arguments(case, shape, dtype, "2")
+        wg.testing.check_grads(case.fn, *args, modes=BOTH, order=2, atol=1e-4, rtol=1e-4)
+
+    @pytest.mark.parametrize("case,shape,dtype", second_order(table))
+    def test_forward_over_forward(case, shape, dtype):
+        check_forward_over_forward(case.fn, *arguments(case, shape, dtype, "ff"))
+
+    return table, test_derivatives, test_second_order, test_forward_over_forward
+
+
 # --- checks between the modes -----------------------------------------------------------------
 
 def pairing(a, b):

@@ -10,12 +10,9 @@ import numpy as np
 import pytest
 
 import wengert as wg
-from wengert.testing import check_grads
-
-from linalg_inputs import (BOTH, Case, adjoint, arguments, assert_adjoint,
-                           check_forward_over_forward, distinct_singular, general, hermitian,
-                           params, random, random_like, second_order, separated, spd, tall,
-                           unitary, weighted_abs2, wide)
+from linalg_inputs import (spec_table_tests, Case, adjoint, assert_adjoint, distinct_singular,
+                           general, hermitian, random, random_like, separated, spd, tall, unitary,
+                           weighted_abs2, wide)
 
 CASES = [
     Case("cholesky", lambda a: np.linalg.cholesky(hermitian(a)), (spd,), order=2),
@@ -80,23 +77,8 @@ def _complements(result):
     return u2 @ adjoint(u2), adjoint(vh2) @ vh2
 
 
-PARAMS = params(CASES)
-
-
-@pytest.mark.parametrize("case,shape,dtype", PARAMS)
-def test_derivatives(case, shape, dtype):
-    check_grads(case.fn, *arguments(case, shape, dtype), modes=BOTH)
-
-
-@pytest.mark.parametrize("case,shape,dtype", second_order(PARAMS))
-def test_second_order(case, shape, dtype):
-    args = arguments(case, shape, dtype, "2")
-    check_grads(case.fn, *args, modes=BOTH, order=2, atol=1e-4, rtol=1e-4)
-
-
-@pytest.mark.parametrize("case,shape,dtype", second_order(PARAMS))
-def test_forward_over_forward(case, shape, dtype):
-    check_forward_over_forward(case.fn, *arguments(case, shape, dtype, "ff"))
+PARAMS, test_derivatives, test_second_order, test_forward_over_forward = (
+    spec_table_tests(CASES))
 
 
 # --- the two modes agree, conventions included -------------------------------------------------

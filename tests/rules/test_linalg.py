@@ -12,10 +12,9 @@ from wengert.rules import linalg
 from wengert.tangents import OneHot
 from wengert.testing import check_grads
 
-from linalg_inputs import (BOTH, Case, arguments, assert_adjoint, batched_vector_rhs,
-                           check_forward_over_forward, column_rhs, general, hermitian,
-                           matrix_rhs, params, random, second_order, spd, tall, vector_rhs,
-                           wide)
+from linalg_inputs import (BOTH, spec_table_tests, Case, assert_adjoint, batched_vector_rhs,
+                           check_forward_over_forward, column_rhs, general, hermitian, matrix_rhs,
+                           random, spd, tall, vector_rhs, wide)
 
 CASES = [
     Case("inv", np.linalg.inv, (general,), order=2),
@@ -52,24 +51,8 @@ def _lstsq_outputs(a, b):
     return residuals, s
 
 
-PARAMS = params(CASES)
-
-
-@pytest.mark.parametrize("case,shape,dtype", PARAMS)
-def test_derivatives(case, shape, dtype):
-    check_grads(case.fn, *arguments(case, shape, dtype), modes=BOTH)
-
-
-@pytest.mark.parametrize("case,shape,dtype", second_order(PARAMS))
-def test_second_order(case, shape, dtype):
-    # Reverse over reverse, and forward over reverse (Hessian-vector products).
-    args = arguments(case, shape, dtype, "2")
-    check_grads(case.fn, *args, modes=BOTH, order=2, atol=1e-4, rtol=1e-4)
-
-
-@pytest.mark.parametrize("case,shape,dtype", second_order(PARAMS))
-def test_forward_over_forward(case, shape, dtype):
-    check_forward_over_forward(case.fn, *arguments(case, shape, dtype, "ff"))
+PARAMS, test_derivatives, test_second_order, test_forward_over_forward = (
+    spec_table_tests(CASES))
 
 
 # --- forward mode beyond the values ---------------------------------------------------------------

@@ -9,8 +9,7 @@ from wengert.registry import forward_rules
 from wengert.tangents import ZERO, Indexed, OneHot
 from wengert.testing import check_grads
 
-from linalg_inputs import (BOTH, Case, arguments, assert_adjoint, check_forward_over_forward,
-                           params, random, second_order, tall, vector_rhs)
+from linalg_inputs import (BOTH, spec_table_tests, Case, assert_adjoint, random, tall, vector_rhs)
 
 VECTOR_ORDS = (None, 2, 1, np.inf, -np.inf, 3, 0.5, -1.5)
 MATRIX_ORDS = ("fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf)
@@ -35,23 +34,8 @@ CASES += [
     Case("norm flat order 2", np.linalg.norm, (random,), order=2),
 ]
 
-PARAMS = params(CASES)
-
-
-@pytest.mark.parametrize("case,shape,dtype", PARAMS)
-def test_derivatives(case, shape, dtype):
-    check_grads(case.fn, *arguments(case, shape, dtype), modes=BOTH)
-
-
-@pytest.mark.parametrize("case,shape,dtype", second_order(PARAMS))
-def test_second_order(case, shape, dtype):
-    args = arguments(case, shape, dtype, "2")
-    check_grads(case.fn, *args, modes=BOTH, order=2, atol=1e-4, rtol=1e-4)
-
-
-@pytest.mark.parametrize("case,shape,dtype", second_order(PARAMS))
-def test_forward_over_forward(case, shape, dtype):
-    check_forward_over_forward(case.fn, *arguments(case, shape, dtype, "ff"))
+PARAMS, test_derivatives, test_second_order, test_forward_over_forward = (
+    spec_table_tests(CASES))
 
 
 @pytest.mark.parametrize("ord", VECTOR_ORDS + MATRIX_ORDS[:2], ids=str)
