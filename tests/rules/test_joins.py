@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import wengert as wg
+from spec_helpers import random_args, sin_of_each
 from wengert.testing import check_grads
 
 DTYPES = (np.float32, np.float64, np.complex128)
@@ -40,25 +41,11 @@ JOINS = {
 }
 
 
-def random_args(shapes, dtype, rng):
-    args = []
-    for shape in shapes:
-        x = rng.standard_normal(shape)
-        if np.dtype(dtype).kind == "c":
-            x = x + 1j * rng.standard_normal(shape)
-        args.append(np.asarray(x, dtype=dtype))
-    return args
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("name", list(JOINS))
 def test_join_derivatives(name, dtype, rng):
     fn, shapes = JOINS[name]
     check_grads(fn, *random_args(shapes, dtype, rng))
-
-
-def sin_of_each(out):
-    return [np.sin(o) for o in out] if isinstance(out, (list, tuple)) else np.sin(out)
 
 
 @pytest.mark.parametrize("name", list(JOINS))

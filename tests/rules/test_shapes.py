@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import wengert as wg
+from spec_helpers import random_args, sin_of_each
 from wengert.numpy_protocol import _astype
 from wengert.registry import forward_rules
 from wengert.tangents import Indexed, OneHot
@@ -101,25 +102,11 @@ SHAPE_OPS = {
 }
 
 
-def random_args(shapes, dtype, rng):
-    args = []
-    for shape in shapes:
-        x = rng.standard_normal(shape)
-        if np.dtype(dtype).kind == "c":
-            x = x + 1j * rng.standard_normal(shape)
-        args.append(np.asarray(x, dtype=dtype))
-    return args
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("name", list(SHAPE_OPS))
 def test_shape_derivatives(name, dtype, rng):
     fn, shapes = SHAPE_OPS[name]
     check_grads(fn, *random_args(shapes, dtype, rng))
-
-
-def sin_of_each(out):
-    return [np.sin(o) for o in out] if isinstance(out, (list, tuple)) else np.sin(out)
 
 
 @pytest.mark.parametrize("name", list(SHAPE_OPS))
