@@ -334,3 +334,23 @@ def test_gradients_are_writeable_arrays_of_their_own():
     g[0] = 5.0
     (h,) = wg.gradient(np.sum, np.ones(3))
     np.testing.assert_array_equal(h, np.ones(3))
+
+
+@pytest.mark.parametrize("f, x", [
+    (lambda z: np.exp(z) * z, np.array([1 + 2j, 0.5 - 1j])),        # holomorphic
+    (lambda x: np.exp(1j * x) * x, np.array([0.3, 0.7])),            # real in, complex out
+])
+def test_reverse_and_forward_jacobians_agree_for_complex_functions(f, x):
+    (reverse,) = wg.jacobian(f, x)
+    (forward,) = wg.jacobian(f, x, mode="forward")
+    np.testing.assert_allclose(reverse, forward, atol=1e-12)
+
+
+def test_reverse_jacobian_of_a_real_output_of_complex_input_follows_the_gradient():
+    # Not holomorphic: each row is that output's gradient, ∂/∂Re z + i ∂/∂Im z, as wg.gradient.
+    f = lambda z: np.abs(z) ** 2 + z.real
+    z = np.array([1 + 2j, -1j])
+    (jac,) = wg.jacobian(f, z)
+    for k in range(2):
+        (g,) = wg.gradient(lambda z: f(z)[k], z)
+        np.testing.assert_allclose(jac[k], g)

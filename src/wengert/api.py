@@ -188,11 +188,21 @@ def jacobian(f, *args, mode="reverse"):
         raise DifferentiationError("wg.jacobian needs a function returning one array.")
     y_shape = np.shape(y)
     y_dtype = np.result_type(y)
-    rows = []
-    for k in range(int(np.prod(y_shape))):
+    complex_output = y_dtype.kind == "c"
+
+    def row(k, scale):
         basis = np.zeros(y_shape, y_dtype)
-        basis.flat[k] = 1
-        rows.append(trace.leaf_cotangents(basis if y_shape else basis[()]))
+        basis.flat[k] = scale
+        return trace.leaf_cotangents(basis if y_shape else basis[()])
+
+    # Row k of J is the pullback of the basis cotangent e_k. A pullback applies Jᴴ, so for a
+    # complex output of a complex input (holomorphic) the row is conjugated back to J[k]. A
+    # real input's cotangent is real, so for a complex output its row takes two pullbacks:
+    # Re J[k] from e_k, Im J[k] from i·e_k. A real output of a complex input keeps the
+    # gradient convention of wg.gradient (∂/∂Re z + i ∂/∂Im z), row by row.
+    count = int(np.prod(y_shape))
+    rows = [row(k, 1) for k in range(count)]
+    imaginary_rows = [row(k, 1j) for k in range(count)] if complex_output else None
     arg_leaves, arg_def = flatten(args)
     jac_leaves = []
     for j, x in enumerate(arg_leaves):
@@ -201,6 +211,10 @@ def jacobian(f, *args, mode="reverse"):
             continue
         x_shape = np.shape(primal(x))
         stacked = np.array([np.asarray(r[j]) for r in rows])
+        if np.iscomplexobj(primal(x)):
+            stacked = np.conjugate(stacked) if complex_output else stacked
+        elif complex_output:
+            stacked = stacked + 1j * np.array([np.asarray(r[j]) for r in imaginary_rows])
         jac_leaves.append(stacked.reshape(y_shape + x_shape))
     return unflatten_tangent(arg_def, jac_leaves)
 
