@@ -187,3 +187,35 @@ def test_matrix_rank_is_not_differentiable(rng):
     _, dy = wg.jvp(lambda a: np.linalg.matrix_rank(a) * np.sum(a), (np.eye(2),),
                    (np.ones((2, 2)),))
     assert dy == 8
+
+
+@pytest.mark.parametrize("upper", [False, True])
+@pytest.mark.parametrize("rhs_shape", [(4,), (4, 2)])
+def test_solve_with_a_cholesky_factor_uses_its_triangle(upper, rhs_shape, monkeypatch):
+    # The factor returned by the cholesky rule is solved against by triangular solves (both
+    # ways); the derivatives must equal the general path's, also through the transposed factor
+    # (a different array object, which takes the LU path).
+    rng = np.random.default_rng(7)
+    a = spd((4, 4), np.float64, rng)
+    y = rng.standard_normal(rhs_shape)
+
+    def f(a, y, fast=True):
+        factor = np.linalg.cholesky(hermitian(a), upper=upper)
+        if not fast:
+            factor = np.copy(factor)   # another array object: the general (LU) path
+        z = np.linalg.solve(factor, y)
+        return np.sum(z * z) + np.sum(np.linalg.solve(factor.T, np.sin(z)))
+
+    check_grads(f, a, y, modes=BOTH)
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    with monkeypatch.context() as patch:   # the factor itself is never LU-factored
+        lu_calls = []
+        real_lu_factor = scipy_linalg.lu_factor
+        patch.setattr(scipy_linalg, "lu_factor",
+                      lambda *a, **k: lu_calls.append(1) or real_lu_factor(*a, **k))
+        wg.gradient(lambda a, y: np.sum(np.linalg.solve(
+            np.linalg.cholesky(hermitian(a), upper=upper), y) ** 2), a, y)
+        assert lu_calls == []
+    general = lambda a, y: f(a, y, fast=False)
+    for g, expected in zip(wg.gradient(f, a, y), wg.gradient(general, a, y)):
+        np.testing.assert_allclose(g, expected, rtol=1e-10, atol=1e-12)

@@ -3,6 +3,8 @@
 All of them are NumPy code that works on stacks of matrices (leading axes) and on traced
 values, so the rules built from them nest.
 """
+import weakref
+
 import numpy as np
 
 from ._helpers import (ZERO, dtype_of, is_complex, is_zero, safe_divide, shape_of,
@@ -105,6 +107,28 @@ def scipy_linalg():
             module = None
         _SCIPY_LINALG = module
     return _SCIPY_LINALG
+
+
+# Factors that the cholesky rules returned, by identity: they are triangular by construction,
+# so a later np.linalg.solve on the same array object may use a triangular solve instead of
+# an LU factorization. Weak references: a factor is forgotten when it is freed. Only the
+# rules see these arrays (user code holds tracers of them), so nothing can write into them.
+_TRIANGULAR = weakref.WeakValueDictionary()
+_LOWER = {}
+
+
+def remember_triangular(factor, lower):
+    if type(factor) is np.ndarray and factor.ndim == 2:
+        key = id(factor)
+        _TRIANGULAR[key] = factor
+        _LOWER[key] = lower
+        weakref.finalize(factor, _LOWER.pop, key, None)
+
+
+def triangle_of(a):
+    """True (lower) or False (upper) for a factor remembered above, else None."""
+    key = id(a)
+    return _LOWER.get(key) if _TRIANGULAR.get(key) is a else None
 
 
 def triangular_times(t, m, lower, adjoint_t=False):

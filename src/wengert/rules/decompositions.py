@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import DifferentiationError
 from ._helpers import ZERO, forward, is_complex, is_zero, reverse, shape_of, to_dense
-from ._matrices import (adjoint, triangular_times, diag_embed, diag_part, eye, fit, hermitian_part,
+from ._matrices import (adjoint, remember_triangular, triangular_times, diag_embed, diag_part, eye, fit, hermitian_part,
                         inverse_gaps, per_argument, real, real_dtype, safe_reciprocal,
                         singular_value_tangents)
 from .linalg import solve_triangular
@@ -36,6 +36,7 @@ def _phi(l):
 def _cholesky(needs, a, **kwargs):
     factor = np.linalg.cholesky(a, **kwargs)
     upper = kwargs.get("upper", False)
+    remember_triangular(factor, lower=not upper)
 
     def cholesky_pullback(ct):
         if upper:  # U = Lᴴ
@@ -48,6 +49,7 @@ def _cholesky(needs, a, **kwargs):
 @forward(np.linalg.cholesky)
 def _cholesky_forward(tangents, a, **kwargs):
     factor = np.linalg.cholesky(a, **kwargs)
+    remember_triangular(factor, lower=not kwargs.get("upper", False))
     s = hermitian_part(to_dense(tangents[0]))
     if kwargs.get("upper", False):  # U = Lᴴ
         return factor, adjoint(_cholesky_tangent(adjoint(factor), s))

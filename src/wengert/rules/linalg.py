@@ -16,7 +16,7 @@ from ..errors import no_rule
 from ..registry import forward_rules, non_differentiable, primitive, reverse_rules
 from ._helpers import ZERO, forward, is_complex, is_zero, reverse, shape_of, to_dense
 from ._matrices import (adjoint, conj, fit, hermitian_part, matrix_scalar,
-                        per_argument, real, real_dtype, scipy_linalg,
+                        per_argument, real, real_dtype, scipy_linalg, triangle_of,
                         singular_value_tangents)
 
 # NumPy 2 treats solve's b as a vector only when it is 1-D; NumPy 1 when it has one axis
@@ -123,21 +123,28 @@ def _factored(a, b):
 
     np.linalg.solve factors A on every call, so its pullback would pay for a second LU. Where
     SciPy is installed and A and b are one concrete matrix and vector (or matrix), the rule
-    keeps SciPy's LU factors instead: the pullback's solve then costs O(n²) per column.
+    keeps SciPy's LU factors instead: the pullback's solve then costs O(n²) per column. A
+    Cholesky factor (known by identity, see ``_matrices.remember_triangular``) needs no LU
+    at all: triangular solves, O(n²) per column both ways.
     """
     lapack = scipy_linalg()
     if lapack is None or type(a) is not np.ndarray or type(b) is not np.ndarray:
         return None
     if a.ndim != 2 or b.ndim not in (1, 2) or not a.shape[0] == a.shape[1] == b.shape[0]:
         return None
-    factors = lapack.lu_factor(a, check_finite=False)
     adjoint_trans = 2 if is_complex(a) else 1
+    lower = triangle_of(a)
+    if lower is None:
+        factors = lapack.lu_factor(a, check_finite=False)
 
-    def solve(rhs, adjoint=False):
+    def solve(rhs, with_adjoint=False):
         if not isinstance(rhs, np.ndarray) or rhs.ndim > 2:   # traced (nested) or a stack
-            return np.linalg.solve(adjoint(a) if adjoint else a, rhs)
-        return lapack.lu_solve(factors, rhs, trans=adjoint_trans if adjoint else 0,
-                               check_finite=False)
+            return np.linalg.solve(adjoint(a) if with_adjoint else a, rhs)
+        trans = adjoint_trans if with_adjoint else 0
+        if lower is not None:   # a Cholesky factor: triangular, O(n²) per column
+            return lapack.solve_triangular(a, rhs, trans=trans, lower=lower,
+                                           check_finite=False)
+        return lapack.lu_solve(factors, rhs, trans=trans, check_finite=False)
 
     return solve
 
@@ -155,7 +162,7 @@ def _solve(needs, a, b):
         if solve is None:
             b_ct = np.linalg.solve(adjoint(a), ct_m)
         else:
-            b_ct = solve(ct_m, adjoint=True)
+            b_ct = solve(ct_m, with_adjoint=True)
         a_ct = fit(a, -(b_ct @ adjoint(x_m))) if needs[0] else ZERO
         if needs[1]:
             b_ct = fit(b, b_ct[..., 0] if vector else b_ct)
