@@ -6,22 +6,7 @@ import numpy as np
 import pytest
 
 import wengert as wg
-from wengert.registry import forward_rules, reverse_rules
 from wengert.testing import check_frule, check_grads, check_rrule
-
-
-@pytest.fixture(autouse=True)
-def registry_restored():
-    saved = [(table, {fn: list(rules) for fn, rules in table.entries.items()},
-              dict(table.generic)) for table in (reverse_rules, forward_rules)]
-    yield
-    for table, entries, generic in saved:
-        table.entries.clear()
-        table.entries.update(entries)
-        table.generic.clear()
-        table.generic.update(generic)
-        table.cache.clear()
-
 
 X = np.array([0.5, -1.0, 2.0])
 
