@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import wengert as wg
-from wengert import params as params_module
+from wengert import reach as reach_module
 
 
 def nudged_gradient(f, arrays, h=1e-6):
@@ -221,10 +221,10 @@ def places(f):
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        for child, *_ in params_module._edges(obj):
+        for child, *_ in reach_module._edges(obj):
             if isinstance(child, np.ndarray):
                 found.append((child, child.copy()))
-            elif not isinstance(child, params_module._ATOMIC):
+            elif not isinstance(child, reach_module._ATOMIC):
                 stack.append(child)
     return found
 
@@ -405,7 +405,7 @@ def test_references_restored_when_f_raises(error):
     assert [a for a, _ in after] == [a for a, _ in before]
     assert not any(isinstance(v, wg.core.levels.Tracer)
                    for v in (model["w"], *model["layers"][:1]))
-    assert params_module._active == []
+    assert reach_module._active == []
 
 
 def test_references_restored_when_f_rebinds_or_moves_them():

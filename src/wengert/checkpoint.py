@@ -36,7 +36,7 @@ def checkpoint(f):
     gradients from the recomputation too."""
     from .api import pullback
     from .forward_api import jvp
-    from .params import call_substituted, reachable_tracers
+    from .reach import call_substituted, reachable_tracers
     from .registry import frule, primitive, rrule
     from .tangents import NO_TANGENT
 
