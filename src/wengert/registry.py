@@ -18,13 +18,16 @@ class Rule:
     """One entry of a rule table. ``masked`` rules (the library's own) receive first a tuple
     saying which positional arguments need a cotangent, so they skip work for constants."""
 
-    __slots__ = ("fn", "types", "impl", "masked")
+    __slots__ = ("fn", "types", "impl", "masked", "elementwise")
 
     def __init__(self, fn, types, impl, masked=False):
         self.fn = fn
         self.types = types
         self.impl = impl
         self.masked = masked
+        # ``(partials, singular)`` of a rule declared by ``rules._helpers.elementwise``: the
+        # reverse level can then record a call's partial derivative without running ``impl``.
+        self.elementwise = None
 
     def matches(self, arg_types):
         if len(self.types) > len(arg_types):

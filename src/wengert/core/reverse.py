@@ -3,9 +3,11 @@ from ..errors import DifferentiationError
 from ..registry import name_of, reverse_rules
 import numpy as np
 
+# An elementwise node applies the very helpers the rules' own pullbacks use.
+from ..rules._helpers import times_partial, unbroadcast
 from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, is_zero, to_dense
 from ..tree import flatten, is_differentiable
-from ..numpy_protocol import ArrayMethods
+from ..numpy_protocol import _PLAIN as _CONSTANTS, ArrayMethods
 from .bind import _ATOMS, run_without_rule, split_args
 from .levels import Level, Tracer, enter, leave, quiet_collector
 
@@ -13,7 +15,10 @@ from .levels import Level, Tracer, enter, leave, quiet_collector
 # A node of the tape is a plain tuple ``(pullback, parents, fn)``: the pullback, per
 # positional argument where its cotangent goes (None, a tape index, or a structure of them),
 # and the function (for messages). Tuples cost an eighth of a slotted object to create, and
-# one is created per operation.
+# one is created per operation. An elementwise call of one tracer records instead
+# ``(partial, parent, primals, out, like, singular)``: the walk multiplies the cotangent by
+# ``partial(*primals, out)`` (see ``times_partial``) and sums it back to the shape of ``like``
+# (None where no broadcasting happened).
 
 class ReverseTracer(ArrayMethods, Tracer):
     __slots__ = ("_index",)
@@ -61,6 +66,42 @@ class ReverseLevel(Level):
         return ReverseTracer(value, self, len(self.tape) - 1)
 
     def process(self, fn, args, kwargs):
+        rule = _generic_rules.get(fn)
+        if rule is not None and rule.elementwise is not None and not kwargs:
+            # An elementwise function of one tracer of this level (the other argument, if
+            # any, a plain constant): the node keeps the partial derivative to apply, not a
+            # pullback closure: two thirds of the general path's cost, on the commonest calls.
+            n = len(args)
+            x = args[0]
+            if type(x) is ReverseTracer and x._level is self and (
+                    n == 1 or n == 2 and type(args[1]) in _CONSTANTS):
+                position = 0
+            elif n == 2 and type(args[1]) is ReverseTracer and args[1]._level is self and (
+                    type(x) in _CONSTANTS):
+                position = 1
+                x = args[1]
+            else:
+                position = -1
+            partials, singular = rule.elementwise
+            if position >= 0 and partials[position] is not None:
+                if n == 1:
+                    primals = (x._value,)
+                    like = None
+                else:
+                    primals = (x._value, args[1]) if position == 0 else (args[0], x._value)
+                out = fn(*primals)
+                if n == 2:
+                    like = x._value   # for unbroadcast, unless the shapes and dtypes agree
+                    if (type(like) is np.ndarray and type(out) is np.ndarray
+                            and like.shape == out.shape and like.dtype == out.dtype):
+                        like = None
+                tape = self.tape
+                tape.append((partials[position], x._index, primals, out, like, singular))
+                y = _new(ReverseTracer)
+                y._value = out
+                y._level = self
+                y._index = len(tape) - 1
+                return y
         # Fast path: every argument is a tracer or a plain value (no lists or trees).
         # ``parents`` doubles as the rule's ``needs``: tape indices start at 1, so an entry
         # is truthy exactly when that argument wants a cotangent.
@@ -77,7 +118,8 @@ class ReverseLevel(Level):
                 break
             primals.append(a)
             parents.append(None)
-        rule = _generic_rules.get(fn) or reverse_rules.lookup(fn, primals)
+        if rule is None:
+            rule = reverse_rules.lookup(fn, primals)
         if rule is None:
             return run_without_rule(fn, args, kwargs)
         if not rule.masked:
@@ -136,11 +178,23 @@ class ReverseLevel(Level):
             if ct is None:
                 continue
             cts[i] = None
-            pullback, parents, fn = tape[i]
+            node = tape[i]
             if free:
                 tape[i] = None
             if type(ct) in _STRUCTURED:
                 ct = to_dense(ct)
+            if len(node) == 6:   # an elementwise node: its partial times the cotangent
+                partial, parent, args, out, like, singular = node
+                g = times_partial(ct, partial, args, out, singular)
+                if like is not None:
+                    g = unbroadcast(like, g)
+                slot = cts[parent]
+                if slot is None:
+                    cts[parent] = g
+                else:
+                    cts[parent], owned[parent] = accumulate(slot, owned[parent], g)
+                continue
+            pullback, parents, fn = node
             grads = pullback(ct)
             if type(grads) is not tuple or len(grads) != len(parents):
                 raise _bad_pullback(fn, parents, grads)
@@ -158,6 +212,7 @@ class ReverseLevel(Level):
 
 
 _STRUCTURED = (tuple, Indexed, OneHot)
+_new = object.__new__
 _generic_rules = reverse_rules.generic
 
 

@@ -159,7 +159,7 @@ def elementwise(fn, *partials, singular=False, selection=False):
                 return out, real_pullback
             return out, lambda ct: (times_partial(ct, partial, (x,), out, singular),)
 
-        reverse_rules.add(fn, (), unary_rule, masked=True)
+        reverse_rules.add(fn, (), unary_rule, masked=True).elementwise = (partials, singular)
         return
 
     partial_x, partial_y = partials
@@ -198,7 +198,9 @@ def elementwise(fn, *partials, singular=False, selection=False):
 
         return out, pullback
 
-    reverse_rules.add(fn, (), binary_rule, masked=True)
+    rule = reverse_rules.add(fn, (), binary_rule, masked=True)
+    if not selection:   # a selection's partials depend on ties: only its own pullback knows
+        rule.elementwise = (partials, singular)
 
 
 def _unary_with_keywords(fn, partial, singular, x, kwargs):
