@@ -263,10 +263,10 @@ def test_long_chain_does_not_recurse():
 
 
 # ---------------------------------------------------------------------------------------------
-# Elementwise nodes: a call of one tracer (and a plain constant) records the partial only
+# Elementwise nodes: a call of tracers and plain constants records its partials only
 # ---------------------------------------------------------------------------------------------
 
-ONE_TRACER_AND_A_CONSTANT = {
+ELEMENTWISE_NODES = {
     "unary": lambda x: np.tanh(x),
     "constant second": lambda x: x * 1.5 - 0.25,
     "constant first": lambda x: 2.0 / (3.0 - x) + 2.0 ** x,
@@ -275,14 +275,17 @@ ONE_TRACER_AND_A_CONSTANT = {
     "pole under a selected zero": lambda x: np.where(x > 1e3, np.sqrt(x * 0.0), x),
     "pole under a zero factor": lambda x: np.sqrt(x * 0.0) * 0.0 + x,
     "complex constant": lambda x: np.real(np.exp(x * (1.0 + 2.0j))),
+    "two tracers": lambda x: x * np.sin(x) + x / (2.0 + np.cos(x)) - (1.0 + x * x) ** np.tanh(x),
+    "two tracers broadcast": lambda x: np.arctan2(np.reshape(x, (-1, 1)), 1.5 + np.exp(x)),
+    "one tracer twice": lambda x: np.hypot(x, x) * x,
 }
 
 
-@pytest.mark.parametrize("name", ONE_TRACER_AND_A_CONSTANT)
+@pytest.mark.parametrize("name", ELEMENTWISE_NODES)
 @pytest.mark.parametrize("x", [np.array([0.3, -0.5, 1.2]), np.array([0.7], dtype=np.float32),
                                np.float64(0.4), 0.6], ids=["3-vector", "float32", "scalar", "float"])
 def test_elementwise_nodes_against_finite_differences(name, x):
-    f = ONE_TRACER_AND_A_CONSTANT[name]
+    f = ELEMENTWISE_NODES[name]
     wg.testing.check_grads(lambda x: np.sum(f(x)), x, modes=("reverse",), order=2)
     (g,) = wg.gradient(lambda x: np.sum(f(x)), x)
     assert np.shape(g) == np.shape(x)

@@ -68,40 +68,47 @@ class ReverseLevel(Level):
     def process(self, fn, args, kwargs):
         rule = _generic_rules.get(fn)
         if rule is not None and rule.elementwise is not None and not kwargs:
-            # An elementwise function of one tracer of this level (the other argument, if
-            # any, a plain constant): the node keeps the partial derivative to apply, not a
-            # pullback closure: two thirds of the general path's cost, on the commonest calls.
-            n = len(args)
-            x = args[0]
-            if type(x) is ReverseTracer and x._level is self and (
-                    n == 1 or n == 2 and type(args[1]) in _CONSTANTS):
-                position = 0
-            elif n == 2 and type(args[1]) is ReverseTracer and args[1]._level is self and (
-                    type(x) in _CONSTANTS):
-                position = 1
-                x = args[1]
-            else:
-                position = -1
+            # An elementwise call of one or two arguments, each a tracer of this level or a
+            # plain constant: the node keeps the partial derivatives to apply, not a pullback
+            # closure: two thirds of the general path's cost, on the commonest calls.
             partials, singular = rule.elementwise
-            if position >= 0 and partials[position] is not None:
-                if n == 1:
+            x = args[0]
+            node = None
+            if len(args) == 1:
+                if type(x) is ReverseTracer and x._level is self:
                     primals = (x._value,)
-                    like = None
-                else:
-                    primals = (x._value, args[1]) if position == 0 else (args[0], x._value)
-                out = fn(*primals)
-                if n == 2:
-                    like = x._value   # for unbroadcast, unless the shapes and dtypes agree
-                    if (type(like) is np.ndarray and type(out) is np.ndarray
-                            and like.shape == out.shape and like.dtype == out.dtype):
-                        like = None
+                    out = fn(*primals)
+                    node = (partials[0], x._index, primals, out, None, singular)
+            elif len(args) == 2:
+                y = args[1]
+                x_here = type(x) is ReverseTracer and x._level is self
+                y_here = type(y) is ReverseTracer and y._level is self
+                if x_here and y_here:
+                    if partials[0] is not None and partials[1] is not None:
+                        primals = (x._value, y._value)
+                        out = fn(*primals)
+                        node = (partials, (x._index, y._index), primals, out,
+                                (_unless_like(x._value, out), _unless_like(y._value, out)),
+                                singular)
+                elif x_here:
+                    if type(y) in _CONSTANTS and partials[0] is not None:
+                        primals = (x._value, y)
+                        out = fn(*primals)
+                        node = (partials[0], x._index, primals, out,
+                                _unless_like(x._value, out), singular)
+                elif y_here and type(x) in _CONSTANTS and partials[1] is not None:
+                    primals = (x, y._value)
+                    out = fn(*primals)
+                    node = (partials[1], y._index, primals, out, _unless_like(y._value, out),
+                            singular)
+            if node is not None:
                 tape = self.tape
-                tape.append((partials[position], x._index, primals, out, like, singular))
-                y = _new(ReverseTracer)
-                y._value = out
-                y._level = self
-                y._index = len(tape) - 1
-                return y
+                tape.append(node)
+                traced = _new(ReverseTracer)
+                traced._value = out
+                traced._level = self
+                traced._index = len(tape) - 1
+                return traced
         # Fast path: every argument is a tracer or a plain value (no lists or trees).
         # ``parents`` doubles as the rule's ``needs``: tape indices start at 1, so an entry
         # is truthy exactly when that argument wants a cotangent.
@@ -183,21 +190,23 @@ class ReverseLevel(Level):
                 tape[i] = None
             if type(ct) in _STRUCTURED:
                 ct = to_dense(ct)
-            if len(node) == 6:   # an elementwise node: its partial times the cotangent
-                partial, parent, args, out, like, singular = node
-                g = times_partial(ct, partial, args, out, singular)
-                if like is not None:
-                    g = unbroadcast(like, g)
-                slot = cts[parent]
-                if slot is None:
-                    cts[parent] = g
-                else:
-                    cts[parent], owned[parent] = accumulate(slot, owned[parent], g)
-                continue
-            pullback, parents, fn = node
-            grads = pullback(ct)
-            if type(grads) is not tuple or len(grads) != len(parents):
-                raise _bad_pullback(fn, parents, grads)
+            if len(node) == 6:   # an elementwise node: its partials times the cotangent
+                partial, parents, args, out, like, singular = node
+                if type(parents) is int:   # one traced argument
+                    g = _elementwise_cotangent(ct, partial, args, out, like, singular)
+                    slot = cts[parents]
+                    if slot is None:
+                        cts[parents] = g
+                    else:
+                        cts[parents], owned[parents] = accumulate(slot, owned[parents], g)
+                    continue
+                grads = (_elementwise_cotangent(ct, partial[0], args, out, like[0], singular),
+                         _elementwise_cotangent(ct, partial[1], args, out, like[1], singular))
+            else:
+                pullback, parents, fn = node
+                grads = pullback(ct)
+                if type(grads) is not tuple or len(grads) != len(parents):
+                    raise _bad_pullback(fn, parents, grads)
             for spec, g in zip(parents, grads):
                 if spec is None or g is ZERO or g is None or g is NO_TANGENT:
                     continue
@@ -209,6 +218,20 @@ class ReverseLevel(Level):
                         cts[spec], owned[spec] = accumulate(slot, owned[spec], g)
                 else:
                     _accumulate_structured(spec, g, cts, owned)
+
+
+def _elementwise_cotangent(ct, partial, args, out, like, singular):
+    g = times_partial(ct, partial, args, out, singular)
+    return g if like is None else unbroadcast(like, g)
+
+
+def _unless_like(value, out):
+    """What an elementwise node keeps to sum a cotangent back to ``value``'s shape and dtype
+    (see ``unbroadcast``): None where they are ``out``'s already, the common case."""
+    if (type(value) is np.ndarray and type(out) is np.ndarray and value.shape == out.shape
+            and value.dtype == out.dtype):
+        return None
+    return value
 
 
 _STRUCTURED = (tuple, Indexed, OneHot)
