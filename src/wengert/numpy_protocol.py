@@ -47,11 +47,11 @@ _SEQUENCE_TYPES = (list, tuple)
 
 
 def _binary(ufunc):
-    # With a plain number or array as the other operand, self's level is the innermost one:
-    # go straight to it (the hot path of every chain of arithmetic).
+    # With a plain number or array, or a tracer of the same level, as the other operand,
+    # self's level is the innermost one: go straight to it (the hot path of arithmetic).
     def forward(self, other):
-        if type(other) in _PLAIN:
-            level = self._level
+        level = self._level
+        if type(other) in _PLAIN or type(other) is type(self) and other._level is level:
             if level.active and ufunc not in _non_differentiable:
                 return level.process(ufunc, (self, other), _EMPTY)
         elif type(other) not in _KNOWN:
@@ -218,6 +218,10 @@ class ArrayMethods:
             yield self[i]
 
     def __getitem__(self, index):
+        if type(index) is int or type(index) is slice:   # the hot path of Python loops
+            level = self._level
+            if level.active and operator.getitem not in _non_differentiable:
+                return level.process(operator.getitem, (self, index), _EMPTY)
         return bind(operator.getitem, (self, index), _EMPTY)
 
     # -- operators ------------------------------------------------------------------------

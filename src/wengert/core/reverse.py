@@ -228,12 +228,14 @@ def _elementwise_cotangent(ct, partial, args, out, like, singular):
 def _unless_like(value, out):
     """What an elementwise node keeps to sum a cotangent back to ``value``'s shape and dtype
     (see ``unbroadcast``): None where they are ``out``'s already, the common case."""
-    if (type(value) is np.ndarray and type(out) is np.ndarray and value.shape == out.shape
-            and value.dtype == out.dtype):
+    kind = type(value)
+    if kind is type(out) and (kind in _SCALARS or kind is np.ndarray and (
+            value.shape == out.shape and value.dtype == out.dtype)):
         return None
     return value
 
 
+_SCALARS = frozenset({np.float64, np.float32, np.complex128, np.complex64})
 _STRUCTURED = (tuple, Indexed, OneHot)
 _new = object.__new__
 _generic_rules = reverse_rules.generic
