@@ -25,7 +25,9 @@ def _raises(f, x=X, *, names):
 CONVERSIONS = [
     ("np.asarray", lambda x: np.sum(np.asarray(x)), X, "np.asarray"),
     ("np.array", lambda x: np.sum(np.array(x)), X, "np.array"),
-    ("np.array of a list of tracers", lambda x: np.sum(np.array([x, x])), 1.5, "np.array"),
+    ("np.array of a list of tracers", lambda x: np.sum(np.array([x, x])), 1.5, "np.stack"),
+    ("a list nested in a list", lambda x: np.sum(np.concatenate([[x[0]], [2.0]])), X,
+     "np.stack"),
     ("float", lambda x: float(x), 1.5, "float()"),
     ("float of 0-d", lambda x: float(x), np.array(1.5), "float()"),
     ("int", lambda x: int(x) * 1.0, 1.5, "int()"),

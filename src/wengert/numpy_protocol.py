@@ -91,12 +91,12 @@ def _unary(fn):
     return method
 
 
-def _concrete_conversion(what):
+def _concrete_conversion(what, hint=""):
     def method(self, *args, **kwargs):
         raise DifferentiationError(
             f"{what} was called on a traced value (a {type(primal(self)).__name__} being "
-            "differentiated): its derivative would be lost. Keep the computation in NumPy "
-            f"functions that wengert traces, or take the value out on purpose with "
+            f"differentiated): its derivative would be lost.{hint} Keep the computation in "
+            "NumPy functions that wengert traces, or take the value out on purpose with "
             f"wg.stop_gradient(x). {WAYS_OUT}"
         )
 
@@ -170,7 +170,11 @@ class ArrayMethods:
         return bind(func, args, kwargs)
 
     # -- conversions that would drop the derivative ----------------------------------------
-    __array__ = _concrete_conversion("np.asarray / np.array (__array__)")
+    # NumPy lets no one intercept np.array, nor look for tracers inside nested lists.
+    __array__ = _concrete_conversion(
+        "np.asarray / np.array (__array__)",
+        " To build an array from traced values, np.array([a, b]) or a list nested in a "
+        "list (np.concatenate([[a], b])), use np.stack([a, b]) or np.concatenate of arrays.")
     __float__ = _concrete_conversion(
         "float() (or a math-module function such as math.exp, which calls float(); use "
         "np.exp and friends instead)")
