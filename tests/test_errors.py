@@ -174,8 +174,20 @@ def test_error_messages_say_what_where_and_a_way_out():
 
 
 def test_keyword_only_traced_argument_is_an_error():
-    with pytest.raises(wg.DifferentiationError, match="keyword"):
+    @wg.primitive
+    def scaled(x, *, by):
+        return x * by
+
+    with pytest.raises(wg.DifferentiationError, match="keyword-only"):
+        wg.gradient(lambda x: np.sum(scaled(X, by=x)), X)
+
+
+def test_traced_keyword_after_skipped_defaults_takes_its_position():
+    # np.histogram(a, bins, range, density, weights): weights= skips range and density.
+    with pytest.raises(wg.DifferentiationError, match="no reverse-mode rule .* np.histogram"):
         wg.gradient(lambda x: np.sum(np.histogram(X, bins=2, weights=x)[0]), X)
+    (g,) = wg.gradient(lambda e: np.sum(np.diff(X, append=e) ** 2), 1.0)
+    assert g == pytest.approx(2 * (1.0 - X[-1]))
 
 
 def test_differentiation_error_is_a_type_error():

@@ -119,7 +119,8 @@ class RuleTable:
 reverse_rules = RuleTable("reverse")
 forward_rules = RuleTable("forward")
 _non_differentiable = set()
-# The Python body behind each wg.primitive, run when no rule applies.
+# The Python body behind each wg.primitive, and the traced definitions of NumPy functions
+# (``rules._helpers.derived_through``), run when no rule applies.
 implementations = {}
 
 

@@ -283,7 +283,8 @@ ELEMENTWISE_NODES = {
 
 @pytest.mark.parametrize("name", ELEMENTWISE_NODES)
 @pytest.mark.parametrize("x", [np.array([0.3, -0.5, 1.2]), np.array([0.7], dtype=np.float32),
-                               np.float64(0.4), 0.6], ids=["3-vector", "float32", "scalar", "float"])
+                               np.float64(0.4), 0.6],
+                         ids=["3-vector", "float32", "scalar", "float"])
 def test_elementwise_nodes_against_finite_differences(name, x):
     f = ELEMENTWISE_NODES[name]
     wg.testing.check_grads(lambda x: np.sum(f(x)), x, modes=("reverse",), order=2)

@@ -116,6 +116,10 @@ def _keywords_to_positions(fn, args, kwargs):
             "cannot be read to place it; pass traced values positionally."
         ) from None
     if any(isinstance(v, Tracer) for v in flatten(bound.kwargs)[0]):
+        # A tracer passed by keyword after skipped defaults (np.diff(x, append=t)): spell
+        # the defaults out, so that every argument up to it has a position.
+        bound.apply_defaults()
+    if any(isinstance(v, Tracer) for v in flatten(bound.kwargs)[0]):
         raise DifferentiationError(
             f"{name_of(fn)} received a traced value as a keyword-only argument; wengert "
             "differentiates positional arguments only. Wrap the call in a wg.primitive "

@@ -3,13 +3,13 @@ dividing safely at singular points."""
 import numpy as np
 
 from ..core.levels import Tracer
-from ..registry import forward_rules, non_differentiable, reverse_rules
+from ..registry import forward_rules, implementations, non_differentiable, reverse_rules
 from ..tangents import ZERO, Indexed, Selected, add, is_zero, scale, selected, to_dense
 
 __all__ = ["ZERO", "is_zero", "selected", "forward", "add", "scale", "to_dense", "Indexed",
            "reverse_only", "broadcast_tangent", "non_differentiable", "reverse", "linear", "elementwise",
            "unbroadcast", "safe_divide", "times_partial", "shape_of", "dtype_of",
-           "is_complex", "dense", "Tracer"]
+           "is_complex", "dense", "Tracer", "derived_through"]
 
 
 def reverse(fn):
@@ -32,6 +32,17 @@ def forward(fn):
     def register(impl):
         forward_rules.add(fn, (), impl, masked=True)
         return impl
+    return register
+
+
+def derived_through(fn):
+    """Decorator for a traced definition of ``fn``: a NumPy function that NumPy writes in
+    Python, converting its arguments with ``np.asarray`` first, so that it cannot run on
+    tracers itself. Without a rule for ``fn``, AD runs the definition in its place, in both
+    modes; the rules of its steps give the derivatives, to any order."""
+    def register(definition):
+        implementations[fn] = definition
+        return definition
     return register
 
 
