@@ -15,10 +15,11 @@ from .levels import Level, Tracer, enter, leave, quiet_collector
 # A node of the tape is a plain tuple ``(pullback, parents, fn)``: the pullback, per
 # positional argument where its cotangent goes (None, a tape index, or a structure of them),
 # and the function (for messages). Tuples cost an eighth of a slotted object to create, and
-# one is created per operation. An elementwise call of one tracer records instead
+# one is created per operation. An elementwise call records instead
 # ``(partial, parent, primals, out, like, singular)``: the walk multiplies the cotangent by
 # ``partial(*primals, out)`` (see ``times_partial``) and sums it back to the shape of ``like``
-# (None where no broadcasting happened).
+# (None where no broadcasting happened). With two traced arguments, ``partial``, ``parent``
+# and ``like`` are pairs.
 
 class ReverseTracer(ArrayMethods, Tracer):
     __slots__ = ("_index",)
