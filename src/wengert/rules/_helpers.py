@@ -9,7 +9,7 @@ from ..tangents import ZERO, Indexed, Selected, add, is_zero, scale, selected, t
 __all__ = ["ZERO", "is_zero", "selected", "forward", "add", "scale", "to_dense", "Indexed",
            "reverse_only", "broadcast_tangent", "non_differentiable", "reverse", "linear", "elementwise",
            "unbroadcast", "safe_divide", "times_partial", "shape_of", "dtype_of",
-           "is_complex", "dense", "Tracer", "derived_through"]
+           "is_complex", "dense", "Tracer", "derived_through", "as_array"]
 
 
 def reverse(fn):
@@ -66,6 +66,16 @@ def dtype_of(x):
 
 def is_complex(x):
     return dtype_of(x).kind == "c"
+
+
+def as_array(x):
+    """An argument as an array: a tracer as it is, a list or tuple holding tracers stacked
+    (``np.asarray`` would refuse them), anything else through ``np.asarray``."""
+    if isinstance(x, Tracer):
+        return x
+    if type(x) in (list, tuple) and any(isinstance(v, Tracer) for v in x):
+        return np.stack(x)
+    return np.asarray(x)
 
 
 def dense(ct, like):
@@ -152,48 +162,25 @@ def elementwise(fn, *partials, singular=False, selection=False):
     The forward rule comes from the same partials (see ``push_partial``).
     """
     forward_rules.add(fn, (), _elementwise_frule(fn, partials, singular), masked=True)
+    # The reverse level records most calls as elementwise nodes from ``rule.elementwise``;
+    # these rules serve the rest (keywords such as where=, tracers of several levels).
     if len(partials) == 1:
         (partial,) = partials
-        plain = callable(partial) and not singular
 
         def unary_rule(needs, x, **kwargs):
             if kwargs:
                 return _unary_with_keywords(fn, partial, singular, x, kwargs)
             out = fn(x)
-            if plain and out.dtype.kind != "c":
-                # Real and finite: one product, masked only for a Selected cotangent.
-                def real_pullback(ct):
-                    if type(ct) is Selected:
-                        return (exact_zeros(ct, ct * partial(x, out)),)
-                    return (ct * partial(x, out),)
-
-                return out, real_pullback
             return out, lambda ct: (times_partial(ct, partial, (x,), out, singular),)
 
         reverse_rules.add(fn, (), unary_rule, masked=True).elementwise = (partials, singular)
         return
 
     partial_x, partial_y = partials
-    plain = not singular and not selection and callable(partial_x) and callable(partial_y)
-
-    def _real_binary_pullback(x, y, out, need_x, need_y):
-        # Real and finite partials: one product each, masked only for a Selected cotangent.
-        def pullback(ct):
-            if type(ct) is Selected:
-                return (unbroadcast(x, exact_zeros(ct, ct * partial_x(x, y, out))) if need_x
-                        else ZERO,
-                        unbroadcast(y, exact_zeros(ct, ct * partial_y(x, y, out))) if need_y
-                        else ZERO)
-            return (unbroadcast(x, ct * partial_x(x, y, out)) if need_x else ZERO,
-                    unbroadcast(y, ct * partial_y(x, y, out)) if need_y else ZERO)
-
-        return pullback
 
     def binary_rule(needs, x, y, **kwargs):
         out = fn(x, y, **kwargs) if kwargs else fn(x, y)
         need_x, need_y = needs
-        if plain and not kwargs and out.dtype.kind != "c":
-            return out, _real_binary_pullback(x, y, out, need_x, need_y)
 
         def pullback(ct):
             gx = gy = ZERO

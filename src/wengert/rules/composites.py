@@ -11,17 +11,12 @@ import numpy as np
 
 from ..core.levels import primal
 from ..errors import DifferentiationError
-from ._helpers import derived_through
+from ._helpers import as_array, derived_through
 
 
 def _along(axis, ndim, index):
     """An index tuple applying ``index`` on ``axis`` of an ``ndim``-dimensional array."""
     return (slice(None),) * (axis % ndim) + (index,)
-
-
-def _array(x):
-    """A list or tuple argument (of numbers or tracers) as one array, for indexing."""
-    return np.stack(x) if type(x) in (list, tuple) else x
 
 
 _LATER = slice(1, None)
@@ -81,7 +76,7 @@ def _interp(x, xp, fp, left=None, right=None, period=None):
             "np.interp(..., period=...) has no traced definition in wengert. Reduce x into "
             "one period first (np.mod) and interpolate without period=, or register a "
             "wg.rrule for np.interp.")
-    xp, fp = _array(xp), _array(fp)
+    xp, fp = as_array(xp), as_array(fp)
     at, knots = primal(x), primal(xp)
     below, above = at < knots[0], at > knots[-1]
     left = fp[0] if left is None else left

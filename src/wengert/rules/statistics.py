@@ -27,7 +27,7 @@ import numpy as np
 
 from ..core.levels import Tracer, primal
 from ..errors import DifferentiationError
-from ._helpers import derived_through, dtype_of, is_complex
+from ._helpers import as_array, derived_through, dtype_of, is_complex
 
 try:
     from numpy.lib.array_utils import normalize_axis_tuple
@@ -40,11 +40,6 @@ def _refused(what, why):
         f"{what} has no traced definition in wengert ({why}). Ways out: cut the derivative "
         "with wg.stop_gradient on the arguments, or register a rule with @wg.rrule (and "
         "@wg.frule) for the call.")
-
-
-def as_array(x):
-    """``x`` as an array where it is a plain value (a list, a number); a tracer as it is."""
-    return x if isinstance(x, Tracer) else np.asarray(x)
 
 
 def cast(x, dtype):
