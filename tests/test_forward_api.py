@@ -516,3 +516,46 @@ def test_function_with_no_rule_at_all_in_forward_mode():
                     and fn not in registry.reverse_rules.entries)
     with pytest.raises(wg.DifferentiationError, match=r"np\." + fn.__name__):
         wg.derivative(lambda x: call(np.stack([x, x])), 0.5)
+
+
+# --- arguments with no tangent, lists, functions with no tangent --------------------------------
+
+def test_partial_and_derivative_of_an_int_argument_are_none_as_in_gradient():
+    f = lambda x, n: x ** n   # noqa: E731
+    assert wg.gradient(f, 2.0, 3)[1] is None
+    assert wg.partial(f, 2.0, 3, argnum=1) is None
+    assert wg.partial(lambda x: x * 2.0, np.array([1, 2]), index=0) is None
+    assert wg.derivative(lambda x: x * 2.0, 3) is None
+    assert wg.partial(f, 2.0, 3, argnum=0) == pytest.approx(12.0)
+
+
+def test_hessian_of_a_list_is_over_its_flattened_numbers():
+    h = wg.hessian(lambda x: x[0] ** 2 * x[1] + x[1] ** 3, [1.0, 2.0])
+    np.testing.assert_allclose(h, [[4.0, 2.0], [2.0, 12.0]])
+    h = wg.hessian(lambda p: np.sum(p["a"] ** 2) * p["b"], {"a": np.array([1.0, 2.0]), "b": 3.0})
+    np.testing.assert_allclose(h, [[6.0, 0.0, 2.0], [0.0, 6.0, 4.0], [2.0, 4.0, 0.0]])
+
+
+@pytest.mark.parametrize("f, y_shape", [(lambda x: 0, ()), (lambda x: np.zeros(3, int), (3,))])
+def test_forward_jacobian_of_an_output_with_no_tangent_is_zeros(f, y_shape):
+    x = np.ones(2, np.float32)
+    forward = wg.jacobian(f, x, mode="forward")[0]
+    reverse = wg.jacobian(f, x)[0]
+    assert forward.shape == reverse.shape == y_shape + (2,)
+    assert forward.dtype == reverse.dtype == np.float32 and not forward.any()
+    assert wg.jacobian(lambda x: 1.5, x, mode="forward")[0].shape == (2,)
+
+
+def test_ravel_round_trips_a_model_and_differentiates_through_unravel():
+    model = {"W": np.arange(6.0).reshape(2, 3), "b": np.float32(0.5), "n": 3,
+             "layers": [1.0, np.array([2.0, 3.0])]}
+    v, unravel = wg.ravel(model)
+    assert v.shape == (6 + 1 + 1 + 2,)
+    back = unravel(v)
+    assert back["n"] == 3 and type(back["layers"][0]) is float
+    assert back["b"].dtype == np.float32
+    np.testing.assert_array_equal(back["W"], model["W"])
+    loss = lambda m: np.sum(m["W"] ** 2) * m["b"] + m["layers"][0] * np.sum(m["layers"][1])  # noqa: E731
+    g = wg.gradient(lambda v: loss(unravel(v)), v)[0]
+    gm = wg.gradient(loss, model)[0]
+    np.testing.assert_allclose(g, wg.ravel(gm)[0], rtol=1e-6)

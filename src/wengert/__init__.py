@@ -10,6 +10,7 @@ from .errors import DifferentiationError
 from .params import Grads, Params, update
 from .registry import frule, non_differentiable, opt_out, primitive, rrule
 from .tangents import NoTangent, OneHot, Tangent, Zero
+from .ravel import ravel
 from .tree import register_tree
 from . import rules as _rules  # noqa: F401  (registers the library's rules)
 from . import testing
@@ -20,5 +21,5 @@ __all__ = [
     "Zero", "NoTangent", "OneHot", "Tangent",
     "Params", "Grads", "update",
     "primitive", "rrule", "frule", "opt_out", "non_differentiable",
-    "register_tree", "testing", "DifferentiationError", "checkpoint", "stop_gradient",
+    "register_tree", "ravel", "testing", "DifferentiationError", "checkpoint", "stop_gradient",
 ]

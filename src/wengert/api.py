@@ -1,7 +1,8 @@
 """The transformations of API.md: gradient, withgradient, pullback, jacobian, grad."""
 import numpy as np
 
-from .core.levels import Tracer, current_level, enter, leave, primal, quiet_collector
+from .core.levels import (Tracer, current_level, enter, leave, primal, quiet_collector,
+                          scalar_if_scalar)
 from .core.reverse import ReverseLevel, ReverseTracer
 from .errors import DifferentiationError
 from .tangents import Indexed, is_zero, to_dense
@@ -11,12 +12,15 @@ from .tree import flatten, is_differentiable, unflatten, unflatten_tangent
 class _ReverseTrace:
     """One run of ``f`` under a fresh reverse level: its output and how to pull back."""
 
-    def __init__(self, f, args):
+    def __init__(self, f, args, keep=False):
+        """``keep``: the caller may write into the arguments before it pulls back (the
+        ``back`` of wg.pullback outlives this call), so the tape reads copies of them."""
         self.level = level = ReverseLevel(current_level())
         leaves, self.treedef = flatten(args)
         self.leaves = leaves
         self.differentiable = [is_differentiable(x) for x in leaves]
-        wrapped = [level.new_input(x) if d else x for x, d in zip(leaves, self.differentiable)]
+        wrapped = [level.new_input(_kept(x) if keep else x) if d else x
+                   for x, d in zip(leaves, self.differentiable)]
         token = enter(level)
         try:
             with quiet_collector():
@@ -74,7 +78,7 @@ def _project(x, g):
             g = np.real(g)
         if g.dtype != x_dtype:
             g = g.astype(x_dtype)
-        return g
+        return scalar_if_scalar(x, g)
     if x_dtype.kind != "c" and np.iscomplexobj(g):
         g = np.real(g)
     if type(x) is float:
@@ -144,8 +148,18 @@ def pullback(f, *args):
     """``(y, back)``: ``back(dy)`` returns one cotangent per argument; call it as often as
     you like."""
     _refuse_params("wg.pullback", args)
-    trace = _ReverseTrace(f, args)
-    return trace.value, trace.back
+    trace = _ReverseTrace(f, args, keep=True)
+    # The value is the tape's own output arrays (exp's pullback reads its output): the
+    # caller gets copies to write into.
+    values, treedef = flatten(trace.value)
+    return unflatten(treedef, [_kept(v) for v in values]), trace.back
+
+
+def _kept(x):
+    """A copy of a plain array that someone may write into; anything else as it is."""
+    if isinstance(x, np.ndarray) and x.flags.writeable:
+        return x.copy(order="K")
+    return x
 
 
 def _refuse_params(name, args):
@@ -156,8 +170,9 @@ def _refuse_params(name, args):
 
 
 def grad(f, argnums=0):
-    """JAX-style: a function computing the gradient of ``f`` with respect to ``argnums``."""
-    def gradient_of_f(*args):
+    """JAX-style: a function computing the gradient of ``f`` with respect to ``argnums``.
+    Keyword arguments go to ``f`` unchanged and are not differentiated, as in JAX."""
+    def gradient_of_f(*args, **kwargs):
         single = isinstance(argnums, int)
         nums = (argnums,) if single else tuple(argnums)
 
@@ -165,7 +180,7 @@ def grad(f, argnums=0):
             full = list(args)
             for n, value in zip(nums, selected):
                 full[n] = value
-            return f(*full)
+            return f(*full, **kwargs)
 
         grads = gradient(f_of_selected, *(args[n] for n in nums))
         return grads[0] if single else grads

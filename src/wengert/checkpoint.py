@@ -1,4 +1,6 @@
 """stop_gradient and checkpoint: two ways to control what the reverse pass keeps."""
+import functools
+
 from .core.levels import Tracer, primal
 from .tree import flatten, unflatten
 
@@ -10,13 +12,15 @@ def stop_gradient(x):
 
 
 class _Captured:
-    """The traced values a checkpointed function closes over (its closure, globals,
-    attributes, implicit parameters), with the objects each holds the place of. A plain
-    leaf for AD: the tracers ride along as an explicit argument of the call instead."""
+    """The function a checkpointed call runs (``f`` with its keyword arguments bound) and the
+    traced values it closes over (its closure, globals, attributes, implicit parameters,
+    keyword values), with the objects each holds the place of. A plain leaf for AD: the
+    tracers ride along as an explicit argument of the call instead."""
 
-    __slots__ = ("originals",)
+    __slots__ = ("fn", "originals")
 
-    def __init__(self, originals):
+    def __init__(self, fn, originals):
+        self.fn = fn
         self.originals = originals     # [(tracer, [objects it stands for])]
 
     def pairs(self, values):
@@ -33,7 +37,8 @@ def checkpoint(f):
 
     Traced values that ``f`` closes over rather than takes as arguments (closures, implicit
     parameters) become explicit inputs of the checkpointed call, so they get their
-    gradients from the recomputation too."""
+    gradients from the recomputation too. Keyword arguments are bound into ``f`` the same
+    way: plain ones are constants, traced ones are found and differentiated like a closure's."""
     from .api import pullback
     from .forward_api import jvp
     from .reach import call_substituted, reachable_tracers
@@ -43,13 +48,13 @@ def checkpoint(f):
     def with_values(captured, values):
         """``f`` as a function of the captured values and its own arguments."""
         def f_of_captured(values, *args):
-            return call_substituted(f, captured.pairs(values), args)
+            return call_substituted(captured.fn, captured.pairs(values), args)
         return f_of_captured
 
     @primitive
     def checkpointed_call(captured, values, *args):
         # No rule applies here (no level traces the call): the captured tracers are f's own.
-        return f(*args)
+        return captured.fn(*args)
 
     @rrule(checkpointed_call)
     def checkpointed_rrule(captured, values, *args):
@@ -70,10 +75,12 @@ def checkpoint(f):
         run = with_values(captured, values)
         return jvp(run, (values, *args), (_dense(d_values, values), *d_args))
 
-    def checkpointed(*args):
-        originals = reachable_tracers(f)
+    def checkpointed(*args, **kwargs):
+        # A partial's keywords are among the references the walk follows and substitutes.
+        fn = functools.partial(f, **kwargs) if kwargs else f
+        originals = reachable_tracers(fn)
         tracers = tuple(t for t, _ in originals)
-        return checkpointed_call(_Captured(originals), tracers, *args)
+        return checkpointed_call(_Captured(fn, originals), tracers, *args)
 
     name = f"wg.checkpoint({getattr(f, '__name__', 'f')})"
     checkpointed.__wengert_name__ = checkpointed_call.__wengert_name__ = name

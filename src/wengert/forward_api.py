@@ -3,9 +3,9 @@ Jacobians and Hessians (forward over reverse)."""
 import numpy as np
 
 from .core.forward import ForwardLevel, ForwardTracer
-from .core.levels import Tracer, current_level, enter, leave, primal
+from .core.levels import Tracer, current_level, enter, leave, primal, scalar_if_scalar
 from .errors import DifferentiationError
-from .tangents import ZERO, Indexed, OneHot, is_zero, to_dense
+from .tangents import ZERO, Indexed, OneHot, is_zero, scale, to_dense
 from .tree import flatten, is_differentiable, unflatten, unflatten_tangent
 
 
@@ -76,7 +76,7 @@ def _dense_like(y, t):
     elif isinstance(t, Indexed):
         t = to_dense(t)
     if isinstance(t, Tracer):
-        return t
+        return scalar_if_scalar(y, t)
     if isinstance(t, np.ndarray) and (type(t) is not np.ndarray or not t.flags.writeable):
         t = np.array(t)   # an internal subclass or a broadcast view: the user's own array
     if type(y) is float and np.ndim(t) == 0 and not np.iscomplexobj(t):
@@ -105,11 +105,56 @@ def pushforward(f, *args):
 
 
 def derivative(f, x):
-    """``df/dx`` for a scalar ``x``, any output shape."""
+    """``df/dx`` for a scalar ``x``, any output shape (None for an ``x`` with no tangent,
+    an int, as wg.gradient gives). For a complex ``x`` it is the column of the Jacobian
+    that reverse mode builds (see ``_complex_column``)."""
     if np.ndim(primal(x)) != 0:
         raise DifferentiationError(
             "wg.derivative needs a scalar x; use wg.jacobian or wg.partial for arrays.")
-    return _python_scalars(x, jvp(f, (x,), (_unit(x),))[1])
+    if not is_differentiable(x):
+        return None
+    return _python_scalars(x, _column(f, (x,), 0, _unit(x)))
+
+
+def _column(f, args, argnum, unit):
+    """The output tangent for the unit tangent ``unit`` of ``args[argnum]``: one forward
+    pass for a real argument, two (along 1 and i) for a complex one."""
+    tangents = [ZERO] * len(args)
+    tangents[argnum] = unit
+    y, along_real = jvp(f, args, tangents)
+    if not _is_complex(args[argnum]):
+        return along_real
+    tangents[argnum] = _times_i(unit)
+    along_imaginary = jvp(f, args, tangents)[1]
+    return _complex_column(along_real, along_imaginary, y)
+
+
+def _complex_column(a, b, y):
+    """The Jacobian column of a complex coordinate z from the output tangents ``a`` along 1
+    and ``b`` along i, in reverse mode's convention (docs/conventions.md): for a real output,
+    the gradient direction ∂/∂Re z + i ∂/∂Im z = a + ib; for a complex output w,
+    ∂w/∂z + conj(∂w/∂z̄), which is f'(z) for a holomorphic f. (∂w/∂z = (a − ib)/2 and
+    ∂w/∂z̄ = (a + ib)/2.)"""
+    leaves, treedef = flatten(a)
+    b_leaves = flatten(b)[0]
+    y_leaves = flatten(y)[0]
+    out = []
+    for ta, tb, v in zip(leaves, b_leaves, y_leaves):
+        if ta is None:
+            out.append(None)
+        elif _is_complex(v):
+            out.append((ta - 1j * tb) / 2 + np.conjugate(ta + 1j * tb) / 2)
+        else:
+            out.append(ta + 1j * tb)
+    return unflatten(treedef, out)
+
+
+def _is_complex(x):
+    return np.iscomplexobj(primal(x))
+
+
+def _times_i(unit):
+    return scale(unit, 1j)
 
 
 def _unit(x):
@@ -135,8 +180,11 @@ def _python_scalars(x, dy):
 
 def partial(f, *args, argnum=0, index=None):
     """∂f/∂args[argnum][index] by one forward pass with a one-hot tangent: no other
-    partial derivative is computed."""
+    partial derivative is computed. None for an argument with no tangent (an int), as
+    wg.gradient gives; two passes for a complex argument (see ``_complex_column``)."""
     x = args[argnum]
+    if not is_differentiable(x):
+        return None
     shape = np.shape(primal(x))
     if shape == ():
         tangent = _unit(x)
@@ -144,9 +192,7 @@ def partial(f, *args, argnum=0, index=None):
         if index is None:
             raise DifferentiationError("wg.partial needs index= for an array argument.")
         tangent = OneHot(index, shape, np.result_type(primal(x)))
-    tangents = [ZERO] * len(args)
-    tangents[argnum] = tangent
-    return _python_scalars(x, jvp(f, args, tangents)[1])
+    return _python_scalars(x, _column(f, args, argnum, tangent))
 
 
 def jacobian_forward(f, *args):
@@ -164,6 +210,12 @@ def jacobian_forward(f, *args):
             tangent_leaves[j] = t
             y, dy = _run_forward_leaves(f, leaves, treedef, tangent_leaves)
             y_shape = _output_shape(y)
+            if _is_complex(x):
+                tangent_leaves[j] = _times_i(t)
+                dy = _complex_column(dy, _run_forward_leaves(f, leaves, treedef,
+                                                             tangent_leaves)[1], y)
+            if dy is None:   # an output with no tangent (an int): its Jacobian is zero
+                dy = np.zeros(y_shape, np.result_type(primal(x)))
             columns.append(dy)
         x_shape = np.shape(primal(x))
         if not columns:     # x has no coordinates: the output's shape still comes from f
@@ -202,9 +254,22 @@ def _run_forward_leaves(f, leaves, treedef, tangent_leaves):
 
 def hessian(f, x):
     """The Hessian of scalar ``f`` at ``x``, shape ``x.shape + x.shape``: forward mode over
-    the reverse-mode gradient, one Hessian-vector product per coordinate."""
+    the reverse-mode gradient, one Hessian-vector product per coordinate. A list or other
+    structure of numbers is flattened (wg.ravel): its Hessian is a square matrix over the
+    flattened coordinates."""
     from .api import gradient
 
+    if flatten(x)[1].kind != "leaf":
+        from .ravel import ravel
+
+        vector, unravel = ravel(x)
+        return hessian(lambda v: f(unravel(v)), vector)
+    if _is_complex(x):
+        raise DifferentiationError(
+            "wg.hessian of a function of complex x: its second derivatives over Re x and "
+            "Im x form a real matrix twice as wide that one complex array of shape "
+            "x.shape + x.shape cannot hold. Differentiate in real coordinates instead, e.g. "
+            "wg.hessian(lambda v: f(v[0] + 1j * v[1]), np.stack([x.real, x.imag])).")
     x_shape = np.shape(primal(x))
     grad_f = lambda z: gradient(f, z)[0]
     if x_shape == ():

@@ -11,7 +11,8 @@ import numpy as np
 from .core.bind import bind, bind_with, strip
 from .core.levels import Tracer, primal
 from .errors import WAYS_OUT, DifferentiationError
-from .registry import _non_differentiable, forward_rules, name_of, reverse_rules
+from .registry import (_non_differentiable, forward_rules, implementations, name_of,
+                       reverse_rules)
 from .tangents import ZERO
 
 _EMPTY = {}
@@ -160,13 +161,18 @@ class ArrayMethods:
         for t in types:
             if not (issubclass(t, Tracer) or issubclass(t, np.ndarray) or _rule_names(func, t)):
                 return NotImplemented
-        if kwargs and kwargs.get("out") is not None:
-            # The rule would fill the caller's array with plain values, which later code
-            # could read with the derivative silently gone.
-            raise DifferentiationError(
-                f"{name_of(func)}(..., out=...) writes into an existing array, which wengert "
-                "cannot track. Drop out= and use the returned array."
-            )
+        if kwargs and "out" in kwargs:
+            if kwargs["out"] is not None:
+                # The rule would fill the caller's array with plain values, which later code
+                # could read with the derivative silently gone.
+                raise DifferentiationError(
+                    f"{name_of(func)}(..., out=...) writes into an existing array, which "
+                    "wengert cannot track. Drop out= and use the returned array."
+                )
+            # out=None is the default spelled out: rules need not accept it.
+            kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+        if not _bind_sees_tracer(args, kwargs):
+            return _nested_call(func, args, kwargs)
         return bind(func, args, kwargs)
 
     # -- conversions that would drop the derivative ----------------------------------------
@@ -175,9 +181,14 @@ class ArrayMethods:
         "np.asarray / np.array (__array__)",
         " To build an array from traced values, np.array([a, b]) or a list nested in a "
         "list (np.concatenate([[a], b])), use np.stack([a, b]) or np.concatenate of arrays.")
+    # NumPy reports a failed float() inside np.fromiter (and np.array(..., dtype=float)) of
+    # traced values as "ValueError: setting an array element with a sequence", with this
+    # error as its cause: no protocol lets wengert see those calls, so the way out is named
+    # here.
     __float__ = _concrete_conversion(
         "float() (or a math-module function such as math.exp, which calls float(); use "
-        "np.exp and friends instead)")
+        "np.exp and friends instead; or np.fromiter of traced values, which calls it on each: "
+        "use np.stack(list_of_values) or the traced array itself instead)")
     __int__ = _concrete_conversion("int()")
     __complex__ = _concrete_conversion("complex()")
     __index__ = _concrete_conversion("use as an index (__index__)")
@@ -213,6 +224,9 @@ class ArrayMethods:
     mT = property(lambda self: np.swapaxes(self, -1, -2))
     real = property(lambda self: np.real(self))
     imag = property(lambda self: np.imag(self))
+    nbytes = property(lambda self: _metadata(primal(self), "nbytes"))
+    itemsize = property(lambda self: _metadata(primal(self), "itemsize"))
+    flat = property(lambda self: _Flat(self))
 
     def __len__(self):
         return len(primal(self))
@@ -285,6 +299,12 @@ class ArrayMethods:
             axes = axes[0]
         return np.transpose(self, axes or None)
 
+    def compress(self, condition, axis=None, out=None):
+        return np.compress(condition, self, axis=axis, out=out)
+
+    def view(self, dtype=None, type=None):
+        return _view(self, dtype, type)
+
     def flatten(self, order="C"):
         return np.ravel(self, order=order).copy()
 
@@ -299,6 +319,104 @@ class ArrayMethods:
 
     def __deepcopy__(self, memo):
         return self
+
+
+def _metadata(value, name):
+    """An attribute that describes the value and carries no derivative (nbytes, itemsize);
+    a Python number answers as the NumPy scalar it becomes."""
+    found = getattr(value, name, None)
+    return found if found is not None else getattr(np.asarray(value), name)
+
+
+class _Flat:
+    """``x.flat`` of a traced ``x``: reading ``x.flat[i]`` is ``np.ravel(x)[i]``, so it is
+    differentiated like any indexing; writing through it could not be tracked."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base):
+        self.base = base
+
+    def __getitem__(self, index):
+        return np.ravel(self.base)[index]
+
+    def __setitem__(self, index, value):
+        raise DifferentiationError(
+            "Assigning into x.flat of a traced array cannot be tracked. Build the new array "
+            "functionally instead, e.g. np.where(mask, v, x) on np.ravel(x)."
+        )
+
+    def __iter__(self):
+        return iter(np.ravel(self.base))
+
+    def __len__(self):
+        return self.base.size
+
+    def copy(self):
+        return np.ravel(self.base).copy()
+
+    def __array__(self, *args, **kwargs):
+        raise DifferentiationError(
+            "np.asarray(x.flat) of a traced array would drop its derivative. Use np.ravel(x), "
+            "which keeps it, or wg.stop_gradient(x).flat for the plain values."
+        )
+
+
+def _view(x, dtype, cls):
+    """``x.view(dtype, type)``. The tracer already stands for its array, so a view that keeps
+    both the dtype and the array type is ``x`` itself (a tracer is never written into, so
+    sharing it is safe), as with JAX's immutable arrays. Reinterpreting the bytes (another
+    dtype) or another array type has no derivative: refused, not dropped."""
+    if cls is None and isinstance(dtype, type) and issubclass(dtype, (np.ndarray, Tracer)):
+        dtype, cls = None, dtype   # x.view(np.ndarray): the first argument names the type
+    own_type = cls is None or isinstance(x, cls) or type(primal(x)) is cls
+    if dtype is not None and np.dtype(dtype) != x.dtype:
+        raise DifferentiationError(
+            f"x.view({np.dtype(dtype)}) reinterprets the bytes of a traced {x.dtype} array, "
+            "which has no derivative. Use x.astype(dtype) to convert the values "
+            "(differentiable), or wg.stop_gradient(x).view(dtype) to read the bytes with the "
+            "derivative cut on purpose."
+        )
+    if not own_type:
+        raise DifferentiationError(
+            f"x.view({cls.__name__}) would turn a traced {type(primal(x)).__name__} into "
+            f"another array type, dropping its derivative. Use x itself (x.view() and "
+            f"x.view({type(primal(x)).__name__}) return it), or "
+            f"wg.stop_gradient(x).view({cls.__name__}) for a constant."
+        )
+    return x
+
+
+def _bind_sees_tracer(args, kwargs):
+    """Whether ``bind`` finds a tracer in the call: it looks at the arguments and one list
+    deep, not further."""
+    for a in args:
+        if isinstance(a, Tracer) or type(a) in _SEQUENCE_TYPES and _holds_tracer(a):
+            return True
+    return any(isinstance(v, Tracer) or type(v) in _SEQUENCE_TYPES and _holds_tracer(v)
+               for v in kwargs.values()) if kwargs else False
+
+
+def _holds_tracer(items):
+    return any(isinstance(b, Tracer) for b in items)
+
+
+def _nested_call(func, args, kwargs):
+    """``func`` called with tracers only in lists nested in lists (np.block([[a, b]])).
+
+    ``bind`` would see no tracer and call ``func`` again, which NumPy sends straight back
+    here. A traced definition of ``func`` (``derived_through``) runs on the tracers instead;
+    a user rule for ``func`` could not receive them anyway (rules see one list deep)."""
+    if func in _non_differentiable:
+        return func(*strip(args), **{k: strip(v) for k, v in kwargs.items()})
+    definition = implementations.get(func)
+    if definition is not None:
+        return definition(*args, **kwargs)
+    raise DifferentiationError(
+        f"{name_of(func)} received traced values inside lists nested in lists, where "
+        "wengert does not look for them. Make each inner list one array first "
+        "(np.stack([a, b]) or np.concatenate([a, b])) and pass those arrays."
+    )
 
 
 def _dtype(x):

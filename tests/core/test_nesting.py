@@ -326,3 +326,16 @@ def test_gradient_with_respect_to_the_tangent_is_the_transpose(rng):
     F = lambda x: a @ np.sin(x)
     (g,) = wg.gradient(lambda v: np.sum(u * wg.jvp(F, (x,), (v,))[1]), v)
     np.testing.assert_allclose(g, np.cos(x) * (a.T @ u), rtol=1e-12)
+
+
+@pytest.mark.parametrize("x", [1.0, np.float32(1.0), np.float64(1.0)], ids=type)
+@pytest.mark.parametrize("f", [np.sqrt, np.sin, lambda x: np.where(x > 0, np.log(x), 0.0) + x],
+                         ids=["sqrt (pole guard)", "sin", "where"])
+def test_second_derivative_of_a_scalar_is_a_scalar_in_every_nesting(f, x):
+    """A guard's np.where once made a 0-d array of a scalar derivative under an outer level."""
+    first = {"rev": lambda g: (lambda z: wg.gradient(g, z)[0]),
+             "fwd": lambda g: (lambda z: wg.derivative(g, z))}
+    for outer in first.values():
+        for inner in first.values():
+            got = outer(inner(f))(x)
+            assert type(got) is (float if type(x) is float else type(x)), type(got)

@@ -1,16 +1,23 @@
 """Levels (one per transformation in flight) and the Tracer base class.
 
 A level is an object with its own identity and a pointer to the level that was current when
-it opened. Nesting is decided by identity, never by a global counter: ``order`` only ranks
-the levels of one chain so that bind can find the innermost level among a call's tracers.
+it opened. ``order`` ranks levels by creation, so that bind can find the innermost level
+among a call's tracers: a level opened later is inside every level still alive, whichever
+thread opened it and whatever level was current then. Ranks never tie: a ``back`` called
+under a forward level, or a derivative taken in a worker thread, opens a level that is
+newer than the tracers it meets, so no argument order can settle a tie the wrong way.
 """
 import contextlib
 import contextvars
 import gc
+import itertools
+
+import numpy as np
 
 from ..errors import DifferentiationError
 
 _current = contextvars.ContextVar("wengert_level", default=None)
+_creation = itertools.count(1)
 
 
 class Level:
@@ -18,7 +25,7 @@ class Level:
 
     def __init__(self, parent):
         self.parent = parent
-        self.order = 1 if parent is None else parent.order + 1
+        self.order = next(_creation)   # atomic under the GIL: threads never share a rank
         self.active = True
 
     def process(self, fn, args, kwargs):  # pragma: no cover - every level overrides it
@@ -78,3 +85,13 @@ def primal(x):
     while isinstance(x, Tracer):
         x = x._value
     return x
+
+
+def scalar_if_scalar(like, traced):
+    """``traced`` (a derivative computed under an outer level) as a scalar where ``like`` is
+    one: NumPy turns scalars into 0-d arrays in places (np.where), and a derivative of a
+    scalar should be a scalar at every nesting depth, as it is at the outermost."""
+    value = primal(traced)
+    if type(value) is np.ndarray and value.ndim == 0 and not isinstance(primal(like), np.ndarray):
+        return traced[()]
+    return traced

@@ -9,7 +9,7 @@ from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, is_zero, t
 from ..tree import flatten, is_differentiable
 from ..numpy_protocol import _PLAIN as _CONSTANTS, ArrayMethods
 from .bind import _ATOMS, run_without_rule, split_args
-from .levels import Level, Tracer, enter, leave, quiet_collector
+from .levels import Level, Tracer, quiet_collector
 
 
 # A node of the tape is a plain tuple ``(pullback, parents, fn)``: the pullback, per
@@ -93,15 +93,13 @@ class ReverseLevel(Level):
                                 singular)
                 elif x_here:
                     if type(y) in _CONSTANTS and partials[0] is not None:
-                        primals = (x._value, y)
-                        out = fn(*primals)
-                        node = (partials[0], x._index, primals, out,
+                        out = fn(x._value, y)
+                        node = (partials[0], x._index, (x._value, _saved(y, partials[0])), out,
                                 _unless_like(x._value, out), singular)
                 elif y_here and type(x) in _CONSTANTS and partials[1] is not None:
-                    primals = (x, y._value)
-                    out = fn(*primals)
-                    node = (partials[1], y._index, primals, out, _unless_like(y._value, out),
-                            singular)
+                    out = fn(x, y._value)
+                    node = (partials[1], y._index, (_saved(x, partials[1]), y._value), out,
+                            _unless_like(y._value, out), singular)
             if node is not None:
                 tape = self.tape
                 tape.append(node)
@@ -124,6 +122,8 @@ class ReverseLevel(Level):
             elif type(a) not in _ATOMS:
                 primals, parents = split_args(args, self, _index_of)
                 break
+            elif type(a) is np.ndarray:
+                a = _saved(a)
             primals.append(a)
             parents.append(None)
         if rule is None:
@@ -170,13 +170,15 @@ class ReverseLevel(Level):
         owned = [False] * len(cts)
         for i, seed in seeds:
             cts[i], owned[i] = accumulate(cts[i], owned[i], seed)
-        token = enter(self.parent)
-        try:
-            with quiet_collector():
-                self._walk(tape, cts, owned, end, num_inputs, free)
-        finally:
-            leave(token)
-        return cts[1:num_inputs]
+        # The walk runs under the caller's level, not this level's parent: pullbacks that
+        # open transformations of their own (a rule handing its work to wg.derivative) then
+        # nest inside whatever differentiates the caller, e.g. with respect to the cotangent.
+        with quiet_collector():
+            self._walk(tape, cts, owned, end, num_inputs, free)
+        # A cotangent the walk did not allocate may be the caller's own seed, or one array
+        # handed to several inputs (x + x): each input gets an array of its own.
+        return [_own_copy(ct) if not own else ct
+                for ct, own in zip(cts[1:num_inputs], owned[1:num_inputs])]
 
     @staticmethod
     def _walk(tape, cts, owned, end, num_inputs, free):
@@ -219,6 +221,21 @@ class ReverseLevel(Level):
                         cts[spec], owned[spec] = accumulate(slot, owned[spec], g)
                 else:
                     _accumulate_structured(spec, g, cts, owned)
+
+
+def _saved(constant, partial=None):
+    """A constant argument as a node keeps it for the backward pass: a plain writable array
+    is copied, because the program may overwrite it before the walk reads it (``t[:] = k``
+    in a loop would otherwise give every node the last ``t``). A partial that is a number
+    (add, subtract) never reads its arguments, so nothing is copied for it."""
+    if (type(constant) is np.ndarray and constant.flags.writeable
+            and type(partial) is not int and type(partial) is not float):
+        return constant.copy(order="K")   # the same layout: BLAS rounds the same way
+    return constant
+
+
+def _own_copy(ct):
+    return ct.copy() if isinstance(ct, np.ndarray) else ct
 
 
 def _elementwise_cotangent(ct, partial, args, out, like, singular):

@@ -8,7 +8,7 @@ from ..tangents import ZERO, Indexed, Selected, add, is_zero, scale, selected, t
 
 __all__ = ["ZERO", "is_zero", "selected", "forward", "add", "scale", "to_dense", "Indexed",
            "reverse_only", "broadcast_tangent", "non_differentiable", "reverse", "linear", "elementwise",
-           "unbroadcast", "safe_divide", "times_partial", "shape_of", "dtype_of",
+           "unbroadcast", "safe_divide", "times_partial", "cleared_at_poles", "shape_of", "dtype_of",
            "is_complex", "dense", "Tracer", "derived_through", "as_array"]
 
 
@@ -137,6 +137,11 @@ def times_partial(ct, partial, args, out, singular):
     d = partial(*args, out)
     if out.dtype.kind == "c":
         d = np.conjugate(d)
+    if isinstance(ct, Tracer):
+        # Nested differentiation. A traced zero is no structural zero (see cleared_at_poles),
+        # and selection marks do not survive inside tracers, so every partial is checked:
+        # exp's overflow in a branch np.where did not take must not make a Hessian NaN.
+        return ct * cleared_at_poles(ct, d)
     g = ct * d
     if singular or type(ct) is Selected:
         g = exact_zeros(ct, g)
@@ -144,11 +149,29 @@ def times_partial(ct, partial, args, out, singular):
 
 
 def exact_zeros(ct, g):
-    """``g`` with 0 wherever the cotangent ``ct`` is 0 (in place on the fresh product)."""
+    """``g`` with 0 wherever the plain cotangent (or tangent) ``ct`` is 0, in place on the
+    fresh product ``g``.
+    Only for a ``ct`` that is no tracer: a traced zero carries a derivative (see
+    ``cleared_at_poles``)."""
     if type(g) is np.ndarray or type(g) is Selected:
         np.copyto(g, 0, where=ct == 0)
         return g
     return np.where(ct == 0, 0, g)
+
+
+def cleared_at_poles(factor, d):
+    """The derivative ``d`` with 0 where the traced ``factor`` it multiplies is 0 and ``d`` is
+    infinite or NaN.
+
+    A factor that is a tracer of an outer level (a cotangent or tangent in nested
+    differentiation) is 0 in value but still carries its own derivative, ``d · dfactor``:
+    replacing the product by a constant 0 would drop it (the Hessian of log(x)² at 1 would be
+    0). So only the pole itself is cleared, in ``d``, and the product stays traced."""
+    zero = factor == 0   # plain booleans: comparisons strip tracers
+    if not np.any(zero):
+        return d
+    pole = zero & ~np.isfinite(d)
+    return np.where(pole, 0, d) if np.any(pole) else d
 
 
 def elementwise(fn, *partials, singular=False, selection=False):
@@ -304,12 +327,15 @@ def _weakly_typed(t, out):
 
 
 def _times(d, t, out, x, singular):
+    traced_zeros = singular and isinstance(t, Tracer)
+    if traced_zeros:
+        d = cleared_at_poles(t, d)
     if dtype_of(out).kind != "c" and dtype_of(x).kind == "c":
         product = np.real(np.conjugate(d) * t)
     else:
         product = d * t
-    if singular:
-        product = np.where(t == 0, 0, product)   # a zero tangent moves nothing, even at a pole
+    if singular and not traced_zeros:
+        product = exact_zeros(t, product)   # a zero tangent moves nothing, even at a pole
     return _in_precision_of(out, product)
 
 
@@ -317,7 +343,7 @@ def _in_precision_of(out, t):
     """Tangent ``t`` no wider than the output: a partial evaluated at a Python-float argument
     is a float64 NumPy scalar, which would otherwise promote a float32 tangent. (A real
     tangent of a complex output stays real.)"""
-    if not isinstance(t, (np.ndarray, np.generic)):
+    if not isinstance(t, (np.ndarray, np.generic, Tracer)):   # a tracer: nested modes
         return t
     want = dtype_of(out)
     if want.kind not in "fc" or t.dtype == want or t.dtype.kind not in "fc":

@@ -5,11 +5,15 @@ A function that joins a list of arrays receives, for that list argument, a list 
 element. A function that splits an array returns a list of parts: its pushforward gives one
 tangent per part, and its pullback receives one cotangent per part, ``Zero`` for the parts
 that were not used.
+
+np.block and np.compress have no rules of their own: they are differentiated through their
+definitions by concatenate and take (see ``derived_through``).
 """
 import numpy as np
 
 from ..tangents import zeros_like
-from ._helpers import ZERO, dense, forward, is_zero, reverse, shape_of, to_dense, unbroadcast
+from ._helpers import (ZERO, dense, derived_through, forward, is_zero, reverse, shape_of,
+                       to_dense, unbroadcast)
 from .shapes import array_shape, axis_index
 
 
@@ -129,6 +133,54 @@ def _append(needs, arr, values, axis=None):
 def _append_forward(tangents, arr, values, axis=None):
     return np.append(arr, values, axis=axis), np.append(
         dense_tangent(arr, tangents[0]), dense_tangent(values, tangents[1]), axis=axis)
+
+
+@derived_through(np.block)
+def _block(arrays):
+    """np.block as the concatenations it stands for: the innermost lists join along the last
+    axis, the lists holding them along the axis before, and so on outwards; each block first
+    gets leading 1s up to the result's number of dimensions (as np.atleast_nd gives)."""
+    depth, blocks = _block_structure(arrays)
+    ndim = max([depth] + [len(shape_of(b)) for b in blocks])
+
+    def assemble(part, level):
+        if not isinstance(part, list):
+            shape = tuple(shape_of(part))
+            return np.reshape(part, (1,) * (ndim - len(shape)) + shape)
+        return np.concatenate([assemble(p, level + 1) for p in part], axis=level - depth)
+
+    return assemble(arrays, 0)
+
+
+def _block_structure(arrays):
+    """``(depth, blocks)`` of np.block's nested lists, refusing what np.block refuses."""
+    blocks, depths = [], set()
+
+    def walk(part, depth):
+        if type(part) is tuple:
+            raise TypeError("np.block arranges blocks with lists only, not tuples.")
+        if not isinstance(part, list):
+            blocks.append(part)
+            depths.add(depth)
+            return
+        if not part:
+            raise ValueError("np.block: lists cannot be empty.")
+        for p in part:
+            walk(p, depth + 1)
+
+    walk(arrays, 0)
+    if len(depths) > 1:
+        raise ValueError(f"np.block: list depths are mismatched (found {sorted(depths)}).")
+    return depths.pop(), blocks
+
+
+@derived_through(np.compress)
+def _compress(condition, a, axis=None):
+    """The slices ``condition`` selects, as np.take of their indices. NumPy reads the
+    condition as booleans, as far as it reaches (a short one selects from the first slices)."""
+    if np.ndim(condition) != 1:
+        raise ValueError("np.compress: condition must be a 1-d array.")
+    return np.take(a, np.flatnonzero(condition), axis=axis)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,9 +14,9 @@ import operator
 import numpy as np
 
 from ..errors import DifferentiationError
-from ._helpers import (ZERO, Indexed, forward, is_zero, reverse, safe_divide, shape_of,
-                       to_dense)
-from ._matrices import conj, fit, per_argument, real, unit
+from ._helpers import (ZERO, Indexed, dtype_of, forward, is_zero, reverse, safe_divide,
+                       shape_of, to_dense)
+from ._matrices import conj, fit, per_argument, real, real_dtype, unit
 
 def _axes(axis, ndim):
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
@@ -126,8 +126,7 @@ def _vector_norm_gradient(x, norm, ord, axes):
         return ZERO
     size = np.abs(x)
     if ord == np.inf or ord == -np.inf:  # ties share evenly
-        chosen = size == norm
-        return (chosen / np.sum(chosen, axis=axes, keepdims=True)) * unit(x)
+        return _even_shares(size == norm, axes, x) * unit(x)
     if ord == 1:
         return unit(x)
     # (Σ|x|ᵖ)^(1/p): gradient sign(x) (|x|/‖x‖)^(p-1); 0 where that ratio is 0, which is the
@@ -143,8 +142,7 @@ def _matrix_norm_gradient(x, norm, ord, axes):
         # ±1: extreme column abs-sum; ±inf: extreme row abs-sum. Ties share evenly.
         summed, over = (row, col) if ord in (1, -1) else (col, row)
         sums = np.sum(np.abs(x), axis=summed, keepdims=True)
-        chosen = sums == norm
-        return (chosen / np.sum(chosen, axis=over, keepdims=True)) * unit(x)
+        return _even_shares(sums == norm, over, x) * unit(x)
     if ord in ("nuc", 2, -2):
         moved = np.moveaxis(x, (row, col), (-2, -1))
         u, s, vh = np.linalg.svd(moved, full_matrices=False)
@@ -152,6 +150,16 @@ def _matrix_norm_gradient(x, norm, ord, axes):
             weights = s > 0
         else:  # the extreme singular value; ties share evenly, 0 at a zero norm
             chosen = s == (s[..., :1] if ord == 2 else s[..., -1:])
-            weights = (chosen / np.sum(chosen, axis=-1, keepdims=True)) * (s > 0)
+            weights = _even_shares(chosen, -1, x) * (s > 0)
         return np.moveaxis((u * weights[..., None, :]) @ vh, (-2, -1), (row, col))
     raise DifferentiationError(f"np.linalg.norm: no derivative rule for ord={ord!r}.")
+
+
+def _even_shares(chosen, axis, x):
+    """1/k on each of the k entries ``chosen`` along ``axis`` (0 elsewhere), in the real
+    precision of ``x``: the division of booleans gives float64, which would widen the
+    derivative of a float32 norm."""
+    shares = chosen / np.sum(chosen, axis=axis, keepdims=True)
+    if dtype_of(x).kind not in "fc":
+        return shares   # an integer x: float64, as its norm is
+    return shares.astype(real_dtype(x), copy=False)

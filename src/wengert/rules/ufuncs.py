@@ -10,10 +10,12 @@ from selection (np.where, indexing, max/min) are marked on the cotangent itself 
 ``tangents.Selected``) and masked for every partial, so smooth functions pay nothing for the
 policy unless a selection feeds them.
 """
+import math
+
 import numpy as np
 
 from ..registry import forward_rules
-from ._helpers import (ZERO, Indexed, dtype_of, elementwise, forward, is_complex, is_zero,
+from ._helpers import (ZERO, Indexed, cleared_at_poles, dtype_of, elementwise, forward, is_complex, is_zero,
                        non_differentiable, push_partial, reverse, safe_divide, unbroadcast)
 
 # Python floats, not NumPy scalars: a float64 scalar would promote float32 cotangents.
@@ -48,13 +50,13 @@ pole(np.cbrt, lambda x, out: inverse(3 * out * out))
 
 def _d_base(power):
     """∂/∂x of ``power(x, p)``: p·x^(p−1), and 0 where p == 0 (even at x == 0, where the
-    formula would give 0·inf)."""
+    formula would give 0·inf). A traced p that is 0 keeps its own derivative x^(p−1)."""
     def d_base(x, p, out):
         if type(p) is int or type(p) is float:   # a constant exponent: x**2, x**0.5
             if p == 0:
                 return 0
             return 2 * x if p == 2 else p * power(x, p - 1)
-        return np.where(p == 0, 0, p * power(x, p - 1))
+        return p * cleared_at_poles(p, power(x, p - 1))
     return d_base
 
 
@@ -99,10 +101,23 @@ elementwise(np.deg2rad, np.pi / 180)
 elementwise(np.rad2deg, 180 / np.pi)
 
 
+# sinc' = (cos πx − sinc x) / x cancels catastrophically near 0 and is 0/0 at 0. There a
+# Taylor series in u = (πx)² takes over: sinc'(x) = π²x · Σ_k c_k u^(k−1). Both branches are
+# NumPy code on x, so every higher derivative is AD of them (sinc''(0) = −π²/3, not 0).
+# 13 terms reach double precision for |x| < 1/2, where the quotient no longer cancels.
+_SINC_SERIES = [(-1) ** k * 2 * k / math.factorial(2 * k + 1) for k in range(1, 14)]
+_SINC_NEAR = 0.5
+
+
 def _d_sinc(x, out):
-    at_zero = x == 0
-    safe_x = np.where(at_zero, 1, x)
-    return np.where(at_zero, 0, (np.cos(np.pi * x) - out) / safe_x)
+    near = np.abs(x) < _SINC_NEAR
+    x_near = np.where(near, x, 0)   # each branch sees only its own points: nothing overflows
+    x_far = np.where(near, 1, x)
+    u = (np.pi * x_near) ** 2
+    series = 0.0
+    for c in reversed(_SINC_SERIES):
+        series = series * u + c
+    return np.where(near, np.pi ** 2 * x_near * series, (np.cos(np.pi * x_far) - out) / x_far)
 
 
 elementwise(np.sinc, _d_sinc)
