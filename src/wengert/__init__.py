@@ -2,13 +2,14 @@
 
 The public names of API.md and nothing else.
 """
-from .api import gradient, grad, jacobian, pullback, withgradient
-from .forward_api import derivative, hessian, jvp, partial, pushforward
+from .api import gradient, grad, hessian, jacobian, pullback, withgradient
+from .forward_api import derivative, jvp, partial, pushforward
 from .forwarddiff import forwarddiff
 from .checkpoint import checkpoint, stop_gradient
 from .errors import DifferentiationError
 from .params import Grads, Params, update
-from .registry import frule, non_differentiable, opt_out, primitive, rrule
+from .primitives import non_differentiable, primitive
+from .registry import frule, opt_out, rrule
 from .tangents import NoTangent, OneHot, Tangent, Zero
 from .ravel import ravel
 from .tree import register_tree

@@ -1,7 +1,15 @@
 """stop_gradient and checkpoint: two ways to control what the reverse pass keeps."""
 import functools
 
+import numpy as np
+
+from .reverse_api import pullback
 from .core.levels import Tracer, primal
+from .forward_api import jvp
+from .primitives import primitive
+from .reach import call_substituted, reachable_tracers
+from .registry import frule, rrule
+from .tangents import NO_TANGENT, is_zero
 from .tree import flatten, unflatten
 
 
@@ -38,62 +46,55 @@ def checkpoint(f):
     Traced values that ``f`` closes over rather than takes as arguments (closures, implicit
     parameters) become explicit inputs of the checkpointed call, so they get their
     gradients from the recomputation too. Keyword arguments are bound into ``f`` the same
-    way: plain ones are constants, traced ones are found and differentiated like a closure's."""
-    from .api import pullback
-    from .forward_api import jvp
-    from .reach import call_substituted, reachable_tracers
-    from .registry import frule, primitive, rrule
-    from .tangents import NO_TANGENT
-
-    def with_values(captured, values):
-        """``f`` as a function of the captured values and its own arguments."""
-        def f_of_captured(values, *args):
-            return call_substituted(captured.fn, captured.pairs(values), args)
-        return f_of_captured
-
-    @primitive
-    def checkpointed_call(captured, values, *args):
-        # No rule applies here (no level traces the call): the captured tracers are f's own.
-        return captured.fn(*args)
-
-    @rrule(checkpointed_call)
-    def checkpointed_rrule(captured, values, *args):
-        # The arguments are this level's values, so f runs untraced here: nothing is kept.
-        run = with_values(captured, values)
-
-        def checkpointed_pullback(ct):
-            cts = pullback(run, values, *args)[1](ct)
-            return (NO_TANGENT, *cts)
-
-        return run(values, *args), checkpointed_pullback
-
-    @frule(checkpointed_call)
-    def checkpointed_frule(*tangents_and_args):
-        half = len(tangents_and_args) // 2
-        captured, values, *args = tangents_and_args[half:]
-        _, d_values, *d_args = tangents_and_args[:half]
-        run = with_values(captured, values)
-        return jvp(run, (values, *args), (_dense(d_values, values), *d_args))
-
+    way: plain ones are constants, traced ones are found and differentiated like a closure's.
+    Every checkpointed function shares one primitive: ``f`` rides in its first argument."""
+    @functools.wraps(f)
     def checkpointed(*args, **kwargs):
         # A partial's keywords are among the references the walk follows and substitutes.
         fn = functools.partial(f, **kwargs) if kwargs else f
         originals = reachable_tracers(fn)
         tracers = tuple(t for t, _ in originals)
-        return checkpointed_call(_Captured(fn, originals), tracers, *args)
+        return _checkpointed_call(_Captured(fn, originals), tracers, *args)
 
-    name = f"wg.checkpoint({getattr(f, '__name__', 'f')})"
-    checkpointed.__wengert_name__ = checkpointed_call.__wengert_name__ = name
-    checkpointed.__wrapped__ = f
     return checkpointed
+
+
+def _with_values(captured, values):
+    """The checkpointed function as a function of the captured values and its arguments."""
+    def f_of_captured(values, *args):
+        return call_substituted(captured.fn, captured.pairs(values), args)
+    return f_of_captured
+
+
+@primitive
+def _checkpointed_call(captured, values, *args):
+    # No rule applies here (no level traces the call): the captured tracers are f's own.
+    return captured.fn(*args)
+
+
+@rrule(_checkpointed_call)
+def _checkpointed_rrule(captured, values, *args):
+    # The arguments are this level's values, so f runs untraced here: nothing is kept.
+    run = _with_values(captured, values)
+
+    def checkpointed_pullback(ct):
+        cts = pullback(run, values, *args)[1](ct)
+        return (NO_TANGENT, *cts)
+
+    return run(values, *args), checkpointed_pullback
+
+
+@frule(_checkpointed_call)
+def _checkpointed_frule(*tangents_and_args):
+    half = len(tangents_and_args) // 2
+    captured, values, *args = tangents_and_args[half:]
+    _, d_values, *d_args = tangents_and_args[:half]
+    run = _with_values(captured, values)
+    return jvp(run, (values, *args), (_dense(d_values, values), *d_args))
 
 
 def _dense(tangents, values):
     """Tangents of the captured values, a zero array where one carries none here."""
-    import numpy as np
-
-    from .tangents import is_zero
-
     if is_zero(tangents) or tangents is None:
         return tuple(np.zeros_like(primal(v)) for v in values)
     return tuple(np.zeros_like(primal(v)) if t is None or is_zero(t) else t

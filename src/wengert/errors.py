@@ -15,14 +15,25 @@ WAYS_OUT = (
 )
 
 
-def no_rule(fn, mode="reverse"):
-    from .registry import forward_rules, name_of, reverse_rules  # the registry imports us
+def name_of(fn):
+    """How a function is named in messages: ``np.sin``, ``np.linalg.solve``,
+    ``scipy.special.erf``, ``module.f``."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    module = getattr(fn, "__module__", None) or ""
+    if type(fn).__name__ == "ufunc":
+        # NumPy's ufuncs say nothing of their module; SciPy's (erf, gammaln) are found there.
+        return f"scipy.special.{fn.__name__}" if _is_scipy_special(fn) else f"np.{fn.__name__}"
+    if module == "numpy" or module.startswith("numpy._"):
+        return f"np.{name}"
+    if module.startswith("numpy."):
+        return "np." + module[len("numpy."):].split("._")[0] + "." + name
+    if module in ("_operator", "operator"):
+        return f"operator.{name}"
+    return f"{module}.{name}" if module else name
 
-    other = "reverse" if mode == "forward" else "forward"
-    has_other = fn in (reverse_rules if other == "reverse" else forward_rules).entries
-    what = f"no {mode}-mode rule" + (
-        f" (it has a {other}-mode one)" if has_other else " (no derivative rule at all)")
-    return DifferentiationError(
-        f"wengert has {what} for {name_of(fn)}, which was called on a traced value. "
-        + WAYS_OUT
-    )
+
+def _is_scipy_special(ufunc):
+    import sys
+
+    special = sys.modules.get("scipy.special")   # loaded only if the program loaded it
+    return special is not None and getattr(special, ufunc.__name__, None) is ufunc

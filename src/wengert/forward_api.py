@@ -1,5 +1,5 @@
-"""Forward-mode transformations of API.md: pushforward, jvp, derivative, partial, forward
-Jacobians and Hessians (forward over reverse)."""
+"""Forward mode: pushforward, jvp, derivative, partial and forward Jacobians, all from one
+traced run of ``f`` on dual numbers per tangent."""
 import numpy as np
 
 from .core.forward import ForwardLevel, ForwardTracer
@@ -195,7 +195,7 @@ def partial(f, *args, argnum=0, index=None):
     return _python_scalars(x, _column(f, args, argnum, tangent))
 
 
-def jacobian_forward(f, *args):
+def jacobian(f, *args):
     """Jacobians built column by column, one forward pass per input coordinate."""
     leaves, treedef = flatten(args)
     y_shape = None
@@ -205,7 +205,7 @@ def jacobian_forward(f, *args):
             jac_leaves.append(None)
             continue
         columns = []
-        for t in _basis(x):
+        for t in unit_tangents(x):
             tangent_leaves = [ZERO] * len(leaves)
             tangent_leaves[j] = t
             y, dy = _run_forward_leaves(f, leaves, treedef, tangent_leaves)
@@ -234,7 +234,7 @@ def _output_shape(y):
     return np.shape(primal(leaves[0]))
 
 
-def _basis(x):
+def unit_tangents(x):
     """One unit tangent per coordinate of ``x``: ``OneHot``s, or the number 1 for a scalar."""
     shape = np.shape(primal(x))
     if shape == ():
@@ -250,29 +250,3 @@ def _run_forward_leaves(f, leaves, treedef, tangent_leaves):
         parts = [next(it) for _ in range(sub_def.num_leaves)]
         tangents.append(parts[0] if sub_def.kind == "leaf" else unflatten(sub_def, parts))
     return _run_forward(f, unflatten(treedef, leaves), tangents)
-
-
-def hessian(f, x):
-    """The Hessian of scalar ``f`` at ``x``, shape ``x.shape + x.shape``: forward mode over
-    the reverse-mode gradient, one Hessian-vector product per coordinate. A list or other
-    structure of numbers is flattened (wg.ravel): its Hessian is a square matrix over the
-    flattened coordinates."""
-    from .api import gradient
-
-    if flatten(x)[1].kind != "leaf":
-        from .ravel import ravel
-
-        vector, unravel = ravel(x)
-        return hessian(lambda v: f(unravel(v)), vector)
-    if _is_complex(x):
-        raise DifferentiationError(
-            "wg.hessian of a function of complex x: its second derivatives over Re x and "
-            "Im x form a real matrix twice as wide that one complex array of shape "
-            "x.shape + x.shape cannot hold. Differentiate in real coordinates instead, e.g. "
-            "wg.hessian(lambda v: f(v[0] + 1j * v[1]), np.stack([x.real, x.imag])).")
-    x_shape = np.shape(primal(x))
-    grad_f = lambda z: gradient(f, z)[0]
-    if x_shape == ():
-        return derivative(grad_f, x)
-    columns = [jvp(grad_f, (x,), (t,))[1] for t in _basis(x)]
-    return np.reshape(np.stack(columns, axis=-1), x_shape + x_shape)

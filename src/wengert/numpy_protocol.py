@@ -11,8 +11,8 @@ import numpy as np
 from .core.bind import bind, bind_with, strip
 from .core.levels import Tracer, primal
 from .errors import WAYS_OUT, DifferentiationError
-from .registry import (_non_differentiable, forward_rules, implementations, name_of,
-                       reverse_rules)
+from .errors import name_of
+from .registry import _non_differentiable, forward_rules, implementations, reverse_rules
 from .tangents import ZERO
 
 _EMPTY = {}

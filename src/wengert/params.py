@@ -14,6 +14,7 @@ import numpy as np
 
 from .core.levels import Tracer, primal
 from .errors import DifferentiationError
+from .reverse_api import withgradient
 from .reach import (_HEAP_TYPE, _LIBRARIES, _Substitution, _attributes, _current_stand_in,
                     treat_as_opaque)
 from .tree import _registered
@@ -191,8 +192,6 @@ def update(ps, gs, step):
 def gradient_with_params(f, args):
     """``withgradient`` where some of ``args`` are ``Params``: the others are passed to ``f``
     explicitly, and each ``Params`` gets a ``Grads`` in its position."""
-    from .api import withgradient
-
     explicit = [a for a in args if not isinstance(a, Params)]
     unique, position = [], {}
     for ps in (a for a in args if isinstance(a, Params)):

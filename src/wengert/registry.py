@@ -1,15 +1,15 @@
-"""Rules and their dispatch: ``primitive``, ``rrule``, ``frule``, ``opt_out``,
-``non_differentiable``.
+"""The rule tables and their dispatch: ``rrule``, ``frule``, ``opt_out``, the functions
+marked non-differentiable and the bodies of primitives. Tables only: how a call reaches
+them is the core's business (``core/bind.py``), how a function becomes a primitive
+``primitives.py``'s.
 
 A rule is registered for a function and, optionally, argument types. The most specific
 matching signature wins (by method resolution order); an opt-out is an entry in the same
 table, so it wins or loses by the same test. The resolved rule is cached per
 (function, argument types); functions whose only rule is generic skip type inspection.
 """
-import functools
-
 from .core.levels import primal
-from .errors import DifferentiationError
+from .errors import WAYS_OUT, DifferentiationError, name_of
 
 OPT_OUT = "opt_out"
 
@@ -124,19 +124,16 @@ _non_differentiable = set()
 implementations = {}
 
 
-def name_of(fn):
-    """How a function is named in messages: ``np.sin``, ``np.linalg.solve``, ``module.f``."""
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    if type(fn).__name__ == "ufunc":
-        return f"np.{fn.__name__}"
-    module = getattr(fn, "__module__", None) or ""
-    if module == "numpy" or module.startswith("numpy._"):
-        return f"np.{name}"
-    if module.startswith("numpy."):
-        return "np." + module[len("numpy."):].split("._")[0] + "." + name
-    if module in ("_operator", "operator"):
-        return f"operator.{name}"
-    return f"{module}.{name}" if module else name
+def no_rule(fn, mode="reverse"):
+    """The error for a call on a traced value that no rule of ``mode`` covers."""
+    other = "reverse" if mode == "forward" else "forward"
+    has_other = fn in (reverse_rules if other == "reverse" else forward_rules).entries
+    what = f"no {mode}-mode rule" + (
+        f" (it has a {other}-mode one)" if has_other else " (no derivative rule at all)")
+    return DifferentiationError(
+        f"wengert has {what} for {name_of(fn)}, which was called on a traced value. "
+        + WAYS_OUT
+    )
 
 
 def rrule(fn, *types):
@@ -161,48 +158,7 @@ def opt_out(fn, *types):
     forward_rules.add(fn, types, OPT_OUT)
 
 
-def non_differentiable(*fns):
-    """Calls of these functions return plain values that carry no tangent.
-
-    NumPy functions, ufuncs and ``wg.primitive`` functions are marked in place: their calls
-    reach ``bind``, which strips the tracers. A plain Python function is called directly, not
-    through ``bind``, so marking it alone would change nothing: a single one is wrapped in a
-    primitive, and the wrapper is returned (use it as a decorator, or rebind the name).
-    """
+def mark_non_differentiable(*fns):
+    """Calls of these functions (reached through ``bind``) carry no tangent: the table entry
+    behind ``wg.non_differentiable``."""
     _non_differentiable.update(fns)
-    if len(fns) != 1:
-        return fns
-    fn = fns[0]
-    if fn in implementations or _reached_through_numpy(fn):
-        return fn
-    wrapper = primitive(fn)
-    _non_differentiable.add(wrapper)
-    return wrapper
-
-
-def _reached_through_numpy(fn):
-    """Whether calls of ``fn`` on tracers arrive at ``bind`` by NumPy's own dispatch."""
-    import numpy as np
-
-    if isinstance(fn, np.ufunc) or type(fn).__name__ == "_ArrayFunctionDispatcher":
-        return True
-    module = getattr(fn, "__module__", None) or ""
-    return module == "numpy" or module.startswith("numpy.")
-
-
-def is_non_differentiable(fn):
-    return fn in _non_differentiable
-
-
-def primitive(f):
-    """Make calls of ``f`` one step for AD: rules registered for it apply; without one, AD
-    goes through its body. Works on methods too (``self`` is an ordinary argument)."""
-    from .core.bind import bind_tree
-
-    @functools.wraps(f)
-    def call(*args, **kwargs):
-        return bind_tree(call, args, kwargs)
-
-    implementations[call] = f
-    call.__wengert_primitive__ = f
-    return call

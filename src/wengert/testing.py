@@ -16,8 +16,11 @@ import inspect
 
 import numpy as np
 
+from . import api, forward_api
+from .core.bind import _own_override
 from .core.levels import primal
-from .errors import DifferentiationError
+from .errors import DifferentiationError, name_of
+from .registry import forward_rules, implementations, reverse_rules
 from .tree import flatten, is_differentiable, unflatten
 
 _FULL_CHECK_SIZE = 40
@@ -218,8 +221,6 @@ def check_grads(f, *args, modes=("reverse", "forward"), order=1, eps=None, atol=
 
 
 def _check_higher_order(f, args, problem, modes, order, eps, atol, rtol, seed, rng):
-    from . import api
-
     w = None
 
     def grad_pairing(*a):
@@ -236,8 +237,6 @@ def _check_higher_order(f, args, problem, modes, order, eps, atol, rtol, seed, r
 
 
 def _reverse_cotangents(problem):
-    from . import api
-
     _, back = api.pullback(problem.f, *problem.args)
     return flatten(back(problem.cotangent()))[0]
 
@@ -245,8 +244,6 @@ def _reverse_cotangents(problem):
 def _against_finite_differences(problem, mode, rng, eps, atol, rtol, by="AD"):
     """The report of the worst disagreement with finite differences, or None. The numbers
     compared are derivatives of ⟨v, f⟩ for the problem's random output cotangent v."""
-    from . import forward_api
-
     grads = _reverse_cotangents(problem) if mode == "reverse" else None
     worst = _Worst()
     for i in problem.diff:
@@ -312,9 +309,6 @@ def check_rrule(fn, *args, atol=None, rtol=None, seed=0, **kwargs):
     against reverse-mode AD through that implementation. Raises AssertionError reporting the
     worst mismatch of each failed comparison. ``atol``, ``rtol`` and ``seed`` belong to the
     check; every other keyword argument is passed to ``fn``."""
-    from . import api
-    from .registry import reverse_rules
-
     rng = np.random.default_rng(seed)
     call, problem, title = _prepare(fn, args, kwargs, reverse_rules, "reverse", rng)
     try:
@@ -345,9 +339,6 @@ def check_frule(fn, *args, atol=None, rtol=None, seed=0, **kwargs):
     plain call, its output tangents against central finite differences and, where the call
     has an implementation, against forward-mode AD through it, one input coordinate (or
     random direction) at a time. Raises AssertionError reporting the worst mismatch."""
-    from . import forward_api
-    from .registry import forward_rules
-
     rng = np.random.default_rng(seed)
     call, problem, title = _prepare(fn, args, kwargs, forward_rules, "forward", rng)
     try:
@@ -373,8 +364,6 @@ def check_frule(fn, *args, atol=None, rtol=None, seed=0, **kwargs):
 def _prepare(fn, args, kwargs, table, mode, rng):
     """The call as a function of the positional arguments, the problem, and the title of
     reports; an AssertionError when no rule of this mode applies."""
-    from .registry import name_of
-
     types = ", ".join(type(primal(a)).__name__ for a in args)
     title = f"the {mode} rule of {name_of(fn)}({types})"
     if table.lookup(fn, args) is None:
@@ -393,9 +382,6 @@ def _prepare(fn, args, kwargs, table, mode, rng):
 
 def _implementation(fn, args, kwargs):
     """What the call runs without a rule, as a function AD can go through; None if opaque."""
-    from .core.bind import _own_override
-    from .registry import implementations
-
     body = implementations.get(fn)
     if body is not None:
         return lambda *a: body(*a, **kwargs)
@@ -429,8 +415,6 @@ def _cotangent_report(problem, got, expected, atol, rtol):
 
 
 def _tangent_report(problem, call, impl, rng, atol, rtol):
-    from . import forward_api
-
     worst = _Worst()
     for i in problem.diff:
         for where, d in problem.directions(i, rng):

@@ -7,8 +7,8 @@ at all is just the NumPy call.
 """
 import inspect
 
-from ..errors import DifferentiationError, no_rule
-from ..registry import _non_differentiable, implementations, name_of
+from ..errors import DifferentiationError, name_of
+from ..registry import _non_differentiable, implementations, no_rule
 from ..tree import LEAF, flatten, unflatten
 from .levels import Tracer, closed_level_error, primal
 

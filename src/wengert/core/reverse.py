@@ -1,6 +1,7 @@
 """The reverse level: a tape of nodes recorded while the function runs, walked backwards."""
 from ..errors import DifferentiationError
-from ..registry import name_of, reverse_rules
+from ..errors import name_of
+from ..registry import reverse_rules
 import numpy as np
 
 # An elementwise node applies the very helpers the rules' own pullbacks use.
@@ -188,23 +189,28 @@ class ReverseLevel(Level):
             if ct is None:
                 continue
             cts[i] = None
+            ct_is_ours = owned[i]
             node = tape[i]
             if free:
                 tape[i] = None
             if type(ct) in _STRUCTURED:
                 ct = to_dense(ct)
+                ct_is_ours = False
             if len(node) == 6:   # an elementwise node: its partials times the cotangent
                 partial, parents, args, out, like, singular = node
                 if type(parents) is int:   # one traced argument
                     g = _elementwise_cotangent(ct, partial, args, out, like, singular)
-                    slot = cts[parents]
-                    if slot is None:
-                        cts[parents] = g
-                    else:
-                        cts[parents], owned[parents] = accumulate(slot, owned[parents], g)
+                    _add_into(cts, owned, parents, g, _unshared(g, ct, ct_is_ours))
                     continue
-                grads = (_elementwise_cotangent(ct, partial[0], args, out, like[0], singular),
-                         _elementwise_cotangent(ct, partial[1], args, out, like[1], singular))
+                g0 = _elementwise_cotangent(ct, partial[0], args, out, like[0], singular)
+                g1 = _elementwise_cotangent(ct, partial[1], args, out, like[1], singular)
+                # The node's cotangent may go on whole to one parent if the other got an
+                # array of its own (x - y: ct to x, -ct to y), never to both (x + y).
+                _add_into(cts, owned, parents[0], g0,
+                          _unshared(g0, ct, ct_is_ours and _unshared(g1, ct, False)))
+                _add_into(cts, owned, parents[1], g1,
+                          _unshared(g1, ct, ct_is_ours and _unshared(g0, ct, False)))
+                continue
             else:
                 pullback, parents, fn = node
                 grads = pullback(ct)
@@ -221,6 +227,26 @@ class ReverseLevel(Level):
                         cts[spec], owned[spec] = accumulate(slot, owned[spec], g)
                 else:
                     _accumulate_structured(spec, g, cts, owned)
+
+
+def _add_into(cts, owned, index, g, unshared):
+    """Accumulate cotangent ``g`` into slot ``index``; ``unshared``: nothing else refers to
+    ``g``, so later cotangents may be added into it in place and nobody needs a copy."""
+    slot = cts[index]
+    if slot is None:
+        cts[index] = g
+        owned[index] = unshared
+    else:
+        cts[index], owned[index] = accumulate(slot, owned[index], g)
+
+
+def _unshared(g, ct, ct_is_ours):
+    """Whether only the slot it goes to will refer to ``g``: an array holding its own data
+    that is a fresh product (not the node's cotangent), or the node's cotangent itself when
+    that was the node's own. A view (np.real of a complex cotangent) shares its base."""
+    if type(g) is not np.ndarray or g.base is not None:
+        return False
+    return g is not ct or ct_is_ours
 
 
 def _saved(constant, partial=None):

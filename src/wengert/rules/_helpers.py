@@ -3,7 +3,8 @@ dividing safely at singular points."""
 import numpy as np
 
 from ..core.levels import Tracer
-from ..registry import forward_rules, implementations, non_differentiable, reverse_rules
+from ..primitives import non_differentiable, primitive
+from ..registry import forward_rules, implementations, reverse_rules
 from ..tangents import ZERO, Indexed, Selected, add, is_zero, scale, selected, to_dense
 
 __all__ = ["ZERO", "is_zero", "selected", "forward", "add", "scale", "to_dense", "Indexed",

@@ -18,7 +18,7 @@ import operator
 
 import numpy as np
 
-from ..registry import primitive
+from ._helpers import primitive
 from ..tangents import Indexed
 from ._helpers import (ZERO, Tracer, dtype_of, forward, is_zero, reverse, selected,
                        shape_of, to_dense, unbroadcast)

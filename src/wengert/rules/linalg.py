@@ -12,8 +12,9 @@ import operator
 
 import numpy as np
 
-from ..errors import no_rule
-from ..registry import forward_rules, non_differentiable, primitive, reverse_rules
+from ..registry import no_rule
+from ..registry import forward_rules, reverse_rules
+from ._helpers import non_differentiable, primitive
 from ._helpers import ZERO, forward, is_complex, is_zero, reverse, shape_of, to_dense
 from ._matrices import (adjoint, conj, fit, hermitian_part, matrix_scalar,
                         per_argument, real, real_dtype, scipy_linalg, triangle_of,

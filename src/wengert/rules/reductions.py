@@ -23,7 +23,7 @@ Policies at the awkward points:
 import numpy as np
 
 from ..errors import DifferentiationError
-from ..registry import name_of
+from ..errors import name_of
 from ._helpers import (ZERO, Indexed, dtype_of, forward, is_complex, is_zero, linear, reverse,
                        safe_divide, scale, selected, shape_of, to_dense, unbroadcast)
 from ._scan import conj, products_of_others

@@ -1,0 +1,194 @@
+"""Reverse mode on explicit arguments: one traced run of ``f``, its value and its pullback;
+the gradient, pullback and reverse-mode Jacobian built on it. (wg.Params, modes combined and
+the JAX-style transforms are in ``api.py``.)"""
+import numpy as np
+
+from .core.levels import (Tracer, current_level, enter, leave, primal, quiet_collector,
+                          scalar_if_scalar)
+from .core.reverse import ReverseLevel, ReverseTracer
+from .errors import DifferentiationError
+from .tangents import Indexed, is_zero, to_dense
+from .tree import flatten, is_differentiable, unflatten, unflatten_tangent
+
+
+class _ReverseTrace:
+    """One run of ``f`` under a fresh reverse level: its output and how to pull back."""
+
+    def __init__(self, f, args, keep=False):
+        """``keep``: the caller may write into the arguments before it pulls back (the
+        ``back`` of wg.pullback outlives this call), so the tape reads copies of them."""
+        self.level = level = ReverseLevel(current_level())
+        leaves, self.treedef = flatten(args)
+        self.leaves = leaves
+        self.differentiable = [is_differentiable(x) for x in leaves]
+        wrapped = [level.new_input(_kept(x) if keep else x) if d else x
+                   for x, d in zip(leaves, self.differentiable)]
+        token = enter(level)
+        try:
+            with quiet_collector():
+                out = f(*unflatten(self.treedef, wrapped))
+        finally:
+            leave(token)
+            level.active = False
+        out_leaves, self.out_treedef = flatten(out)
+        self.out_indices = [x._index if _of_level(x, level) else None for x in out_leaves]
+        self.out_primals = [x._value if _of_level(x, level) else x for x in out_leaves]
+        self.value = unflatten(self.out_treedef, self.out_primals)
+
+    def back(self, cotangent, free=False):
+        return unflatten_tangent(self.treedef, self.leaf_cotangents(cotangent, free))
+
+    def leaf_cotangents(self, cotangent, free=False):
+        """The cotangent of every leaf of the arguments (None for a leaf with no tangent)."""
+        ct_leaves, ct_treedef = flatten(cotangent)
+        if len(ct_leaves) != len(self.out_indices):
+            raise DifferentiationError(
+                "The cotangent passed to back() does not match the structure of the "
+                f"function's output ({len(self.out_indices)} leaves expected, "
+                f"{len(ct_leaves)} given)."
+            )
+        seeds = [(i, ct) for i, ct in zip(self.out_indices, ct_leaves)
+                 if i is not None and not is_zero(ct)]
+        for y, ct in zip(self.out_primals, ct_leaves):
+            if not is_zero(ct) and _shape(ct) != _shape(y):
+                # Broadcasting would hand back gradients of the wrong shape, silently.
+                raise DifferentiationError(
+                    f"back() received a cotangent of shape {_shape(ct)} for an output of "
+                    f"shape {_shape(y)}; each cotangent must have its output's shape."
+                )
+        num_inputs = sum(self.differentiable)
+        input_cts = self.level.backward(seeds, num_inputs, free) if seeds else [None] * num_inputs
+        grads = iter(input_cts)
+        return [_project(x, next(grads)) if d else None
+                for x, d in zip(self.leaves, self.differentiable)]
+
+
+def _of_level(x, level):
+    return isinstance(x, ReverseTracer) and x._level is level
+
+
+def _project(x, g):
+    """Give the cotangent of input ``x`` the type of ``x``: its shape, real or complex, its
+    precision, a Python float for a float, an ndarray subclass for a subclass."""
+    if is_zero(g):
+        g = np.zeros_like(primal(x))
+    elif isinstance(g, Indexed):
+        g = to_dense(g)
+    x_dtype = _dtype(x)
+    if isinstance(g, Tracer):
+        if x_dtype.kind != "c" and g.dtype.kind == "c":
+            g = np.real(g)
+        if g.dtype != x_dtype:
+            g = g.astype(x_dtype)
+        return scalar_if_scalar(x, g)
+    if x_dtype.kind != "c" and np.iscomplexobj(g):
+        g = np.real(g)
+    if type(x) is float:
+        return float(g)
+    if type(x) is complex:
+        return complex(g)
+    x = primal(x)
+    g = np.asarray(g) if not isinstance(g, (np.ndarray, np.generic)) else g
+    if g.dtype != x_dtype:
+        g = g.astype(x_dtype)
+    if isinstance(x, np.generic) and not isinstance(g, np.generic):
+        g = g[()]
+    elif isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
+        g = np.asarray(g)  # a 0-d array's cotangent arrives as a NumPy scalar
+    if isinstance(g, np.ndarray) and not g.flags.writeable:
+        g = g.copy()   # a broadcast view (the cotangent of a sum): give the user their own array
+    if isinstance(x, np.ndarray) and isinstance(g, np.ndarray) and type(g) is not type(x):
+        g = g.view(type(x))   # an ndarray subclass input gets its subclass; Selected is internal
+    return g
+
+
+def _shape(x):
+    # Tracers, arrays and sparse tangents (wg.OneHot) know their shape; Python numbers do not.
+    shape = getattr(x, "shape", None)
+    return tuple(shape) if shape is not None else np.shape(x)
+
+
+def _dtype(x):
+    dt = getattr(x, "dtype", None)
+    return dt if dt is not None else np.result_type(x)
+
+
+def _scalar_seed(trace, fn_name):
+    if len(trace.out_primals) != 1 or trace.out_treedef.kind != "leaf":
+        raise DifferentiationError(
+            f"{fn_name} needs a function returning one real scalar; this one returned "
+            f"{type(trace.value).__name__}. Use wg.pullback or wg.jacobian for other outputs."
+        )
+    y = trace.out_primals[0]
+    shape = np.shape(primal(y))
+    if shape != () or np.iscomplexobj(primal(y)):
+        raise DifferentiationError(
+            f"{fn_name} needs a function returning one real scalar; this one returned an "
+            f"array of shape {shape} and dtype {np.result_type(primal(y))}. Reduce it to a "
+            "scalar (np.sum, ...) or use wg.pullback / wg.jacobian."
+        )
+    return np.ones((), dtype=np.result_type(primal(y)))[()]
+
+
+def withgradient(f, *args):
+    """``(f(*args), gradient(f, *args))`` in one pass, for explicit arguments."""
+    trace = _ReverseTrace(f, args)
+    seed = _scalar_seed(trace, "wg.gradient")
+    return trace.value, trace.back(seed, free=True)
+
+
+def pullback(f, *args):
+    """``(y, back)``: ``back(dy)`` returns one cotangent per argument; call it as often as
+    you like."""
+    trace = _ReverseTrace(f, args, keep=True)
+    # The value is the tape's own output arrays (exp's pullback reads its output): the
+    # caller gets copies to write into.
+    values, treedef = flatten(trace.value)
+    return unflatten(treedef, [_kept(v) for v in values]), trace.back
+
+
+def _kept(x):
+    """A copy of a plain array that someone may write into; anything else as it is."""
+    if isinstance(x, np.ndarray) and x.flags.writeable:
+        return x.copy(order="K")
+    return x
+
+
+def jacobian(f, *args):
+    """One Jacobian per argument, each of shape ``y.shape + x.shape``: one pullback per
+    output element (two for a complex output of a real argument)."""
+    trace = _ReverseTrace(f, args)
+    y = primal(trace.value)
+    if trace.out_treedef.kind != "leaf":
+        raise DifferentiationError("wg.jacobian needs a function returning one array.")
+    y_shape = np.shape(y)
+    y_dtype = np.result_type(y)
+    complex_output = y_dtype.kind == "c"
+
+    def row(k, scale):
+        basis = np.zeros(y_shape, y_dtype)
+        basis.flat[k] = scale
+        return trace.leaf_cotangents(basis if y_shape else basis[()])
+
+    # Row k of J is the pullback of the basis cotangent e_k. A pullback applies Jᴴ, so for a
+    # complex output of a complex input (holomorphic) the row is conjugated back to J[k]. A
+    # real input's cotangent is real, so for a complex output its row takes two pullbacks:
+    # Re J[k] from e_k, Im J[k] from i·e_k. A real output of a complex input keeps the
+    # gradient convention of wg.gradient (∂/∂Re z + i ∂/∂Im z), row by row.
+    count = int(np.prod(y_shape))
+    rows = [row(k, 1) for k in range(count)]
+    imaginary_rows = [row(k, 1j) for k in range(count)] if complex_output else None
+    arg_leaves, arg_def = flatten(args)
+    jac_leaves = []
+    for j, x in enumerate(arg_leaves):
+        if not is_differentiable(x):
+            jac_leaves.append(None)
+            continue
+        x_shape = np.shape(primal(x))
+        stacked = np.array([np.asarray(r[j]) for r in rows])
+        if np.iscomplexobj(primal(x)):
+            stacked = np.conjugate(stacked) if complex_output else stacked
+        elif complex_output:
+            stacked = stacked + 1j * np.array([np.asarray(r[j]) for r in imaginary_rows])
+        jac_leaves.append(stacked.reshape(y_shape + x_shape))
+    return unflatten_tangent(arg_def, jac_leaves)
