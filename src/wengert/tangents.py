@@ -293,6 +293,12 @@ def accumulate(slot, owned, g):
     may be updated in place. Arrays that come from pullbacks are never owned: a pullback may
     hand the same array to several parents (``add`` does).
     """
+    if type(slot) is np.ndarray and type(g) is np.ndarray:   # the common case, checked first
+        if (owned and g.shape == slot.shape
+                and (slot.dtype.kind == "c" or g.dtype.kind != "c")):
+            slot += g
+            return slot, True
+        return slot + g, True
     if is_zero(g):
         return slot, owned
     if is_zero(slot):
@@ -314,14 +320,13 @@ def accumulate(slot, owned, g):
         g = np.array(to_dense(g), dtype=np.result_type(_dtype_of(g), slot.dtype), subok=True)
         add_at(g, slot.index, slot.values)
         return g, True
-    if (
-        owned
-        and (type(slot) is np.ndarray or type(slot) is Selected)
-        and (slot.dtype.kind == "c" or _dtype_of(g).kind != "c")
-        and np.shape(g) == slot.shape
-    ):
-        slot += g
-        return slot, True
+    if owned and (type(slot) is np.ndarray or type(slot) is Selected):
+        # Attribute reads, not np.shape: for small arrays the checks cost as much as the add.
+        g_array = type(g) is np.ndarray or type(g) is Selected
+        if ((g.shape if g_array else np.shape(g)) == slot.shape
+                and (slot.dtype.kind == "c" or (g.dtype if g_array else _dtype_of(g)).kind != "c")):
+            slot += g
+            return slot, True
     result = slot + g
     return result, type(result) is np.ndarray or type(result) is Selected
 

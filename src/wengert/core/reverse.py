@@ -95,11 +95,15 @@ class ReverseLevel(Level):
                 elif x_here:
                     if type(y) in _CONSTANTS and partials[0] is not None:
                         out = fn(x._value, y)
-                        node = (partials[0], x._index, (x._value, _saved(y, partials[0])), out,
+                        if type(y) is np.ndarray:
+                            y = _saved(y, partials[0])
+                        node = (partials[0], x._index, (x._value, y), out,
                                 _unless_like(x._value, out), singular)
                 elif y_here and type(x) in _CONSTANTS and partials[1] is not None:
                     out = fn(x, y._value)
-                    node = (partials[1], y._index, (_saved(x, partials[1]), y._value), out,
+                    if type(x) is np.ndarray:
+                        x = _saved(x, partials[1])
+                    node = (partials[1], y._index, (x, y._value), out,
                             _unless_like(y._value, out), singular)
             if node is not None:
                 tape = self.tape
@@ -200,16 +204,26 @@ class ReverseLevel(Level):
                 partial, parents, args, out, like, singular = node
                 if type(parents) is int:   # one traced argument
                     g = _elementwise_cotangent(ct, partial, args, out, like, singular)
-                    _add_into(cts, owned, parents, g, _unshared(g, ct, ct_is_ours))
+                    slot = cts[parents]
+                    if slot is None:   # _add_into, inline: the commonest step of the walk
+                        cts[parents] = g
+                        # Only this slot refers to a fresh product, or to the node's own
+                        # cotangent handed on whole; a view (np.real of it) shares its base.
+                        owned[parents] = (type(g) is np.ndarray and g.base is None
+                                          and (g is not ct or ct_is_ours))
+                    else:
+                        cts[parents], owned[parents] = accumulate(slot, owned[parents], g)
                     continue
                 g0 = _elementwise_cotangent(ct, partial[0], args, out, like[0], singular)
                 g1 = _elementwise_cotangent(ct, partial[1], args, out, like[1], singular)
-                # The node's cotangent may go on whole to one parent if the other got an
-                # array of its own (x - y: ct to x, -ct to y), never to both (x + y).
-                _add_into(cts, owned, parents[0], g0,
-                          _unshared(g0, ct, ct_is_ours and _unshared(g1, ct, False)))
-                _add_into(cts, owned, parents[1], g1,
-                          _unshared(g1, ct, ct_is_ours and _unshared(g0, ct, False)))
+                # A fresh product is its slot's own; the node's cotangent may go on whole to
+                # one parent if the other got a fresh array (x - y: ct to x, -ct to y),
+                # never to both (x + y).
+                fresh0 = g0 is not ct and type(g0) is np.ndarray and g0.base is None
+                fresh1 = g1 is not ct and type(g1) is np.ndarray and g1.base is None
+                whole = ct_is_ours and type(ct) is np.ndarray and ct.base is None
+                _add_into(cts, owned, parents[0], g0, fresh0 or whole and fresh1 and g0 is ct)
+                _add_into(cts, owned, parents[1], g1, fresh1 or whole and fresh0 and g1 is ct)
                 continue
             else:
                 pullback, parents, fn = node
@@ -240,22 +254,13 @@ def _add_into(cts, owned, index, g, unshared):
         cts[index], owned[index] = accumulate(slot, owned[index], g)
 
 
-def _unshared(g, ct, ct_is_ours):
-    """Whether only the slot it goes to will refer to ``g``: an array holding its own data
-    that is a fresh product (not the node's cotangent), or the node's cotangent itself when
-    that was the node's own. A view (np.real of a complex cotangent) shares its base."""
-    if type(g) is not np.ndarray or g.base is not None:
-        return False
-    return g is not ct or ct_is_ours
-
-
 def _saved(constant, partial=None):
-    """A constant argument as a node keeps it for the backward pass: a plain writable array
+    """A constant NumPy array argument as a node keeps it for the backward pass: a writable one
     is copied, because the program may overwrite it before the walk reads it (``t[:] = k``
     in a loop would otherwise give every node the last ``t``). A partial that is a number
     (add, subtract) never reads its arguments, so nothing is copied for it."""
-    if (type(constant) is np.ndarray and constant.flags.writeable
-            and type(partial) is not int and type(partial) is not float):
+    if (constant.flags.writeable and type(partial) is not int
+            and type(partial) is not float):
         return constant.copy(order="K")   # the same layout: BLAS rounds the same way
     return constant
 

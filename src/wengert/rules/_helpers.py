@@ -138,12 +138,13 @@ def times_partial(ct, partial, args, out, singular):
     d = partial(*args, out)
     if out.dtype.kind == "c":
         d = np.conjugate(d)
-    if isinstance(ct, Tracer):
+    g = ct * d
+    if type(g) is not np.ndarray and isinstance(ct, Tracer):
         # Nested differentiation. A traced zero is no structural zero (see cleared_at_poles),
         # and selection marks do not survive inside tracers, so every partial is checked:
         # exp's overflow in a branch np.where did not take must not make a Hessian NaN.
-        return ct * cleared_at_poles(ct, d)
-    g = ct * d
+        cleared = cleared_at_poles(ct, d)
+        return g if cleared is d else ct * cleared
     if singular or type(ct) is Selected:
         g = exact_zeros(ct, g)
     return g
