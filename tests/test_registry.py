@@ -6,7 +6,8 @@ Only the library's own rules count: tests register rules for their own primitive
 tables, and those need not come in pairs.
 """
 import wengert  # noqa: F401  (registers every rule)
-from wengert.registry import OPT_OUT, forward_rules, name_of, reverse_rules
+from wengert.errors import name_of
+from wengert.registry import OPT_OUT, forward_rules, reverse_rules
 from wengert.rules._helpers import REVERSE_ONLY
 
 

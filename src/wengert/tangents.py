@@ -7,7 +7,7 @@ until something needs a dense array. ``Tangent`` mirrors an object field by fiel
 """
 import numpy as np
 
-from .core.levels import Tracer
+from .arraytypes import TracedValue, dtype_of
 
 
 class Zero:
@@ -97,6 +97,20 @@ def is_zero(t):
     return t is ZERO or t is None or t is NO_TANGENT
 
 
+def _no_traced_scatter(*args):   # pragma: no cover - replaced when the rules load
+    raise RuntimeError("the indexing rules are not loaded")
+
+
+_traced_scatter = _no_traced_scatter
+
+
+def use_traced_scatter(scatter_add):
+    """Nested differentiation makes sparse tangents dense with a scatter that the outer level
+    traces: the indexing rules provide it (``scatter_add(zeros, index, values)``)."""
+    global _traced_scatter
+    _traced_scatter = scatter_add
+
+
 class Indexed:
     """``values`` placed at ``index`` of a zero array of ``shape`` (and ``dtype``).
 
@@ -116,12 +130,10 @@ class Indexed:
         return f"{type(self).__name__}(index={self.index!r}, shape={self.shape})"
 
     def to_dense(self):
-        if isinstance(self.values, Tracer):
+        if isinstance(self.values, TracedValue):
             # Nested differentiation: the scatter itself must be traced by the outer level.
-            from .rules.indexing import scatter_add
-
-            return scatter_add(np.zeros(self.shape, self.dtype), self.index, self.values)
-        dense = np.zeros(self.shape, np.result_type(self.dtype, _dtype_of(self.values)))
+            return _traced_scatter(np.zeros(self.shape, self.dtype), self.index, self.values)
+        dense = np.zeros(self.shape, np.result_type(self.dtype, dtype_of(self.values)))
         add_at(dense, self.index, self.values)
         return dense.view(Selected)
 
@@ -199,11 +211,6 @@ class Tangent:
 # Arithmetic
 # ---------------------------------------------------------------------------------------------
 
-def _dtype_of(x):
-    dt = getattr(x, "dtype", None)
-    return dt if dt is not None else np.result_type(x)
-
-
 def _is_basic_index(index):
     """Basic indices never repeat a position, so ``a[index] += v`` is exact for them."""
     parts = index if type(index) is tuple else (index,)
@@ -249,20 +256,20 @@ def _add_indexed(a, b):
     if isinstance(a, Indexed) and isinstance(b, Indexed):
         if a.shape == b.shape and _same_index(a.index, b.index):
             return Indexed(a.index, a.values + b.values, a.shape, np.result_type(a.dtype, b.dtype))
-        if isinstance(a.values, Tracer) or isinstance(b.values, Tracer):
+        if isinstance(a.values, TracedValue) or isinstance(b.values, TracedValue):
             return a.to_dense() + b.to_dense()
         dense = a.to_dense()
         return _plus_indexed(dense, b) if dense.shape == b.shape else dense + b.to_dense()
     sparse, other = (a, b) if isinstance(a, Indexed) else (b, a)
     if (type(other) is np.ndarray or type(other) is Selected) and other.shape == sparse.shape \
-            and not isinstance(sparse.values, Tracer):
+            and not isinstance(sparse.values, TracedValue):
         return _plus_indexed(other, sparse)
     return to_dense(a) + to_dense(b)
 
 
 def _plus_indexed(dense, t):
     """A fresh array holding ``dense + t`` for a plain array and an ``Indexed`` ``t``."""
-    dtype = np.result_type(dense.dtype, t.dtype, _dtype_of(t.values))
+    dtype = np.result_type(dense.dtype, t.dtype, dtype_of(t.values))
     result = np.array(dense, dtype=dtype)          # a copy: ``dense`` may be a caller's array
     add_at(result, t.index, t.values)
     return result.view(Selected)   # as to_dense(t) + dense: the zeros of t are structural
@@ -298,33 +305,34 @@ def accumulate(slot, owned, g):
                 and (slot.dtype.kind == "c" or g.dtype.kind != "c")):
             slot += g
             return slot, True
-        return slot + g, True
+        result = slot + g   # a NumPy scalar for 0-d arrays: not one to add into
+        return result, type(result) is np.ndarray
     if is_zero(g):
         return slot, owned
     if is_zero(slot):
         return g, False
     if type(slot) is tuple:
         return add(slot, g), False
-    if isinstance(slot, Tracer) or isinstance(g, Tracer):
+    if isinstance(slot, TracedValue) or isinstance(g, TracedValue):
         return add(slot, g), False
     if isinstance(g, Indexed):
         if not owned or isinstance(slot, Indexed):
             slot = to_dense(slot)
-            slot = np.array(slot, dtype=np.result_type(slot.dtype, _dtype_of(g.values)),
+            slot = np.array(slot, dtype=np.result_type(slot.dtype, dtype_of(g.values)),
                             subok=True)
-        elif slot.dtype.kind != "c" and _dtype_of(g.values).kind == "c":
+        elif slot.dtype.kind != "c" and dtype_of(g.values).kind == "c":
             slot = slot.astype(np.result_type(slot.dtype, g.values.dtype))
         add_at(slot, g.index, g.values)
         return slot, True
     if isinstance(slot, Indexed):
-        g = np.array(to_dense(g), dtype=np.result_type(_dtype_of(g), slot.dtype), subok=True)
+        g = np.array(to_dense(g), dtype=np.result_type(dtype_of(g), slot.dtype), subok=True)
         add_at(g, slot.index, slot.values)
         return g, True
     if owned and (type(slot) is np.ndarray or type(slot) is Selected):
         # Attribute reads, not np.shape: for small arrays the checks cost as much as the add.
         g_array = type(g) is np.ndarray or type(g) is Selected
         if ((g.shape if g_array else np.shape(g)) == slot.shape
-                and (slot.dtype.kind == "c" or (g.dtype if g_array else _dtype_of(g)).kind != "c")):
+                and (slot.dtype.kind == "c" or (g.dtype if g_array else dtype_of(g)).kind != "c")):
             slot += g
             return slot, True
     result = slot + g

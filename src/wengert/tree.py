@@ -5,7 +5,7 @@ import dataclasses
 
 import numpy as np
 
-from .core.levels import Tracer
+from .arraytypes import TracedValue
 
 _registered = {}
 
@@ -126,7 +126,7 @@ _INEXACT_SCALARS = (float, complex, np.inexact)
 
 
 def is_differentiable(leaf):
-    if isinstance(leaf, Tracer):
+    if isinstance(leaf, TracedValue):
         return True
     if isinstance(leaf, np.ndarray):
         return leaf.dtype.kind in "fc"

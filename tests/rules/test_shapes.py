@@ -13,7 +13,7 @@ import pytest
 
 import wengert as wg
 from spec_helpers import random_args, sin_of_each
-from wengert.numpy_protocol import _astype
+from wengert.arraytypes import astype as _astype
 from wengert.registry import forward_rules
 from wengert.tangents import Indexed, OneHot
 from wengert.testing import check_grads

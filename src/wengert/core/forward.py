@@ -3,7 +3,7 @@ import numpy as np
 
 from ..registry import forward_rules
 from ..errors import DifferentiationError
-from ..numpy_protocol import ArrayMethods
+from .protocol import ArrayMethods
 from ..tangents import NO_TANGENT, ZERO, Indexed, Selected
 from ..tree import unflatten_tangent
 from .bind import _ATOMS, TreeSpec, run_without_rule, split_args

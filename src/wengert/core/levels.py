@@ -14,6 +14,7 @@ import itertools
 
 import numpy as np
 
+from ..arraytypes import TracedValue
 from ..errors import DifferentiationError
 
 _current = contextvars.ContextVar("wengert_level", default=None)
@@ -65,7 +66,7 @@ def quiet_collector():
             gc.set_threshold(young, *older)
 
 
-class Tracer:
+class Tracer(TracedValue):
     """A value seen by one level. ``_value`` may itself be a tracer of an outer level."""
 
     __slots__ = ("_value", "_level")

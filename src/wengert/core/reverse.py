@@ -5,10 +5,10 @@ from ..registry import reverse_rules
 import numpy as np
 
 # An elementwise node applies the very helpers the rules' own pullbacks use.
-from ..rules._helpers import times_partial, unbroadcast
+from ..partials import times_partial, unbroadcast
 from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, is_zero, to_dense
 from ..tree import flatten, is_differentiable
-from ..numpy_protocol import _PLAIN as _CONSTANTS, ArrayMethods
+from .protocol import _PLAIN as _CONSTANTS, ArrayMethods
 from .bind import _ATOMS, run_without_rule, split_args
 from .levels import Level, Tracer, quiet_collector
 

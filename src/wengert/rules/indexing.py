@@ -18,9 +18,8 @@ import operator
 
 import numpy as np
 
-from ._helpers import primitive
-from ..tangents import Indexed
-from ._helpers import (ZERO, Tracer, dtype_of, forward, is_zero, reverse, selected,
+from ..tangents import Indexed, use_traced_scatter
+from ._helpers import (ZERO, Tracer, primitive, dtype_of, forward, is_zero, reverse, selected,
                        shape_of, to_dense, unbroadcast)
 
 
@@ -175,6 +174,9 @@ def scatter_add(base, index, values):
     result = np.array(base, dtype=np.result_type(dtype_of(base), dtype_of(values)))
     np.add.at(result, index, values)
     return result
+
+
+use_traced_scatter(scatter_add)   # sparse tangents of nested levels become dense through it
 
 
 @reverse(scatter_add)

@@ -17,9 +17,9 @@ import numpy as np
 
 from ..core.levels import primal
 from ..errors import DifferentiationError
-from ..numpy_protocol import _astype
-from ._helpers import (ZERO, Indexed, forward, is_complex, is_zero, linear, reverse, shape_of,
-                       to_dense, unbroadcast)
+from ..arraytypes import astype
+from ._helpers import (ZERO, Indexed, dtype_of, forward, is_complex, is_zero, linear, reverse,
+                       shape_of, to_dense, unbroadcast)
 from .indexing import scatter_add
 from .reductions import int_position
 
@@ -428,20 +428,33 @@ def _pad_forward(tangents, x, pad_width, mode="constant", **kwargs):
 
 
 # ---------------------------------------------------------------------------------------------
-# x.astype(dtype): the method's reverse rule is in numpy_protocol, beside the function
+# x.astype(dtype): the method calls arraytypes.astype; both rules are here, side by side
 # ---------------------------------------------------------------------------------------------
+
+
+@reverse(astype)
+def _astype_reverse(needs, x, dtype):
+    out = astype(x, dtype)
+    if dtype.kind not in "fc":
+        return out, None   # a cast to integers or booleans is piecewise constant
+
+    def astype_pullback(ct):
+        # Back to the input's precision; a real input keeps the real part only.
+        return (_cast(ct, dtype_of(x)), ZERO)
+
+    return out, astype_pullback
 
 
 def _cast(t, dtype):
     """A tangent cast like its primal; casting complex to real keeps the real part."""
     if dtype.kind != "c" and is_complex(t):
         t = np.real(t)
-    return _astype(t, dtype)
+    return astype(t, dtype)
 
 
-@forward(_astype)
+@forward(astype)
 def _astype_forward(tangents, x, dtype):
-    out = _astype(x, dtype)
+    out = astype(x, dtype)
     t = tangents[0]
     if dtype.kind not in "fc" or is_zero(t):
         return out, ZERO   # a cast to integers or booleans is piecewise constant

@@ -8,12 +8,12 @@ import operator
 
 import numpy as np
 
-from .core.bind import bind, bind_with, strip
-from .core.levels import Tracer, primal
-from .errors import WAYS_OUT, DifferentiationError
-from .errors import name_of
-from .registry import _non_differentiable, forward_rules, implementations, reverse_rules
-from .tangents import ZERO
+from ..arraytypes import astype, dtype_of
+from .bind import bind, bind_with, strip
+from .levels import Tracer, primal
+from ..errors import WAYS_OUT, DifferentiationError
+from ..errors import name_of
+from ..registry import _non_differentiable, forward_rules, implementations, reverse_rules
 
 _EMPTY = {}
 # Exact types an operator may combine with a tracer; anything else is checked by
@@ -219,7 +219,7 @@ class ArrayMethods:
     shape = property(lambda self: np.shape(primal(self)))
     ndim = property(lambda self: np.ndim(primal(self)))
     size = property(lambda self: np.size(primal(self)))
-    dtype = property(lambda self: _dtype(primal(self)))
+    dtype = property(lambda self: dtype_of(primal(self)))
     T = property(lambda self: np.transpose(self))
     mT = property(lambda self: np.swapaxes(self, -1, -2))
     real = property(lambda self: np.real(self))
@@ -312,7 +312,7 @@ class ArrayMethods:
         return np.copy(self, order=order)
 
     def astype(self, dtype, copy=True, **kwargs):
-        return bind(_astype, (self, np.dtype(dtype)), _EMPTY)
+        return bind(astype, (self, np.dtype(dtype)), _EMPTY)
 
     def __copy__(self):
         return self
@@ -417,34 +417,6 @@ def _nested_call(func, args, kwargs):
         "wengert does not look for them. Make each inner list one array first "
         "(np.stack([a, b]) or np.concatenate([a, b])) and pass those arrays."
     )
-
-
-def _dtype(x):
-    dt = getattr(x, "dtype", None)
-    return dt if dt is not None else np.result_type(x)
-
-
-def _astype(x, dtype):
-    """``x.astype(dtype)`` as a function, so that it can carry a rule."""
-    return x.astype(dtype) if hasattr(x, "astype") else np.asarray(x).astype(dtype)
-
-
-def _astype_rule(needs, x, dtype):
-    out = _astype(x, dtype)
-    if dtype.kind not in "fc":
-        return out, None   # a cast to integers or booleans is piecewise constant
-
-    def astype_pullback(ct):
-        # Back to the input's precision; a real input keeps the real part only.
-        if _dtype(x).kind != "c" and _dtype(ct).kind == "c":
-            ct = np.real(ct)
-        return (_astype(ct, _dtype(x)), ZERO)
-
-    return out, astype_pullback
-
-
-# The method's own rule lives here, beside the function it differentiates.
-reverse_rules.add(_astype, (), _astype_rule, masked=True)
 
 
 # -- ufunc methods other than __call__, as the NumPy functions they amount to ---------------
