@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import wengert as wg
-from wengert import reach as reach_module
+from wengert import reach as reach_module, references
 
 
 def nudged_gradient(f, arrays, h=1e-6):
@@ -221,10 +221,10 @@ def places(f):
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        for child, *_ in reach_module._edges(obj):
+        for child, *_ in references._edges(obj):
             if isinstance(child, np.ndarray):
                 found.append((child, child.copy()))
-            elif not isinstance(child, reach_module._ATOMIC):
+            elif not isinstance(child, references.ATOMIC):
                 stack.append(child)
     return found
 

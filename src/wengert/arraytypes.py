@@ -12,9 +12,17 @@ import numpy as np
 
 class TracedValue:
     """Base of every tracer class: its operations are recorded, so it is never written into
-    in place and its value may itself be traced by an outer transformation."""
+    in place. It stands for ``_value``, which may itself be traced by an outer
+    transformation."""
 
     __slots__ = ()
+
+
+def concrete(x):
+    """The value beneath any number of traced layers."""
+    while isinstance(x, TracedValue):
+        x = x._value
+    return x
 
 
 _NUMBERS = frozenset({float, int, complex, bool})

@@ -15,8 +15,8 @@ import numpy as np
 from .core.levels import Tracer, primal
 from .errors import DifferentiationError
 from .reverse_api import withgradient
-from .reach import (_HEAP_TYPE, _LIBRARIES, _Substitution, _attributes, _current_stand_in,
-                    treat_as_opaque)
+from .reach import _Substitution, _current_stand_in
+from .references import _HEAP_TYPE, _LIBRARIES, _attributes, treat_as_opaque
 from .tree import _registered
 
 

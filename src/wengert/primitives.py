@@ -7,7 +7,7 @@ import functools
 
 import numpy as np
 
-from .core.bind import bind_tree
+from .core.bind import bind
 from .registry import implementations, mark_non_differentiable
 
 
@@ -16,7 +16,7 @@ def primitive(f):
     goes through its body. Works on methods too (``self`` is an ordinary argument)."""
     @functools.wraps(f)
     def call(*args, **kwargs):
-        return bind_tree(call, args, kwargs)
+        return bind(call, args, kwargs)
 
     implementations[call] = f
     return call

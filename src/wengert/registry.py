@@ -8,7 +8,7 @@ matching signature wins (by method resolution order); an opt-out is an entry in 
 table, so it wins or loses by the same test. The resolved rule is cached per
 (function, argument types); functions whose only rule is generic skip type inspection.
 """
-from .core.levels import primal
+from .arraytypes import concrete
 from .errors import WAYS_OUT, DifferentiationError, name_of
 
 OPT_OUT = "opt_out"
@@ -88,7 +88,7 @@ class RuleTable:
         entries = self.entries.get(fn)
         if not entries:
             return None
-        arg_types = tuple(type(primal(p)) for p in primals)
+        arg_types = tuple(type(concrete(p)) for p in primals)
         key = (fn, arg_types)
         try:
             rule = self.cache[key]
@@ -119,9 +119,12 @@ class RuleTable:
 reverse_rules = RuleTable("reverse")
 forward_rules = RuleTable("forward")
 _non_differentiable = set()
-# The Python body behind each wg.primitive, and the traced definitions of NumPy functions
-# (``rules._helpers.derived_through``), run when no rule applies.
+# The Python body behind each wg.primitive: what a call runs when no level handles it, and
+# what AD goes through when no rule applies.
 implementations = {}
+# Traced definitions of NumPy functions that NumPy writes in Python on np.asarray
+# (``rules._helpers.derived_through``): what AD runs in their place when no rule applies.
+definitions = {}
 
 
 def no_rule(fn, mode="reverse"):

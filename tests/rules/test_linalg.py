@@ -1,5 +1,6 @@
-"""Derivative checks of rules/linalg.py (inv, solve, det, slogdet, matrix_power, pinv, lstsq,
-solve_triangular, the array-API aliases) in both modes, driven by one spec table.
+"""Derivative checks of rules/linalg.py and rules/solves.py (inv, solve, det, slogdet,
+matrix_power, pinv, lstsq, solve_triangular, the array-API aliases) in both modes, driven by
+one spec table.
 
 Inputs are built well conditioned (random + n·I for inv and solve); see linalg_inputs.py.
 """
@@ -8,7 +9,7 @@ import pytest
 
 import wengert as wg
 from wengert.registry import forward_rules
-from wengert.rules import linalg
+from wengert.rules import solves
 from wengert.tangents import OneHot
 from wengert.testing import check_grads
 
@@ -107,18 +108,18 @@ def test_blocked_triangular_solve(lower, rng, monkeypatch):
     t = np.tril(general((2, 5, 5), np.float64, rng))
     t = t if lower else np.swapaxes(t, -1, -2)
     b = rng.standard_normal((5, 3))
-    monkeypatch.setattr(linalg, "_BLOCK", 2)   # make small inputs take the blocked path
-    np.testing.assert_allclose(linalg.solve_triangular(t, b, lower), np.linalg.solve(t, b),
+    monkeypatch.setattr(solves, "_BLOCK", 2)   # make small inputs take the blocked path
+    np.testing.assert_allclose(solves.solve_triangular(t, b, lower), np.linalg.solve(t, b),
                                rtol=1e-12)
     # Its rules: only the triangle that is read gets a cotangent, or moves the result.
-    f = lambda t, b: linalg.solve_triangular(t, b, lower)   # noqa: E731
+    f = lambda t, b: solves.solve_triangular(t, b, lower)   # noqa: E731
     check_grads(f, t, b, modes=BOTH, order=2, atol=1e-4, rtol=1e-4)
     check_forward_over_forward(f, t, b)
-    (g,) = wg.gradient(lambda t: np.sum(linalg.solve_triangular(t, b, lower)), t)
+    (g,) = wg.gradient(lambda t: np.sum(solves.solve_triangular(t, b, lower)), t)
     unread = np.triu(np.ones((5, 5)), 1) if lower else np.tril(np.ones((5, 5)), -1)
     np.testing.assert_array_equal(g * unread, 0)
     unread = np.broadcast_to(unread, t.shape).copy()
-    _, dx = wg.jvp(lambda t: linalg.solve_triangular(t, b, lower), (t,), (unread,))
+    _, dx = wg.jvp(lambda t: solves.solve_triangular(t, b, lower), (t,), (unread,))
     np.testing.assert_array_equal(dx, 0)
 
 

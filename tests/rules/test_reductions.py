@@ -1,5 +1,5 @@
-"""Rules of the reductions (rules/reductions.py) in both modes, checked against finite
-differences.
+"""Rules of the reductions (rules/reductions.py, rules/sums.py) in both modes, checked against
+finite differences.
 
 One spec table (REDUCTIONS) drives the checks over shapes, every form of ``axis``,
 ``keepdims`` and dtypes, in reverse and forward mode, to second order (forward over reverse,
@@ -255,6 +255,8 @@ def test_var_correction_keyword(rng):
     (g1,) = wg.gradient(lambda x: np.var(x, correction=1), x)
     (g2,) = wg.gradient(lambda x: np.var(x, ddof=1), x)
     np.testing.assert_allclose(g1, g2)
+    with pytest.raises(ValueError, match="correction"):   # as NumPy refuses both at once
+        wg.gradient(lambda x: np.var(x, ddof=1, correction=1), x)
 
 
 # --- options: where=, dtype=, positional axis, methods ------------------------------------------

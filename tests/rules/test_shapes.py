@@ -1,5 +1,5 @@
-"""Rules of the shape functions (rules/shapes.py) in both modes, checked against finite
-differences.
+"""Rules of the shape functions (rules/shapes.py, rules/placement.py) in both modes, checked
+against finite differences.
 
 One spec table (SHAPE_OPS: function of the arguments, argument shapes) drives the checks in
 float32, float64 and complex128, and second-order checks with a nonlinear function after

@@ -1,5 +1,5 @@
-"""Traced definitions of sorting and statistics (rules/statistics.py) in both modes, checked
-against finite differences and against NumPy's values.
+"""Traced definitions of sorting and statistics (rules/quantiles.py, rules/statistics.py) in
+both modes, checked against finite differences and against NumPy's values.
 
 One spec table (STATISTICS: function of the arguments, argument shapes) drives the checks in
 float32, float64 and complex128 (real dtypes only for quantile and percentile, which NumPy

@@ -7,91 +7,75 @@ at all is just the NumPy call.
 """
 import inspect
 
+import numpy as np
+
 from ..errors import DifferentiationError, name_of
-from ..registry import _non_differentiable, implementations, no_rule
+from ..registry import _non_differentiable, definitions, implementations, no_rule
 from ..tree import LEAF, flatten, unflatten
 from .levels import Tracer, closed_level_error, primal
 
 _SEQUENCES = (list, tuple)
-
-
-def _innermost(top, x):
-    level = x._level
-    if top is None or level.order > top.order:
-        return level
-    return top
-
-
-def bind(fn, args, kwargs):
-    """Call ``fn(*args, **kwargs)`` where some arguments (or items of list/tuple arguments)
-    may be tracers."""
-    top = None
-    for a in args:
-        if isinstance(a, Tracer):
-            level = a._level
-            if top is None or level.order > top.order:
-                top = level
-        elif type(a) in _SEQUENCES:
-            for b in a:
-                if isinstance(b, Tracer):
-                    top = _innermost(top, b)
-    if kwargs:
-        for value in kwargs.values():
-            if isinstance(value, Tracer) or (
-                type(value) in _SEQUENCES and any(isinstance(v, Tracer) for v in value)
-            ):
-                args, kwargs = _keywords_to_positions(fn, args, kwargs)
-                return bind(fn, args, kwargs)
-    if top is None:
-        return fn(*args, **kwargs)
-    if not top.active:
-        raise closed_level_error(name_of(fn))
-    if fn in _non_differentiable:
-        return fn(*strip(args), **{k: strip(v) for k, v in kwargs.items()})
-    return top.process(fn, args, kwargs)
-
-
-def bind_with(tracer, fn, args):
-    """``bind`` for operators and ufuncs, whose ``tracer`` argument is known: when no other
-    argument is a tracer, that tracer's level is the one, with no search."""
-    level = tracer._level
-    for a in args:
-        if a is not tracer and isinstance(a, Tracer) or type(a) in _SEQUENCES:
-            return bind(fn, args, _EMPTY)
-    if not level.active or fn in _non_differentiable:
-        return bind(fn, args, _EMPTY)
-    return level.process(fn, args, _EMPTY)
-
-
 _EMPTY = {}
 
 
-def bind_tree(fn, args, kwargs):
-    """``bind`` for wg.primitive calls: tracers may sit anywhere inside nested arguments."""
-    leaves, _ = flatten((args, kwargs))
+def bind(fn, args, kwargs=_EMPTY):
+    """Call ``fn(*args, **kwargs)`` where some arguments may be tracers: the one door that
+    every traced call goes through (operators, ufuncs, NumPy functions, methods and
+    wg.primitive calls alike).
+
+    Tracers are found as arguments, inside lists and tuples, and anywhere inside other
+    structures (a primitive's dataclass argument); those passed by keyword are moved to
+    positions first. The innermost of their levels (the one opened last) handles the call;
+    tracers of other levels are constants there."""
     top = None
-    for leaf in leaves:
-        if isinstance(leaf, Tracer):
-            top = _innermost(top, leaf)
+    for a in args:
+        if type(a) in _TRACERS:
+            if top is None:
+                top = a._level
+            elif a._level.order > top.order:
+                top = a._level
+        elif type(a) not in _ATOMS:
+            top = _innermost_inside(a, top)
+    if kwargs:
+        for value in kwargs.values():
+            if type(value) not in _ATOMS and _innermost_inside(value, None) is not None:
+                args, kwargs = _keywords_to_positions(fn, args, kwargs)
+                return bind(fn, args, kwargs)
     if top is None:
-        return implementations[fn](*args, **kwargs)
-    if kwargs and any(isinstance(v, Tracer) for v in flatten(kwargs)[0]):
-        args, kwargs = _keywords_to_positions(implementations[fn], args, kwargs)
-    return _dispatch(top, fn, args, kwargs)
-
-
-def _dispatch(top, fn, args, kwargs):
+        return _without_tracers(fn, args, kwargs)
     if not top.active:
         raise closed_level_error(name_of(fn))
     if fn in _non_differentiable:
-        # Tracers may sit anywhere inside a primitive's arguments: strip the whole tree, and
-        # run the body itself (calling ``fn`` again would come back here).
-        args, kwargs = _strip_tree((args, kwargs))
-        return implementations[fn](*args, **kwargs)
+        return fn(*_strip_tree(args), **_strip_tree(kwargs))
     return top.process(fn, args, kwargs)
 
 
+def _innermost_inside(x, top):
+    """The innermost level among ``top`` and the tracers anywhere inside ``x``."""
+    if isinstance(x, Tracer):
+        leaves = (x,)
+    elif type(x) in _SEQUENCES and _flat(x):
+        leaves = x   # the common structured case, a flat list of arrays: no flattening
+    else:
+        leaves = flatten(x)[0]
+    for leaf in leaves:
+        if isinstance(leaf, Tracer):
+            level = leaf._level
+            if top is None or level.order > top.order:
+                top = level
+    return top
+
+
+def _without_tracers(fn, args, kwargs):
+    """No level handles the call: ``fn`` runs as it is (a primitive, its body)."""
+    body = implementations.get(fn)
+    return (fn if body is None else body)(*args, **kwargs)
+
+
 def _strip_tree(x):
+    """``x`` with every tracer anywhere inside it replaced by its concrete value."""
+    if not x:
+        return x
     leaves, treedef = flatten(x)
     return unflatten(treedef, [primal(v) if isinstance(v, Tracer) else v for v in leaves])
 
@@ -146,7 +130,7 @@ def split_args(args, level, info):
             else:
                 primals.append(a)
                 specs.append(None)
-        elif type(a) in _SEQUENCES:
+        elif type(a) in _SEQUENCES and _flat(a):
             inner_specs = [info(b) if isinstance(b, Tracer) and b._level is level else None
                            for b in a]
             if any(s is not None for s in inner_specs):
@@ -187,14 +171,25 @@ class TreeSpec:
         self.leaf_specs = leaf_specs
 
 
-def _atom_types():
-    import numpy as np
+# Argument types that never hold a tracer (checked by identity before anything slower), and
+# the tracer classes (each registers itself when it is defined).
+_ATOMS = frozenset({float, int, complex, bool, str, type(None), np.ndarray, np.float64,
+                    np.float32, np.complex128, np.complex64, np.int64, np.int32, np.bool_,
+                    slice, type(Ellipsis)})
+_TRACERS = set()
 
-    return frozenset({float, int, complex, bool, str, type(None), np.ndarray, np.float64,
-                      np.float32, np.complex128, np.complex64, np.int64, np.bool_, slice})
+
+def _flat(items):
+    """A list or tuple of tracers and atoms only: a list of specs describes it. Lists in
+    lists (np.block) are structures, described by a TreeSpec like any other."""
+    for b in items:
+        if type(b) not in _ATOMS and not isinstance(b, Tracer):
+            return False
+    return True
 
 
-_ATOMS = _atom_types()
+def register_tracer_class(cls):
+    _TRACERS.add(cls)
 
 
 def run_without_rule(fn, args, kwargs, mode="reverse"):
@@ -202,7 +197,7 @@ def run_without_rule(fn, args, kwargs, mode="reverse"):
     would have run — a primitive's body, or the NumPy override of an argument's own type
     (an ndarray subclass's ``__array_ufunc__`` / ``__array_function__``) — on the tracers,
     so that AD sees its inner operations. Otherwise say what is missing."""
-    impl = implementations.get(fn)
+    impl = implementations.get(fn) or definitions.get(fn)
     if impl is not None:
         return impl(*args, **kwargs)
     override = _own_override(fn, args, kwargs)
@@ -214,8 +209,6 @@ def run_without_rule(fn, args, kwargs, mode="reverse"):
 def _own_override(fn, args, kwargs):
     """The override of NumPy's protocol that an argument's type defines for ``fn``, bound to
     run on that argument's tracer; None where no argument's type has its own."""
-    import numpy as np
-
     is_ufunc = isinstance(fn, np.ufunc)
     protocol = "__array_ufunc__" if is_ufunc else "__array_function__"
     for a in args:

@@ -14,7 +14,7 @@ import itertools
 
 import numpy as np
 
-from ..arraytypes import TracedValue
+from ..arraytypes import TracedValue, concrete
 from ..errors import DifferentiationError
 
 _current = contextvars.ContextVar("wengert_level", default=None)
@@ -81,11 +81,8 @@ def closed_level_error(fn_name):
     )
 
 
-def primal(x):
-    """Strip every level: the concrete value beneath any number of tracers."""
-    while isinstance(x, Tracer):
-        x = x._value
-    return x
+# Strip every level: the concrete value beneath any number of tracers.
+primal = concrete
 
 
 def scalar_if_scalar(like, traced):

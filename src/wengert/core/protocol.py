@@ -9,13 +9,12 @@ import operator
 import numpy as np
 
 from ..arraytypes import astype, dtype_of
-from .bind import bind, bind_with, strip
+from .bind import bind, register_tracer_class, strip
 from .levels import Tracer, primal
 from ..errors import WAYS_OUT, DifferentiationError
 from ..errors import name_of
-from ..registry import _non_differentiable, forward_rules, implementations, reverse_rules
+from ..registry import forward_rules, reverse_rules
 
-_EMPTY = {}
 # Exact types an operator may combine with a tracer; anything else is checked by
 # ``_is_foreign`` (subclasses of these, lists) or deferred to.
 _PLAIN = frozenset({float, int, complex, bool, np.ndarray, np.float64, np.float32, np.float16,
@@ -48,29 +47,19 @@ _SEQUENCE_TYPES = (list, tuple)
 
 
 def _binary(ufunc):
-    # With a plain number or array, or a tracer of the same level, as the other operand,
-    # self's level is the innermost one: go straight to it (the hot path of arithmetic).
     def forward(self, other):
-        level = self._level
-        if type(other) in _PLAIN or type(other) is type(self) and other._level is level:
-            if level.active and ufunc not in _non_differentiable:
-                return level.process(ufunc, (self, other), _EMPTY)
-        elif type(other) not in _KNOWN:
+        if type(other) not in _KNOWN:
             other = _as_operand(other, ufunc)
             if other is NotImplemented:
                 return NotImplemented
-        return bind_with(self, ufunc, (self, other))
+        return bind(ufunc, (self, other))
 
     def reflected(self, other):
-        if type(other) in _PLAIN:
-            level = self._level
-            if level.active and ufunc not in _non_differentiable:
-                return level.process(ufunc, (other, self), _EMPTY)
-        elif type(other) not in _KNOWN:
+        if type(other) not in _KNOWN:
             other = _as_operand(other, ufunc)
             if other is NotImplemented:
                 return NotImplemented
-        return bind_with(self, ufunc, (other, self))
+        return bind(ufunc, (other, self))
 
     return forward, reflected
 
@@ -87,7 +76,7 @@ def _comparison(ufunc):
 
 def _unary(fn):
     def method(self):
-        return bind_with(self, fn, (self,))
+        return bind(fn, (self,))
 
     return method
 
@@ -104,7 +93,7 @@ def _concrete_conversion(what, hint=""):
     return method
 
 
-def _method(fn, positional=()):
+def _method(fn):
     """``x.name(*args, **kwargs)`` → ``fn(x, *args, **kwargs)`` through the NumPy protocol."""
     def method(self, *args, **kwargs):
         return fn(self, *args, **kwargs)
@@ -123,14 +112,12 @@ class ArrayMethods:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         _KNOWN.add(cls)   # tracers combine with tracers without the slower foreign check
+        register_tracer_class(cls)
 
     # -- the NumPy protocols --------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if len(inputs) == 1 and not kwargs and method == "__call__":
-            # The hot path: a unary ufunc of this tracer alone goes straight to its level.
-            level = self._level
-            if level.active and ufunc not in _non_differentiable:
-                return level.process(ufunc, inputs, _EMPTY)
+            return bind(ufunc, inputs)   # the hot path: a unary ufunc of this tracer alone
         sequences = False
         for x in inputs:
             if type(x) not in _KNOWN:
@@ -148,7 +135,7 @@ class ArrayMethods:
                 )
             del kwargs["out"]
         if method == "__call__":
-            return bind(ufunc, inputs, kwargs) if kwargs else bind_with(self, ufunc, inputs)
+            return bind(ufunc, inputs, kwargs)
         handler = _UFUNC_METHODS.get(method)
         if handler is None:
             raise DifferentiationError(
@@ -171,8 +158,6 @@ class ArrayMethods:
                 )
             # out=None is the default spelled out: rules need not accept it.
             kwargs = {k: v for k, v in kwargs.items() if k != "out"}
-        if not _bind_sees_tracer(args, kwargs):
-            return _nested_call(func, args, kwargs)
         return bind(func, args, kwargs)
 
     # -- conversions that would drop the derivative ----------------------------------------
@@ -236,11 +221,7 @@ class ArrayMethods:
             yield self[i]
 
     def __getitem__(self, index):
-        if type(index) is int or type(index) is slice:   # the hot path of Python loops
-            level = self._level
-            if level.active and operator.getitem not in _non_differentiable:
-                return level.process(operator.getitem, (self, index), _EMPTY)
-        return bind(operator.getitem, (self, index), _EMPTY)
+        return bind(operator.getitem, (self, index))
 
     # -- operators ------------------------------------------------------------------------
     __add__, __radd__ = _binary(np.add)
@@ -312,7 +293,7 @@ class ArrayMethods:
         return np.copy(self, order=order)
 
     def astype(self, dtype, copy=True, **kwargs):
-        return bind(astype, (self, np.dtype(dtype)), _EMPTY)
+        return bind(astype, (self, np.dtype(dtype)))
 
     def __copy__(self):
         return self
@@ -385,38 +366,6 @@ def _view(x, dtype, cls):
             f"wg.stop_gradient(x).view({cls.__name__}) for a constant."
         )
     return x
-
-
-def _bind_sees_tracer(args, kwargs):
-    """Whether ``bind`` finds a tracer in the call: it looks at the arguments and one list
-    deep, not further."""
-    for a in args:
-        if isinstance(a, Tracer) or type(a) in _SEQUENCE_TYPES and _holds_tracer(a):
-            return True
-    return any(isinstance(v, Tracer) or type(v) in _SEQUENCE_TYPES and _holds_tracer(v)
-               for v in kwargs.values()) if kwargs else False
-
-
-def _holds_tracer(items):
-    return any(isinstance(b, Tracer) for b in items)
-
-
-def _nested_call(func, args, kwargs):
-    """``func`` called with tracers only in lists nested in lists (np.block([[a, b]])).
-
-    ``bind`` would see no tracer and call ``func`` again, which NumPy sends straight back
-    here. A traced definition of ``func`` (``derived_through``) runs on the tracers instead;
-    a user rule for ``func`` could not receive them anyway (rules see one list deep)."""
-    if func in _non_differentiable:
-        return func(*strip(args), **{k: strip(v) for k, v in kwargs.items()})
-    definition = implementations.get(func)
-    if definition is not None:
-        return definition(*args, **kwargs)
-    raise DifferentiationError(
-        f"{name_of(func)} received traced values inside lists nested in lists, where "
-        "wengert does not look for them. Make each inner list one array first "
-        "(np.stack([a, b]) or np.concatenate([a, b])) and pass those arrays."
-    )
 
 
 # -- ufunc methods other than __call__, as the NumPy functions they amount to ---------------

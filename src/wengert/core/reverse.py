@@ -77,10 +77,10 @@ class ReverseLevel(Level):
             x = args[0]
             node = None
             if len(args) == 1:
-                if type(x) is ReverseTracer and x._level is self:
-                    primals = (x._value,)
-                    out = fn(*primals)
-                    node = (partials[0], x._index, primals, out, None, singular)
+                if type(x) is ReverseTracer:   # bind chose this level for it: it is ours
+                    value = x._value
+                    out = fn(value)
+                    node = (partials[0], x._index, (value,), out, None, singular)
             elif len(args) == 2:
                 y = args[1]
                 x_here = type(x) is ReverseTracer and x._level is self
@@ -94,17 +94,25 @@ class ReverseLevel(Level):
                                 singular)
                 elif x_here:
                     if type(y) in _CONSTANTS and partials[0] is not None:
-                        out = fn(x._value, y)
+                        value = x._value
+                        out = fn(value, y)
                         if type(y) is np.ndarray:
                             y = _saved(y, partials[0])
-                        node = (partials[0], x._index, (x._value, y), out,
-                                _unless_like(x._value, out), singular)
+                        like = value
+                        if type(value) is type(out) and (type(value) in _SCALARS or (
+                                value.shape == out.shape and value.dtype == out.dtype)):
+                            like = None   # _unless_like, inline: a number times an array
+                        node = (partials[0], x._index, (value, y), out, like, singular)
                 elif y_here and type(x) in _CONSTANTS and partials[1] is not None:
-                    out = fn(x, y._value)
+                    value = y._value
+                    out = fn(x, value)
                     if type(x) is np.ndarray:
                         x = _saved(x, partials[1])
-                    node = (partials[1], y._index, (x, y._value), out,
-                            _unless_like(y._value, out), singular)
+                    like = value
+                    if type(value) is type(out) and (type(value) in _SCALARS or (
+                            value.shape == out.shape and value.dtype == out.dtype)):
+                        like = None
+                    node = (partials[1], y._index, (x, value), out, like, singular)
             if node is not None:
                 tape = self.tape
                 tape.append(node)
@@ -203,7 +211,9 @@ class ReverseLevel(Level):
             if len(node) == 6:   # an elementwise node: its partials times the cotangent
                 partial, parents, args, out, like, singular = node
                 if type(parents) is int:   # one traced argument
-                    g = _elementwise_cotangent(ct, partial, args, out, like, singular)
+                    g = times_partial(ct, partial, args, out, singular)
+                    if like is not None:
+                        g = unbroadcast(like, g)
                     slot = cts[parents]
                     if slot is None:   # _add_into, inline: the commonest step of the walk
                         cts[parents] = g

@@ -6,13 +6,14 @@ from ..arraytypes import TracedValue as Tracer, dtype_of, is_complex, shape_of
 from ..partials import (broadcast_tangent, cleared_at_poles, push_partial, times_partial,
                         unbroadcast)
 from ..primitives import non_differentiable, primitive
-from ..registry import forward_rules, implementations, reverse_rules
+from ..registry import definitions, forward_rules, reverse_rules
 from ..tangents import ZERO, Indexed, add, is_zero, scale, selected, to_dense
 
 __all__ = ["ZERO", "is_zero", "selected", "forward", "add", "scale", "to_dense", "Indexed",
-           "reverse_only", "broadcast_tangent", "non_differentiable", "reverse", "linear", "elementwise",
-           "unbroadcast", "safe_divide", "times_partial", "cleared_at_poles", "shape_of", "dtype_of",
-           "is_complex", "dense", "Tracer", "derived_through", "as_array"]
+           "reverse_only", "broadcast_tangent", "non_differentiable", "primitive", "reverse",
+           "linear", "elementwise", "unbroadcast", "safe_divide", "times_partial",
+           "cleared_at_poles", "push_partial", "shape_of", "dtype_of", "is_complex", "dense",
+           "Tracer", "derived_through", "as_array", "conj", "real_dtype"]
 
 
 def reverse(fn):
@@ -44,7 +45,7 @@ def derived_through(fn):
     tracers itself. Without a rule for ``fn``, AD runs the definition in its place, in both
     modes; the rules of its steps give the derivatives, to any order."""
     def register(definition):
-        implementations[fn] = definition
+        definitions[fn] = definition
         return definition
     return register
 
@@ -204,3 +205,19 @@ def _linear_frule(fn, tangent, sparse):
         return out, fn(t, *rest, **kwargs)
 
     return frule
+
+
+# ---------------------------------------------------------------------------------------------
+# Complex numbers: one definition each, for every rule module
+# ---------------------------------------------------------------------------------------------
+
+def conj(a):
+    """The complex conjugate, free (no array operation) for real ``a``."""
+    return np.conjugate(a) if is_complex(a) else a
+
+
+def real_dtype(a):
+    """The real dtype of ``a``'s precision (float32 for complex64, ...); float64 for integers
+    and booleans, as NumPy's float results of them are."""
+    dtype = dtype_of(a)
+    return np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)

@@ -7,13 +7,13 @@ import weakref
 
 import numpy as np
 
-from ._helpers import (ZERO, dtype_of, is_complex, is_zero, safe_divide, shape_of,
-                       unbroadcast)
-from .products import adjoint, conj
+from ._helpers import (ZERO, conj, is_complex, is_zero, real_dtype, safe_divide, shape_of,
+                       to_dense, unbroadcast)
+from .products import adjoint
 
-__all__ = ["adjoint", "conj", "real", "real_dtype", "eye", "diag_embed", "diag_part",
-           "hermitian_part", "matrix_scalar", "per_argument", "fit", "inverse_gaps",
-           "safe_reciprocal", "unit", "singular_value_tangents"]
+__all__ = ["adjoint", "real", "eye", "diag_embed", "diag_part",
+           "hermitian_part", "matrix_scalar", "dense_tangents", "per_argument", "fit",
+           "inverse_gaps", "safe_reciprocal", "unit", "singular_value_tangents"]
 
 # Gaps between eigenvalues (singular values) below this fraction of their total size count
 # as degenerate: their coupling terms would be 1/gap, pure rounding noise.
@@ -23,10 +23,6 @@ DEGENERACY = 16
 def real(x):
     """The real part, free (no array operation) for real ``x``."""
     return np.real(x) if is_complex(x) else x
-
-
-def real_dtype(a):
-    return np.finfo(dtype_of(a)).dtype
 
 
 def eye(n, like):
@@ -51,6 +47,12 @@ def hermitian_part(m):
 def matrix_scalar(c):
     """A stack of scalars (...) shaped to scale a stack of matrices (..., 1, 1)."""
     return np.reshape(c, shape_of(c) + (1, 1))
+
+
+def dense_tangents(tangents, count):
+    """The first ``count`` tangents of a call as arrays (or ZERO): a matrix function mixes
+    every entry, so a sparse ``Indexed`` tangent would not stay sparse."""
+    return [to_dense(t) for t in tangents[:count]]
 
 
 def per_argument(needs, *grads):

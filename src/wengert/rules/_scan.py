@@ -8,11 +8,7 @@ several, along an axis give exact derivatives, and every helper is itself differ
 """
 import numpy as np
 
-from ._helpers import is_complex, shape_of
-
-
-def conj(a):
-    return np.conjugate(a) if is_complex(a) else a
+from ._helpers import conj, shape_of
 
 
 def to_last_axis(x, axes):

@@ -17,11 +17,11 @@ tests check ⟨ct, J t⟩ = ⟨Jᴴ ct, t⟩ between the modes). Conventions (do
 import numpy as np
 
 from ..errors import DifferentiationError
-from ._helpers import ZERO, forward, is_complex, is_zero, reverse, shape_of, to_dense
-from ._matrices import (adjoint, remember_triangular, triangular_times, diag_embed, diag_part, eye, fit, hermitian_part,
-                        inverse_gaps, per_argument, real, real_dtype, safe_reciprocal,
-                        singular_value_tangents)
-from .linalg import solve_triangular
+from ._helpers import ZERO, forward, is_complex, is_zero, real_dtype, reverse, shape_of, to_dense
+from ._matrices import (adjoint, diag_embed, diag_part, eye, fit, hermitian_part, inverse_gaps,
+                        per_argument, real, remember_triangular, safe_reciprocal,
+                        singular_value_tangents, triangular_times)
+from .solves import solve_triangular
 
 
 # --- cholesky ---------------------------------------------------------------------------------

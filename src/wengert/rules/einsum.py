@@ -11,8 +11,8 @@ from collections import Counter
 
 import numpy as np
 
-from ._helpers import ZERO, add, forward, is_zero, reverse, shape_of, to_dense, unbroadcast
-from .products import conj, operand, tangent_operand
+from ._helpers import ZERO, add, conj, forward, is_zero, reverse, shape_of, to_dense, unbroadcast
+from .products import operand, tangent_operand
 
 _SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # integer order = ASCII order
 

@@ -1,6 +1,5 @@
-"""Rules for np.linalg's inverses and solvers: inv, solve, det, slogdet, matrix_power, pinv,
-lstsq, the array-API aliases, and the blocked ``solve_triangular`` primitive that the
-factorization rules (rules/decompositions.py) use. Norms are in rules/norms.py.
+"""Rules for np.linalg's inverses and related functions: inv, det, slogdet, matrix_power, pinv,
+lstsq and the array-API aliases. Solves are in rules/solves.py, norms in rules/norms.py.
 
 Every rule accepts stacks of matrices (leading axes) and complex input where NumPy does, and
 has both modes: each forward rule sits under its reverse rule, and the two are adjoint to
@@ -14,87 +13,13 @@ import numpy as np
 
 from ..registry import no_rule
 from ..registry import forward_rules, reverse_rules
-from ._helpers import non_differentiable, primitive
-from ._helpers import ZERO, forward, is_complex, is_zero, reverse, shape_of, to_dense
-from ._matrices import (adjoint, conj, fit, hermitian_part, matrix_scalar,
-                        per_argument, real, real_dtype, scipy_linalg, triangle_of,
-                        singular_value_tangents)
-
-# NumPy 2 treats solve's b as a vector only when it is 1-D; NumPy 1 when it has one axis
-# fewer than a.
-_NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+from ._helpers import (ZERO, conj, forward, is_complex, is_zero, non_differentiable, reverse,
+                       shape_of)
+from ._matrices import (adjoint, dense_tangents, fit, hermitian_part, matrix_scalar,
+                        per_argument, real, singular_value_tangents)
 
 
-def _tangents(tangents, count):
-    """The first ``count`` tangents of a call as arrays (or ZERO): a matrix function mixes
-    every entry, so a sparse ``Indexed`` tangent would not stay sparse."""
-    return [to_dense(t) for t in tangents[:count]]
-
-
-# --- triangular solves -------------------------------------------------------------------------
-# NumPy has no triangular solve and SciPy is optional. A blocked substitution does it with
-# matrix products (about n²k flops, as fast as LAPACK's trsm) instead of an LU of the whole
-# triangular matrix; only the small diagonal blocks are inverted.
-
-_BLOCK = 64
-
-
-@primitive
-def solve_triangular(t, b, lower):
-    """``T⁻¹ B`` for a stack of triangular ``T`` (only the ``lower`` / upper triangle is
-    read) and a stack of matrices ``B``."""
-    batch = np.broadcast_shapes(np.shape(t)[:-2], np.shape(b)[:-2])
-    x = np.broadcast_to(b, batch + np.shape(b)[-2:]).astype(np.result_type(t, b), order="C")
-    _substitute(t, x, lower)
-    return x
-
-
-def _substitute(t, x, lower):
-    """Overwrite ``x`` with ``T⁻¹ x``. Only ever sees concrete arrays: solve_triangular is a
-    primitive, so traced calls go through its rule."""
-    n = t.shape[-1]
-    if n <= _BLOCK:
-        triangle = np.tri(n, dtype=bool)
-        x[...] = np.linalg.inv(np.where(triangle if lower else triangle.T, t, 0)) @ x
-        return
-    h = n // 2
-    first, second = (slice(None, h), slice(h, None)) if lower else (slice(h, None),
-                                                                      slice(None, h))
-    _substitute(t[..., first, first], x[..., first, :], lower)
-    x[..., second, :] -= t[..., second, first] @ x[..., first, :]
-    _substitute(t[..., second, second], x[..., second, :], lower)
-
-
-def _triangle(t, lower):
-    """The mask of the triangle of ``t`` that solve_triangular reads."""
-    triangle = np.tri(shape_of(t)[-1], dtype=real_dtype(t))
-    return triangle if lower else triangle.T
-
-
-@reverse(solve_triangular)
-def _solve_triangular(needs, t, b, lower):
-    x = solve_triangular(t, b, lower)
-
-    def solve_triangular_pullback(ct):
-        b_ct = solve_triangular(adjoint(t), ct, not lower)
-        t_ct = ZERO
-        if needs[0]:
-            t_ct = fit(t, -(b_ct @ adjoint(x)) * _triangle(t, lower))
-        return per_argument(needs, t_ct, fit(b, b_ct))
-
-    return x, solve_triangular_pullback
-
-
-@forward(solve_triangular)
-def _solve_triangular_forward(tangents, t, b, lower):
-    x = solve_triangular(t, b, lower)
-    dt, db = _tangents(tangents, 2)
-    if not is_zero(dt):   # dX = T⁻¹(dB - dT X), dT restricted to the triangle read
-        db = db - (dt * _triangle(t, lower)) @ x
-    return x, solve_triangular(t, db, lower)
-
-
-# --- inverse, solve, determinants -------------------------------------------------------------
+# --- inverse and determinants ----------------------------------------------------------------
 
 @reverse(np.linalg.inv)
 def _inv(needs, a):
@@ -110,81 +35,8 @@ def _inv(needs, a):
 @forward(np.linalg.inv)
 def _inv_forward(tangents, a):
     inverse = np.linalg.inv(a)
-    (da,) = _tangents(tangents, 1)
+    (da,) = dense_tangents(tangents, 1)
     return inverse, -(inverse @ da @ inverse)
-
-
-def _b_is_vector(a, b):
-    b_ndim = len(shape_of(b))
-    return b_ndim == 1 if _NUMPY2 else b_ndim == len(shape_of(a)) - 1
-
-
-def _factored(a, b):
-    """A solver for A x = r and Aᴴ x = r that factors A once, or None.
-
-    np.linalg.solve factors A on every call, so its pullback would pay for a second LU. Where
-    SciPy is installed and A and b are one concrete matrix and vector (or matrix), the rule
-    keeps SciPy's LU factors instead: the pullback's solve then costs O(n²) per column. A
-    Cholesky factor (known by identity, see ``_matrices.remember_triangular``) needs no LU
-    at all: triangular solves, O(n²) per column both ways.
-    """
-    lapack = scipy_linalg()
-    if lapack is None or type(a) is not np.ndarray or type(b) is not np.ndarray:
-        return None
-    if a.ndim != 2 or b.ndim not in (1, 2) or not a.shape[0] == a.shape[1] == b.shape[0]:
-        return None
-    adjoint_trans = 2 if is_complex(a) else 1
-    lower = triangle_of(a)
-    if lower is None:
-        factors = lapack.lu_factor(a, check_finite=False)
-
-    def solve(rhs, with_adjoint=False):
-        if not isinstance(rhs, np.ndarray) or rhs.ndim > 2:   # traced (nested) or a stack
-            return np.linalg.solve(adjoint(a) if with_adjoint else a, rhs)
-        trans = adjoint_trans if with_adjoint else 0
-        if lower is not None:   # a Cholesky factor: triangular, O(n²) per column
-            return lapack.solve_triangular(a, rhs, trans=trans, lower=lower,
-                                           check_finite=False)
-        return lapack.lu_solve(factors, rhs, trans=trans, check_finite=False)
-
-    return solve
-
-
-@reverse(np.linalg.solve)
-def _solve(needs, a, b):
-    solve = _factored(a, b)
-    x = np.linalg.solve(a, b) if solve is None else solve(b)
-
-    def solve_pullback(ct):
-        # x = A⁻¹b: one solve with Aᴴ gives b̄ = A⁻ᴴ x̄, and then Ā = -b̄ xᴴ.
-        vector = _b_is_vector(a, b)
-        ct_m = ct[..., None] if vector else ct
-        x_m = x[..., None] if vector else x
-        if solve is None:
-            b_ct = np.linalg.solve(adjoint(a), ct_m)
-        else:
-            b_ct = solve(ct_m, with_adjoint=True)
-        a_ct = fit(a, -(b_ct @ adjoint(x_m))) if needs[0] else ZERO
-        if needs[1]:
-            b_ct = fit(b, b_ct[..., 0] if vector else b_ct)
-        return per_argument(needs, a_ct, b_ct)
-
-    return x, solve_pullback
-
-
-@forward(np.linalg.solve)
-def _solve_forward(tangents, a, b):
-    solve = _factored(a, b)
-    x = np.linalg.solve(a, b) if solve is None else solve(b)
-    da, db = _tangents(tangents, 2)
-    # dx = A⁻¹(db - dA x): one more solve with A. A vector b and x become columns, so that
-    # a right-hand side that broadcasts to a stack is still read as vectors.
-    vector = _b_is_vector(a, b)
-    rhs = ZERO if is_zero(db) else (db[..., None] if vector else db)
-    if not is_zero(da):
-        rhs = rhs - da @ (x[..., None] if vector else x)
-    dx = np.linalg.solve(a, rhs) if solve is None else solve(rhs)
-    return x, dx[..., 0] if vector else dx
 
 
 def _trace_of_solve(a, da):
@@ -206,7 +58,7 @@ def _det(needs, a):
 @forward(np.linalg.det)
 def _det_forward(tangents, a):
     det = np.linalg.det(a)
-    (da,) = _tangents(tangents, 1)
+    (da,) = dense_tangents(tangents, 1)
     return det, det * _trace_of_solve(a, da)
 
 
@@ -231,7 +83,7 @@ def _slogdet(needs, a):
 @forward(np.linalg.slogdet)
 def _slogdet_forward(tangents, a):
     out = np.linalg.slogdet(a)
-    (da,) = _tangents(tangents, 1)
+    (da,) = dense_tangents(tangents, 1)
     trace = _trace_of_solve(a, da)
     if not is_complex(trace):   # a real sign is piecewise constant
         return out, (ZERO, trace)
@@ -259,7 +111,7 @@ def _matrix_power(needs, a, n):
 def _matrix_power_forward(tangents, a, n):
     n = operator.index(n)
     out = np.linalg.matrix_power(a, n)
-    (da,) = _tangents(tangents, 1)
+    (da,) = dense_tangents(tangents, 1)
     if n == 0:   # the identity
         return out, ZERO
     if n > 0:
@@ -301,7 +153,7 @@ def _pinv(needs, a, *args, **kwargs):
 @forward(np.linalg.pinv)
 def _pinv_forward(tangents, a, *args, **kwargs):
     x = np.linalg.pinv(a, *args, **kwargs)
-    (da,) = _tangents(tangents, 1)
+    (da,) = dense_tangents(tangents, 1)
     if _pinv_hermitian(args, kwargs):   # one triangle is read: the Hermitian tangent
         da = hermitian_part(da)
     return x, _pinv_tangent(a, x, da)
@@ -364,7 +216,7 @@ def _lstsq(needs, a, b, *args, **kwargs):
 def _lstsq_forward(tangents, a, b, *args, **kwargs):
     out = np.linalg.lstsq(a, b, *args, **kwargs)
     x, residuals = out[0], out[1]
-    da, db = _tangents(tangents, 2)
+    da, db = dense_tangents(tangents, 2)
     vector = len(shape_of(b)) == 1
     b_m = b[:, None] if vector else b
     x_m = x[:, None] if vector else x

@@ -14,9 +14,9 @@ import operator
 import numpy as np
 
 from ..errors import DifferentiationError
-from ._helpers import (ZERO, Indexed, dtype_of, forward, is_zero, reverse, safe_divide,
-                       shape_of, to_dense)
-from ._matrices import conj, fit, per_argument, real, real_dtype, unit
+from ._helpers import (ZERO, Indexed, conj, dtype_of, forward, is_zero, real_dtype, reverse,
+                       safe_divide, shape_of, to_dense)
+from ._matrices import fit, per_argument, real, unit
 
 def _axes(axis, ndim):
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)

@@ -1,4 +1,5 @@
-"""Products: matmul, dot, vdot, inner, outer, tensordot, einsum, kron, vecdot, cross.
+"""Products: matmul, vdot, vecdot, cross, and the helpers every product rule shares
+(``contractions`` has tensordot and the products that are tensordots, ``einsum`` einsum).
 
 Every product here is linear in each factor, so the cotangent of one factor is the output
 cotangent contracted with the conjugates of the other factors (for complex arrays the
@@ -16,8 +17,8 @@ vdot compute just that; the other products densify it.
 
 import numpy as np
 
-from ._helpers import (ZERO, Indexed, add, dtype_of, forward, is_complex, is_zero, reverse,
-                       scale, shape_of, to_dense, unbroadcast)
+from ._helpers import (ZERO, Indexed, add, conj, dtype_of, forward, is_complex, is_zero,
+                       reverse, scale, shape_of, to_dense, unbroadcast)
 from .indexing import point_of
 
 
@@ -31,19 +32,15 @@ def _adjoint_2d(a):
     return np.conjugate(a.T) if is_complex(a) else a.T  # .T: cheaper than swapaxes
 
 
-def conj(a):
-    return np.conjugate(a) if is_complex(a) else a
-
-
 def operand(x):
     """Lists and tuples (of numbers, or of tracers being differentiated) as the arrays the
     products read them as, so that their shapes are known."""
     return np.asarray(x) if type(x) in (list, tuple) else x
 
 
-def fit(x, g):
-    """Cotangent ``g`` (same size as ``x``) given the shape of ``x`` and its real or complex
-    type."""
+def shaped_like(x, g):
+    """Cotangent ``g`` (as many elements as ``x``) given the shape of ``x`` and its real or
+    complex type."""
     if shape_of(g) != shape_of(x):
         g = np.reshape(g, shape_of(x))
     return unbroadcast(x, g)
@@ -66,7 +63,7 @@ def product_rule(product, tangents, a, b):
     return d if is_zero(tb) else add(d, product(a, to_dense(tangent_operand(tb, b))))
 
 
-def _scalar_product_tangent(tangents, a, b):
+def scalar_product_tangent(tangents, a, b):
     """The tangent of ``a * b`` where one factor is a scalar: a sparse tangent of the other
     factor stays sparse, scaled."""
     def term(t, x, other):
@@ -78,7 +75,7 @@ def _scalar_product_tangent(tangents, a, b):
     return add(term(tangents[0], a, b), term(tangents[1], b, a))
 
 
-def _scalar_product_pullback(needs, a, b):
+def scalar_product_pullback_of(needs, a, b):
     """Pullback of ``a * b`` where one factor is a scalar (np.dot and np.inner allow it)."""
     def scalar_product_pullback(ct):
         return (unbroadcast(a, ct * conj(b)) if needs[0] else ZERO,
@@ -91,7 +88,7 @@ def _scalar_product_pullback(needs, a, b):
 # matmul (and the np.dot cases that are matmul)
 # ---------------------------------------------------------------------------------------------
 
-def _matmul_pullback(needs, a, b):
+def matmul_pullback_of(needs, a, b):
     a_shape, b_shape = shape_of(a), shape_of(b)
 
     def matmul_pullback(ct):
@@ -114,9 +111,9 @@ def _matmul_pullback(needs, a, b):
         if len(b_shape) == 1:
             ct2 = np.expand_dims(ct2, -1)
         if needs[0]:
-            da = fit(a, unbroadcast(a2, np.matmul(ct2, adjoint(b2))))
+            da = shaped_like(a, unbroadcast(a2, np.matmul(ct2, adjoint(b2))))
         if needs[1]:
-            db = fit(b, unbroadcast(b2, np.matmul(adjoint(a2), ct2)))
+            db = shaped_like(b, unbroadcast(b2, np.matmul(adjoint(a2), ct2)))
         return da, db
 
     return matmul_pullback
@@ -125,17 +122,17 @@ def _matmul_pullback(needs, a, b):
 @reverse(np.matmul)
 def _matmul(needs, a, b):
     a, b = operand(a), operand(b)
-    return np.matmul(a, b), _matmul_pullback(needs, a, b)
+    return np.matmul(a, b), matmul_pullback_of(needs, a, b)
 
 
 @forward(np.matmul)
 def _matmul_forward(tangents, a, b):
     a, b = operand(a), operand(b)
     out = np.matmul(a, b)
-    return out, _matmul_tangent(tangents, a, b, out)
+    return out, matmul_tangent(tangents, a, b, out)
 
 
-def _matmul_tangent(tangents, a, b, out):
+def matmul_tangent(tangents, a, b, out):
     ta, tb = (tangent_operand(t, x) for t, x in zip(tangents, (a, b)))
     d = ZERO
     if not is_zero(ta):
@@ -181,145 +178,8 @@ def _times_point(a, t, out):
 
 
 # ---------------------------------------------------------------------------------------------
-# tensordot and the products that are tensordots: dot, inner, outer, kron
+# vdot, vecdot and cross: vdot and vecdot conjugate their first factor
 # ---------------------------------------------------------------------------------------------
-
-def _tensordot_axes(axes, a_ndim, b_ndim):
-    """np.tensordot's ``axes`` as two lists of non-negative axes, paired in order."""
-    if np.ndim(axes) == 0:
-        return list(range(a_ndim - axes, a_ndim)), list(range(axes))
-    axes_a, axes_b = axes
-    axes_a = [axes_a] if np.ndim(axes_a) == 0 else list(axes_a)
-    axes_b = [axes_b] if np.ndim(axes_b) == 0 else list(axes_b)
-    return [int(i) % a_ndim for i in axes_a], [int(i) % b_ndim for i in axes_b]
-
-
-def _reorder(g, order):
-    """``g`` whose axis ``i`` is axis ``order[i]`` of the target, with the target's order."""
-    if order == sorted(order):
-        return g
-    return np.transpose(g, tuple(np.argsort(order)))
-
-
-def _tensordot_pullback(needs, a, b, axes_a, axes_b):
-    a_ndim, b_ndim = len(shape_of(a)), len(shape_of(b))
-    free_a = [i for i in range(a_ndim) if i not in axes_a]
-    free_b = [i for i in range(b_ndim) if i not in axes_b]
-    ct_free_b = list(range(len(free_a), len(free_a) + len(free_b)))
-
-    def tensordot_pullback(ct):
-        da = db = ZERO
-        if needs[0]:
-            # Contracting ct's b-axes with b leaves a's free axes, then a's contracted axes in
-            # the order of b's axes they were paired with.
-            g = np.tensordot(ct, conj(b), (ct_free_b, free_b))
-            da = fit(a, _reorder(g, free_a + [axes_a[j] for j in np.argsort(axes_b)]))
-        if needs[1]:
-            g = np.tensordot(conj(a), ct, (free_a, list(range(len(free_a)))))
-            db = fit(b, _reorder(g, [axes_b[j] for j in np.argsort(axes_a)] + free_b))
-        return (da, db) + (ZERO,) * (len(needs) - 2)  # np.tensordot's axes, if positional
-
-    return tensordot_pullback
-
-
-@reverse(np.tensordot)
-def _tensordot(needs, a, b, axes=2):
-    a, b = operand(a), operand(b)
-    axes_a, axes_b = _tensordot_axes(axes, len(shape_of(a)), len(shape_of(b)))
-    out = np.tensordot(a, b, (axes_a, axes_b))
-    return out, _tensordot_pullback(needs, a, b, axes_a, axes_b)
-
-
-@forward(np.tensordot)
-def _tensordot_forward(tangents, a, b, axes=2):
-    a, b = operand(a), operand(b)
-    axes = _tensordot_axes(axes, len(shape_of(a)), len(shape_of(b)))
-    out = np.tensordot(a, b, axes)
-    return out, product_rule(lambda x, y: np.tensordot(x, y, axes), tangents, a, b)
-
-
-@reverse(np.dot)
-def _dot(needs, a, b):
-    a, b = operand(a), operand(b)
-    out = np.dot(a, b)
-    a_ndim, b_ndim = len(shape_of(a)), len(shape_of(b))
-    if a_ndim == 0 or b_ndim == 0:
-        return out, _scalar_product_pullback(needs, a, b)
-    if a_ndim == 1 or b_ndim == 1 or (a_ndim == 2 and b_ndim == 2):
-        return out, _matmul_pullback(needs, a, b)  # np.dot agrees with np.matmul here
-    # N-D · M-D: a's last axis against b's second-to-last.
-    return out, _tensordot_pullback(needs, a, b, [a_ndim - 1], [b_ndim - 2])
-
-
-@forward(np.dot)
-def _dot_forward(tangents, a, b):
-    a, b = operand(a), operand(b)
-    out = np.dot(a, b)
-    a_ndim, b_ndim = len(shape_of(a)), len(shape_of(b))
-    if a_ndim == 0 or b_ndim == 0:
-        return out, _scalar_product_tangent(tangents, a, b)
-    if a_ndim == 1 or b_ndim == 1 or (a_ndim == 2 and b_ndim == 2):
-        return out, _matmul_tangent(tangents, a, b, out)
-    return out, product_rule(np.dot, tangents, a, b)
-
-
-@reverse(np.inner)
-def _inner(needs, a, b):
-    a, b = operand(a), operand(b)
-    out = np.inner(a, b)
-    a_ndim, b_ndim = len(shape_of(a)), len(shape_of(b))
-    if a_ndim == 0 or b_ndim == 0:
-        return out, _scalar_product_pullback(needs, a, b)
-    return out, _tensordot_pullback(needs, a, b, [a_ndim - 1], [b_ndim - 1])
-
-
-@forward(np.inner)
-def _inner_forward(tangents, a, b):
-    a, b = operand(a), operand(b)
-    out = np.inner(a, b)
-    if len(shape_of(a)) == 0 or len(shape_of(b)) == 0:
-        return out, _scalar_product_tangent(tangents, a, b)
-    return out, product_rule(np.inner, tangents, a, b)
-
-
-@reverse(np.outer)
-def _outer(needs, a, b):
-    a, b = operand(a), operand(b)
-    out = np.outer(a, b)
-    a_shape, b_shape = shape_of(a), shape_of(b)
-
-    def outer_pullback(ct):
-        # Seen as a tensor of shape a.shape + b.shape, the outer product is a tensordot
-        # over no axes.
-        ct = np.reshape(ct, a_shape + b_shape)
-        da = db = ZERO
-        if needs[0]:
-            da = fit(a, np.tensordot(ct, conj(b), len(b_shape)))
-        if needs[1]:
-            db = fit(b, np.tensordot(conj(a), ct, len(a_shape)))
-        return da, db
-
-    return out, outer_pullback
-
-
-@forward(np.outer)
-def _outer_forward(tangents, a, b):
-    a, b = operand(a), operand(b)
-    out = np.outer(a, b)
-    ta, tb = (tangent_operand(t, x) for t, x in zip(tangents, (a, b)))
-    # A point of a (flattened: k) is row k of the result, a point of b column k.
-    d = ZERO
-    if not is_zero(ta):
-        k = flat_point(ta)
-        d = (np.outer(to_dense(ta), b) if k is None
-             else Indexed((k,), ta.values * np.ravel(b), shape_of(out), dtype_of(out)))
-    if not is_zero(tb):
-        k = flat_point(tb)
-        d = add(d, np.outer(a, to_dense(tb)) if k is None
-                else Indexed((slice(None), k), np.ravel(a) * tb.values, shape_of(out),
-                             dtype_of(out)))
-    return out, d
-
 
 def flat_point(t):
     """The flat position of a one-point sparse tangent (None for a dense or other one)."""
@@ -334,8 +194,8 @@ def _vdot(needs, a, b):
 
     def vdot_pullback(ct):
         # out = Σ conj(a) b is anti-holomorphic in a: its cotangent is conj(ct) b.
-        return (fit(a, conj(ct) * b) if needs[0] else ZERO,
-                fit(b, ct * a) if needs[1] else ZERO)
+        return (shaped_like(a, conj(ct) * b) if needs[0] else ZERO,
+                shaped_like(b, ct * a) if needs[1] else ZERO)
 
     return out, vdot_pullback
 
@@ -357,39 +217,6 @@ def _vdot_forward(tangents, a, b):
     return out, d
 
 
-@reverse(np.kron)
-def _kron(needs, a, b):
-    a, b = operand(a), operand(b)
-    out = np.kron(a, b)
-    ndim = max(len(shape_of(a)), len(shape_of(b)))
-    a_shape = (1,) * (ndim - len(shape_of(a))) + shape_of(a)
-    b_shape = (1,) * (ndim - len(shape_of(b))) + shape_of(b)
-    # Output axis k is the pair (a axis k, b axis k), a's index the slower one.
-    paired_shape = tuple(n for pair in zip(a_shape, b_shape) for n in pair)
-    a_axes = list(range(0, 2 * ndim, 2))
-    b_axes = list(range(1, 2 * ndim, 2))
-
-    def kron_pullback(ct):
-        ct = np.reshape(ct, paired_shape)
-        da = db = ZERO
-        if needs[0]:
-            da = fit(a, np.tensordot(ct, conj(np.reshape(b, b_shape)), (b_axes, list(range(ndim)))))
-        if needs[1]:
-            db = fit(b, np.tensordot(conj(np.reshape(a, a_shape)), ct, (list(range(ndim)), a_axes)))
-        return da, db
-
-    return out, kron_pullback
-
-
-@forward(np.kron)
-def _kron_forward(tangents, a, b):
-    a, b = operand(a), operand(b)
-    return np.kron(a, b), product_rule(np.kron, tangents, a, b)
-
-
-# ---------------------------------------------------------------------------------------------
-# vecdot and cross: products along one axis
-# ---------------------------------------------------------------------------------------------
 
 def _vecdot(needs, a, b, axis=-1, keepdims=False):
     a, b = operand(a), operand(b)

@@ -1,11 +1,13 @@
-"""Reductions: sum, mean, prod, max/min, ptp, var/std, and their nan- variants.
+"""Reductions: the axes and tangents every reduction shares, and the nonlinear reductions —
+prod, max/min, ptp, var/std and their nan- variants — declared by their weights.
 
 Every rule takes ``axis`` as an int, a tuple, a negative number or None, and ``keepdims``.
-The cotangent of a reduction is broadcast back over the reduced axes (``expand_reduced``);
-the tangent of a nonlinear one is ``Σ_j w_j · dx_j`` over them with the same weights
-``w = ∂out/∂x`` (``push_reduction``), so both modes share one formula per function. A
-one-element sparse tangent (a OneHot) stays sparse: its reduction is one value, ``w`` at its
-position times its value, placed at the reduced position.
+A nonlinear reduction is declared once by its weights ``w = ∂out/∂x`` (``reduction``): the
+cotangent is ``ct · conj(w)`` broadcast back over the reduced axes (``expand_reduced``) and
+the tangent is ``Σ_j w_j · dx_j`` over them (``push_reduction``), so both modes share one
+formula per function. A one-element sparse tangent (a OneHot) stays sparse: its reduction is
+one value, ``w`` at its position times its value, placed at the reduced position. The
+linear reductions (sum, mean and their nan- variants) are in ``sums``.
 
 Policies at the awkward points:
 - prod never divides by ``x``: the product of the *other* elements is built from exclusive
@@ -13,7 +15,9 @@ Policies at the awkward points:
   axis give exact derivatives of every order.
 - max/min split the cotangent evenly among the elements that attain the extremum (ties), and
   their tangent is the mean of the tied elements' tangents; when the extremum is NaN no
-  element attains it and the derivative is 0.
+  element attains it and the derivative is 0. The elements that do not attain it took no
+  part (a ``selection``): their tangents are dropped, even infinite ones, as are those of
+  the elements that ``where=`` or a NaN of nanprod leaves out.
 - std at an input whose spread is zero (a constant slice) has gradient 0 there: std is convex
   and that point is its minimum, so 0 is a subgradient (``safe_divide``). Second derivatives
   there are 0 as well, never NaN.
@@ -24,9 +28,9 @@ import numpy as np
 
 from ..errors import DifferentiationError
 from ..errors import name_of
-from ._helpers import (ZERO, Indexed, dtype_of, forward, is_complex, is_zero, linear, reverse,
-                       safe_divide, scale, selected, shape_of, to_dense, unbroadcast)
-from ._scan import conj, products_of_others
+from ._helpers import (ZERO, Indexed, conj, dtype_of, forward, is_complex, is_zero, real_dtype,
+                       reverse, safe_divide, selected, shape_of, to_dense, unbroadcast)
+from ._scan import products_of_others
 
 # ---------------------------------------------------------------------------------------------
 # Axes and the shape of a reduction
@@ -77,12 +81,6 @@ def first_only(g, needs):
     return (g,) + (ZERO,) * (len(needs) - 1)
 
 
-def real_dtype(x):
-    """The real dtype matching ``x``'s precision (float32 for complex64, ...)."""
-    dtype = dtype_of(x)
-    return np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)
-
-
 def reject(fn, **options):
     """Refuse keyword options a rule does not differentiate, rather than ignore them."""
     for name, value in options.items():
@@ -102,12 +100,10 @@ def where_mask(x, where):
     return None if unmasked(where) else np.broadcast_to(where, shape_of(x))
 
 
-def reduce_options(initial, where):
-    """The ``initial=``/``where=`` keywords to pass on, leaving out those not given."""
-    options = {} if initial is np._NoValue else {"initial": initial}
-    if where is not True:
-        options["where"] = where
-    return options
+def present(x, where):
+    """The elements the nan- reductions count: not NaN, and selected by ``where``."""
+    counted = ~np.isnan(x)
+    return counted if unmasked(where) else counted & where
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,131 +158,68 @@ def push_reduction(t, weights, axis, keepdims, out, real=False, selection=False)
     return np.sum(pair(weights, t, real, selection), axis=axis, keepdims=keepdims)
 
 
-def selection_shape(t):
-    """The shape of the part of the array that a sparse tangent's index selects."""
-    return np.broadcast_to(np.empty((), bool), t.shape)[t.index].shape
-
-
 # ---------------------------------------------------------------------------------------------
-# sum, mean and the nan- variants (linear)
+# Nonlinear reductions, declared by their weights
 # ---------------------------------------------------------------------------------------------
 
 
-def _masked(g, where):
-    return g if unmasked(where) else np.where(where, g, 0)
+def reduction(fn, call, weights, real=False, selection=False, finish=None):
+    """Declare a nonlinear reduction ``fn(x, ...)`` by its weights ``w = ∂out/∂x``; both of
+    its rules come from them.
+
+    ``call(x, *args, **kwargs)`` reads the arguments (``fn``'s own signature) as ``(axis,
+    keepdims, options)``, and ``weights(x, out, axis, keepdims, *options)`` gives ``w`` in
+    ``x``'s shape: NumPy code on possibly traced values, so the rules nest. The cotangent of
+    ``x`` is ``ct · conj(w)`` over the reduced axes, then ``finish(g, *options)`` where given;
+    the tangent is ``Σ_j w_j · dx_j`` (``push_reduction``). ``real``: the output is real for a
+    complex ``x`` (var, std), so ``w`` is a gradient direction: ``Re(ct) · w`` and
+    ``Re Σ conj(w) dx``. ``selection`` (True, or a function of the options): the elements of
+    weight 0 took no part, so their tangents are dropped, even infinite ones.
+    """
+    if not callable(selection):
+        selection = (lambda *options: True) if selection else (lambda *options: False)
+
+    def rule(needs, x, *args, **kwargs):
+        axis, keepdims, options = call(x, *args, **kwargs)
+        out = fn(x, *args, **kwargs)
+
+        def reduction_pullback(ct):
+            w = weights(x, out, axis, keepdims, *options)
+            if real and is_complex(ct):
+                ct = np.real(ct)  # the output is real: only the real part of ct pairs with it
+            g = expand_reduced(ct, shape_of(x), axis, keepdims) * (w if real else conj(w))
+            if finish is not None:
+                g = finish(g, *options)
+            return first_only(unbroadcast(x, g), needs)
+
+        return out, reduction_pullback
+
+    def frule(tangents, x, *args, **kwargs):
+        axis, keepdims, options = call(x, *args, **kwargs)
+        out = fn(x, *args, **kwargs)
+        if is_zero(tangents[0]):
+            return out, ZERO
+        w = weights(x, out, axis, keepdims, *options)
+        return out, push_reduction(tangents[0], w, axis, keepdims, out, real, selection(*options))
+
+    reverse(fn)(rule)
+    forward(fn)(frule)
 
 
-def _sum_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
-                   where=True):
-    g = expand_reduced(ct, shape_of(x), axis, keepdims)
-    return unbroadcast(x, _masked(g, where))
+# --- prod: the product of the other factors, never a division by x ----------------------------
 
 
-def _sum_tangent(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
-                 where=True):
-    # np.sum(x, initial=c) is affine in x, not linear: its tangent leaves ``initial`` out.
-    return np.sum(t, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
+def _prod_call(counted):
+    """The arguments of prod-like functions; ``counted(x, where)`` marks the factors that
+    count (None: all of them)."""
+    def call(x, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
+             where=True):
+        return axis, keepdims, (initial, counted(x, where))
+
+    return call
 
 
-def _sum_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
-                where=True):
-    mask = where_mask(x, where)
-    weight_at = (lambda i: 1) if mask is None else (lambda i: mask[i])
-    dy = sparse_reduction(t, weight_at, axis, keepdims, t.dtype if dtype is None else dtype)
-    if dy is None and axis is None and not keepdims and mask is None:
-        # Any index: the total of the values over the positions they sit at.
-        dy = np.sum(np.broadcast_to(t.values, selection_shape(t)), dtype=dtype)
-    return dy
-
-
-def _count(x, axis, where):
-    """Elements each output of mean averages over, kept as length-1 axes (where= aware)."""
-    x_shape = shape_of(x)
-    if unmasked(where):
-        return reduced_count(x_shape, axis)
-    mask = np.broadcast_to(where, x_shape)
-    return np.sum(mask, axis=reduced_axes(axis, len(x_shape)), keepdims=True,
-                  dtype=real_dtype(x))
-
-
-def _mean_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    g = expand_reduced(ct, shape_of(x), axis, keepdims)
-    count = _count(x, axis, where)
-    g = g / count if type(count) is int else safe_divide(g, count)
-    return unbroadcast(x, _masked(g, where))
-
-
-def _mean_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    if not unmasked(where):
-        return None
-    total = _sum_sparse(t, x, axis, dtype, keepdims=keepdims)
-    return None if total is None else scale(total, 1.0 / reduced_count(shape_of(x), axis))
-
-
-def _present(x, where):
-    """The elements nansum/nanmean count: not NaN, and selected by ``where``."""
-    present = ~np.isnan(x)
-    return present if unmasked(where) else present & where
-
-
-def _nansum_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
-                      where=True):
-    g = expand_reduced(ct, shape_of(x), axis, keepdims)
-    return unbroadcast(x, np.where(np.isnan(x), 0, _masked(g, where)))
-
-
-def _nansum_tangent(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
-                    where=True):
-    # A NaN element is left out of the sum, and so is its tangent.
-    return np.sum(np.where(np.isnan(x), 0, t), axis=axis, dtype=dtype, keepdims=keepdims,
-                  where=where)
-
-
-def _nansum_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
-                   where=True):
-    mask = where_mask(x, where)
-    return sparse_reduction(
-        t, lambda i: ~np.isnan(x[i]) if mask is None else ~np.isnan(x[i]) & mask[i],
-        axis, keepdims, t.dtype if dtype is None else dtype)
-
-
-def _nanmean_count(x, axis, where, keepdims):
-    return np.sum(_present(x, where), axis=reduced_axes(axis, len(shape_of(x))),
-                  keepdims=keepdims, dtype=real_dtype(x))
-
-
-def _nanmean_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    present = _present(x, where)
-    count = _nanmean_count(x, axis, where, keepdims=True)
-    g = expand_reduced(ct, shape_of(x), axis, keepdims)
-    return unbroadcast(x, np.where(present, safe_divide(g, count), 0))
-
-
-def _nanmean_tangent(t, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    total = np.sum(np.where(_present(x, where), t, 0), axis=axis, dtype=dtype,
-                   keepdims=keepdims)
-    return safe_divide(total, _nanmean_count(x, axis, where, keepdims))
-
-
-def _nanmean_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    present = _present(x, where)
-    count = _nanmean_count(x, axis, where, keepdims=True)
-    return sparse_reduction(
-        t, lambda i: safe_divide(present[i], count[reduced_position(i, axis, True)]),
-        axis, keepdims, t.dtype)
-
-
-linear(np.sum, _sum_transpose, tangent=_sum_tangent, sparse=_sum_sparse)
-linear(np.mean, _mean_transpose, sparse=_mean_sparse)
-linear(np.nansum, _nansum_transpose, tangent=_nansum_tangent, sparse=_nansum_sparse)
-linear(np.nanmean, _nanmean_transpose, tangent=_nanmean_tangent, sparse=_nanmean_sparse)
-
-# ---------------------------------------------------------------------------------------------
-# prod
-# ---------------------------------------------------------------------------------------------
-
-
-def prod_weights(x, axis, initial, mask):
+def prod_weights(x, out, axis, keepdims, initial, mask):
     """∂prod/∂x: for each counted factor the product of the other counted factors (times
     ``initial``), 0 for the factors ``mask`` leaves out."""
     factors = x if mask is None else np.where(mask, x, 1)
@@ -296,45 +229,22 @@ def prod_weights(x, axis, initial, mask):
     return others if mask is None else np.where(mask, others, 0)
 
 
-def _prod_rule(fn, present):
-    """The rule of prod-like ``fn``; ``present(x, where)`` marks the factors that count."""
-    def rule(needs, x, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
-             where=True):
-        result = fn(x, axis=axis, dtype=dtype, keepdims=keepdims, **reduce_options(initial, where))
-
-        def prod_pullback(ct):
-            mask = present(x, where)
-            weights = prod_weights(x, axis, initial, mask)
-            g = expand_reduced(ct, shape_of(x), axis, keepdims) * conj(weights)
-            if mask is not None:
-                g = np.where(mask, g, 0)
-            return first_only(unbroadcast(x, g), needs)
-
-        return result, prod_pullback
-
-    return rule
+def _leaves_out(initial, mask):
+    """Whether a prod call leaves factors out: they took no part (a selection)."""
+    return mask is not None
 
 
-def _prod_frule(fn, present):
-    def frule(tangents, x, axis=None, dtype=None, out=None, keepdims=False,
-              initial=np._NoValue, where=True):
-        result = fn(x, axis=axis, dtype=dtype, keepdims=keepdims, **reduce_options(initial, where))
-        mask = present(x, where)
-        weights = prod_weights(x, axis, initial, mask)
-        return result, push_reduction(tangents[0], weights, axis, keepdims, result,
-                                      selection=mask is not None)
-
-    return frule
+def _zero_left_out(g, initial, mask):
+    # Exactly 0 for the factors left out, even against a NaN or infinite cotangent.
+    return g if mask is None else np.where(mask, g, 0)
 
 
-reverse(np.prod)(_prod_rule(np.prod, where_mask))
-forward(np.prod)(_prod_frule(np.prod, where_mask))
-reverse(np.nanprod)(_prod_rule(np.nanprod, _present))
-forward(np.nanprod)(_prod_frule(np.nanprod, _present))
+reduction(np.prod, _prod_call(where_mask), prod_weights, selection=_leaves_out,
+          finish=_zero_left_out)
+reduction(np.nanprod, _prod_call(present), prod_weights, selection=_leaves_out,
+          finish=_zero_left_out)
 
-# ---------------------------------------------------------------------------------------------
-# max, min, ptp: ties split evenly
-# ---------------------------------------------------------------------------------------------
+# --- max, min, ptp: ties split evenly -----------------------------------------------------------
 
 
 def tie_share(x, extremum, axis, keepdims, where=True):
@@ -351,116 +261,57 @@ def tie_share(x, extremum, axis, keepdims, where=True):
     return chosen / np.maximum(count, 1)
 
 
-def _extremum_rule(fn):
-    def rule(needs, x, axis=None, out=None, keepdims=False, initial=np._NoValue, where=True):
-        result = fn(x, axis=axis, keepdims=keepdims, **reduce_options(initial, where))
-
-        def extremum_pullback(ct):
-            share = tie_share(x, result, axis, keepdims, where)
-            g = expand_reduced(ct, shape_of(x), axis, keepdims) * share
-            return first_only(unbroadcast(x, selected(g)), needs)
-
-        return result, extremum_pullback
-
-    return rule
+def _extremum_call(x, axis=None, out=None, keepdims=False, initial=np._NoValue, where=True):
+    return axis, keepdims, (where,)
 
 
-def _extremum_frule(fn):
-    def frule(tangents, x, axis=None, out=None, keepdims=False, initial=np._NoValue,
-              where=True):
-        result = fn(x, axis=axis, keepdims=keepdims, **reduce_options(initial, where))
-        share = tie_share(x, result, axis, keepdims, where)
-        return result, push_reduction(tangents[0], share, axis, keepdims, result,
-                                      selection=True)
-
-    return frule
+def _ptp_call(x, axis=None, out=None, keepdims=False):
+    return axis, keepdims, ()
 
 
-# NumPy 2 keeps np.max and np.amax (np.min and np.amin) as distinct functions: register each.
-for _fn in (np.max, np.amax, np.min, np.amin, np.nanmax, np.nanmin):
-    reverse(_fn)(_extremum_rule(_fn))
-    forward(_fn)(_extremum_frule(_fn))
-
-
-def ptp_weights(x, axis):
+def ptp_weights(x, out, axis, keepdims):
     """∂ptp/∂x: the share of each element in the maximum minus its share in the minimum."""
     high = tie_share(x, np.max(x, axis=axis, keepdims=True), axis, True)
     low = tie_share(x, np.min(x, axis=axis, keepdims=True), axis, True)
     return high - low
 
 
-@reverse(np.ptp)
-def _ptp(needs, x, axis=None, out=None, keepdims=False):
-    result = np.ptp(x, axis=axis, keepdims=keepdims)
+# NumPy 2 keeps np.max and np.amax (np.min and np.amin) as distinct functions: declare each.
+for _fn in (np.max, np.amax, np.min, np.amin, np.nanmax, np.nanmin):
+    # The cotangent's zeros at the elements not chosen are structural (see ``selected``).
+    reduction(_fn, _extremum_call, tie_share, selection=True, finish=lambda g, where: selected(g))
+reduction(np.ptp, _ptp_call, ptp_weights, selection=True)
 
-    def ptp_pullback(ct):
-        g = expand_reduced(ct, shape_of(x), axis, keepdims) * ptp_weights(x, axis)
-        return first_only(unbroadcast(x, g), needs)
-
-    return result, ptp_pullback
+# --- var and std: from the centered values ------------------------------------------------------
 
 
-@forward(np.ptp)
-def _ptp_forward(tangents, x, axis=None, out=None, keepdims=False):
-    result = np.ptp(x, axis=axis, keepdims=keepdims)
-    return result, push_reduction(tangents[0], ptp_weights(x, axis), axis, keepdims, result,
-                                  selection=True)
+def _moment_call(fn):
+    """The arguments of var/std: ``where=`` is refused, ``correction=`` is ddof's other name."""
+    def call(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+             mean=np._NoValue, correction=np._NoValue):
+        reject(fn, where=None if where is True else where)
+        return axis, keepdims, (ddof if correction is np._NoValue else correction,)
+
+    return call
 
 
-# ---------------------------------------------------------------------------------------------
-# var and std
-# ---------------------------------------------------------------------------------------------
+def _spread(x, axis, ddof):
+    """``(x - mean) / dof`` over the reduced axes (NaN without degrees of freedom)."""
+    dof = reduced_count(shape_of(x), axis) - ddof
+    return (x - np.mean(x, axis=axis, keepdims=True)) * (1.0 / dof if dof > 0 else np.nan)
 
 
-def _moment(fn, x, axis, dtype, ddof, keepdims, where, mean, correction):
-    """``(fn(x, ...), ddof)`` for var/std, with the options they differentiate."""
-    reject(fn, where=None if where is True else where)
-    if correction is not np._NoValue:
-        ddof = correction
-    options = {} if mean is np._NoValue else {"mean": mean}
-    return fn(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, **options), ddof
+def var_weights(x, out, axis, keepdims, ddof):
+    """The gradient direction of var: ``2 (x - mean) / dof``."""
+    return 2 * _spread(x, axis, ddof)
 
 
-def moment_weights(x, result, axis, ddof, keepdims, is_std):
-    """The gradient direction of var (``2 (x - mean) / dof``) or of std (that over
-    ``2 std``, 0 where std = 0: a subgradient at std's minimum)."""
-    x_shape = shape_of(x)
-    dof = reduced_count(x_shape, axis) - ddof
-    centered = x - np.mean(x, axis=axis, keepdims=True)
-    if not is_std:
-        return centered * (2.0 / dof if dof > 0 else np.nan)
-    std = result if keepdims else np.reshape(result, kept_shape(x_shape, axis))
-    return safe_divide(centered * (1.0 / dof if dof > 0 else np.nan), std)
+def std_weights(x, out, axis, keepdims, ddof):
+    """The gradient direction of std, var's over ``2 std``: 0 where std = 0 (a subgradient at
+    std's minimum)."""
+    std = out if keepdims else np.reshape(out, kept_shape(shape_of(x), axis))
+    return safe_divide(_spread(x, axis, ddof), std)
 
 
-def _moment_rule(fn, is_std):
-    def rule(needs, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *,
-             where=True, mean=np._NoValue, correction=np._NoValue):
-        result, ddof = _moment(fn, x, axis, dtype, ddof, keepdims, where, mean, correction)
-
-        def moment_pullback(ct):
-            if is_complex(ct):
-                ct = np.real(ct)  # the output is real: only the real part of ct pairs with it
-            weights = moment_weights(x, result, axis, ddof, keepdims, is_std)
-            g = expand_reduced(ct, shape_of(x), axis, keepdims) * weights
-            return first_only(unbroadcast(x, g), needs)
-
-        return result, moment_pullback
-
-    return rule
-
-
-def _moment_frule(fn, is_std):
-    def frule(tangents, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *,
-              where=True, mean=np._NoValue, correction=np._NoValue):
-        result, ddof = _moment(fn, x, axis, dtype, ddof, keepdims, where, mean, correction)
-        weights = moment_weights(x, result, axis, ddof, keepdims, is_std)
-        return result, push_reduction(tangents[0], weights, axis, keepdims, result, real=True)
-
-    return frule
-
-
-reverse(np.var)(_moment_rule(np.var, is_std=False))
-forward(np.var)(_moment_frule(np.var, is_std=False))
-reverse(np.std)(_moment_rule(np.std, is_std=True))
-forward(np.std)(_moment_frule(np.std, is_std=True))
+reduction(np.var, _moment_call(np.var), var_weights, real=True)
+reduction(np.std, _moment_call(np.std), std_weights, real=True)
