@@ -77,7 +77,7 @@ def test_derivative_of_a_complex_scalar_is_the_jacobian(name):
     np.testing.assert_allclose(wg.derivative(f, z), wg.jacobian(f, z)[0], rtol=1e-12)
 
 
-def test_the_issue_example():
+def test_jacobian_of_abs_squared_has_the_imaginary_direction():
     z = np.array([1 + 1j])
     np.testing.assert_array_equal(
         wg.jacobian(lambda z: np.abs(z) ** 2, z, mode="forward")[0], [[2 + 2j]])

@@ -192,3 +192,22 @@ def test_traced_keyword_after_skipped_defaults_takes_its_position():
 
 def test_differentiation_error_is_a_type_error():
     assert issubclass(wg.DifferentiationError, TypeError)
+
+
+def test_messages_name_scipy_ufuncs_by_their_module():
+    special = pytest.importorskip("scipy.special")
+    from wengert.errors import name_of
+
+    assert name_of(special.erf) == "scipy.special.erf"
+    assert name_of(np.sin) == "np.sin"
+    assert name_of(np.linalg.solve) == "np.linalg.solve"
+
+
+def test_checkpoint_registers_nothing_per_call():
+    from wengert.registry import forward_rules, reverse_rules
+
+    before = (len(reverse_rules.entries), len(forward_rules.entries))
+    f = lambda x: np.sum(np.sin(x) ** 2)   # noqa: E731
+    grads = [wg.gradient(wg.checkpoint(f), np.ones(3))[0] for _ in range(20)]
+    assert (len(reverse_rules.entries), len(forward_rules.entries)) == before
+    np.testing.assert_allclose(grads[-1], np.sin(2.0) * np.ones(3))

@@ -5,7 +5,7 @@ float64) w.r.t. all weights and biases, v a random direction; by forward mode ov
 
 differentiates the reverse-mode gradient along v in one forward pass: about twice the matrix
 products of a gradient (each product's tangent has two terms), plus the gradient's own
-products. Issue #3 asks for an HVP at most 4× one gradient, so the baseline here, the 1.0 of
+products. The target is an HVP at most 4× one gradient, so the baseline here, the 1.0 of
 the ratio column, is one wengert gradient of the same loss, not a hand-written HVP. Beside it:
 
 - ``numpy gradient (hand-written)``: mlp's hand-written backprop, for scale.

@@ -5,7 +5,7 @@
 costs one evaluation of f by hand, so the baseline is that: f, then three scalar operations.
 wengert's ``wg.partial`` runs f once in forward mode with a one-hot tangent that stays sparse
 (x − y, its square and its sum each carry one number, not n), so it should cost about one
-evaluation of f too; issue #3 asks for at most 1.5×. Beside it:
+evaluation of f too; the target is at most 1.5×. Beside it:
 
 - ``wengert gradient (reverse, all 2n)``: ``wg.gradient(f, x, y)``, what one would otherwise
   call and then index: it computes 2n partials to use one. Its check is on component i,

@@ -2,6 +2,7 @@
 traced run of ``f`` on dual numbers per tangent."""
 import numpy as np
 
+from .arraytypes import shape_of
 from .core.forward import ForwardLevel, ForwardTracer
 from .core.levels import Tracer, current_level, enter, leave, primal, scalar_if_scalar
 from .errors import DifferentiationError
@@ -15,11 +16,11 @@ def _run_forward(f, args, tangents):
     leaves, treedef = flatten(args)
     tangent_leaves = _tangent_leaves(tangents, treedef, len(leaves))
     for x, t in zip(leaves, tangent_leaves):
-        if not is_zero(t) and _shape(t) != _shape(x):
+        if not is_zero(t) and shape_of(t) != shape_of(x):
             # NumPy would broadcast the tangent against its argument: a wrong answer, silently.
             raise DifferentiationError(
-                f"A tangent of shape {_shape(t)} was given for an argument of shape "
-                f"{_shape(x)}; each tangent must have its argument's shape.")
+                f"A tangent of shape {shape_of(t)} was given for an argument of shape "
+                f"{shape_of(x)}; each tangent must have its argument's shape.")
     level = ForwardLevel(current_level())
     wrapped = [
         level.new_input(x, t) if is_differentiable(x) and not is_zero(t) else x
@@ -41,11 +42,6 @@ def _run_forward(f, args, tangents):
             values.append(y)
             out_tangents.append(_dense_like(y, ZERO) if is_differentiable(y) else None)
     return unflatten(out_def, values), unflatten(out_def, out_tangents)
-
-
-def _shape(x):
-    shape = getattr(x, "shape", None)    # tracers and sparse tangents know their shape
-    return tuple(shape) if shape is not None else np.shape(x)
 
 
 def _tangent_leaves(tangents, treedef, count):

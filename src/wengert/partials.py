@@ -9,7 +9,7 @@ pushforwards share, so that both compute exactly the same numbers.
 """
 import numpy as np
 
-from .arraytypes import TracedValue, dtype_of, is_complex, shape_of
+from .arraytypes import TracedValue, concrete, dtype_of, is_complex, shape_of
 from .tangents import Indexed, Selected, scale, to_dense
 
 
@@ -66,6 +66,8 @@ def times_partial(ct, partial, args, out, singular):
         # Nested differentiation. A traced zero is no structural zero (see cleared_at_poles),
         # and selection marks do not survive inside tracers, so every partial is checked:
         # exp's overflow in a branch np.where did not take must not make a Hessian NaN.
+        if not np.isnan(np.sum(concrete(g))):
+            return g   # no 0·∞ anywhere (one pass, no temporary): the common case
         cleared = cleared_at_poles(ct, d)
         return g if cleared is d else ct * cleared
     if singular or type(ct) is Selected:

@@ -3,6 +3,7 @@ the gradient, pullback and reverse-mode Jacobian built on it. (wg.Params, modes 
 the JAX-style transforms are in ``api.py``.)"""
 import numpy as np
 
+from .arraytypes import dtype_of, shape_of
 from .core.levels import (Tracer, current_level, enter, leave, primal, quiet_collector,
                           scalar_if_scalar)
 from .core.reverse import ReverseLevel, ReverseTracer
@@ -50,11 +51,11 @@ class _ReverseTrace:
         seeds = [(i, ct) for i, ct in zip(self.out_indices, ct_leaves)
                  if i is not None and not is_zero(ct)]
         for y, ct in zip(self.out_primals, ct_leaves):
-            if not is_zero(ct) and _shape(ct) != _shape(y):
+            if not is_zero(ct) and shape_of(ct) != shape_of(y):
                 # Broadcasting would hand back gradients of the wrong shape, silently.
                 raise DifferentiationError(
-                    f"back() received a cotangent of shape {_shape(ct)} for an output of "
-                    f"shape {_shape(y)}; each cotangent must have its output's shape."
+                    f"back() received a cotangent of shape {shape_of(ct)} for an output of "
+                    f"shape {shape_of(y)}; each cotangent must have its output's shape."
                 )
         num_inputs = sum(self.differentiable)
         input_cts = self.level.backward(seeds, num_inputs, free) if seeds else [None] * num_inputs
@@ -74,7 +75,7 @@ def _project(x, g):
         g = np.zeros_like(primal(x))
     elif isinstance(g, Indexed):
         g = to_dense(g)
-    x_dtype = _dtype(x)
+    x_dtype = dtype_of(x)
     if isinstance(g, Tracer):
         if x_dtype.kind != "c" and g.dtype.kind == "c":
             g = np.real(g)
@@ -100,17 +101,6 @@ def _project(x, g):
     if isinstance(x, np.ndarray) and isinstance(g, np.ndarray) and type(g) is not type(x):
         g = g.view(type(x))   # an ndarray subclass input gets its subclass; Selected is internal
     return g
-
-
-def _shape(x):
-    # Tracers, arrays and sparse tangents (wg.OneHot) know their shape; Python numbers do not.
-    shape = getattr(x, "shape", None)
-    return tuple(shape) if shape is not None else np.shape(x)
-
-
-def _dtype(x):
-    dt = getattr(x, "dtype", None)
-    return dt if dt is not None else np.result_type(x)
 
 
 def _scalar_seed(trace, fn_name):

@@ -61,7 +61,7 @@ def test_overwritten_constant_keeps_the_value_each_node_saw(name, traced_first):
     assert np.allclose(wg.hessian(_loop(op, traced_first), x), expected_h, rtol=1e-10)
 
 
-def test_the_issue_example():
+def test_buffer_refilled_in_a_loop():
     def f(x):
         t = np.empty(3)
         a = 0.0

@@ -57,7 +57,7 @@ def test_third_derivative(x):
     assert rev(rev(rev(np.sinc)))(x) == pytest.approx(d3, rel=1e-8, abs=1e-9)
 
 
-def test_the_issue_examples():
+def test_hessian_at_and_near_zero():
     assert wg.hessian(np.sinc, 0.0) == pytest.approx(-PI2 / 3, rel=1e-14)
     assert wg.hessian(np.sinc, 1e-9) == pytest.approx(-PI2 / 3, rel=1e-12)
 
