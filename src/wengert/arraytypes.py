@@ -3,6 +3,8 @@
 - ``TracedValue``: the mark of a value whose operations some transformation records. The core
   defines the tracers and derives them from it; the tangent algebra and trees test for it
   here, so they never import the machinery that records.
+- The table of array types: one ``ArrayType`` record per kind of array (NumPy's today),
+  from which the sets of constant, scalar and plain argument types are derived.
 - ``shape_of``, ``dtype_of``, ``is_complex``: read any value's metadata (arrays, NumPy and
   Python scalars, tracers, sparse tangents) the same way everywhere.
 - ``astype``: ``x.astype(dtype)`` as a function, so that the cast can carry rules.
@@ -25,14 +27,89 @@ def concrete(x):
     return x
 
 
-_NUMBERS = frozenset({float, int, complex, bool})
+# ---------------------------------------------------------------------------------------------
+# The table of array types
+# ---------------------------------------------------------------------------------------------
 
+class ArrayType:
+    """The record of one kind of array that tracers may carry.
+
+    ``array``: the array class. ``scalars``: the scalar classes its operations return (NumPy's
+    float64, ...), plain values like the array itself. ``in_place``: whether a cotangent of
+    this type that nobody else holds may be accumulated in place (``a += b``)."""
+
+    __slots__ = ("array", "scalars", "in_place")
+
+    def __init__(self, array, scalars=(), in_place=True):
+        self.array = array
+        self.scalars = frozenset(scalars)
+        self.in_place = in_place
+
+
+_records = {}   # an array or scalar class -> its record
+
+# Derived sets, kept up to date by ``register_array_type`` and checked by exact type (one set
+# look-up on the hot paths):
+PYTHON_NUMBERS = frozenset({float, int, complex, bool})
+# values an operation may combine with a tracer as constants: Python numbers, the registered
+# arrays and their scalars
+CONSTANTS = set(PYTHON_NUMBERS)
+# values that are one float or complex number of a registered type (NumPy's float64, ...)
+INEXACT_SCALARS = set()
+# one float or complex number, of Python or of a registered type
+INEXACT_NUMBERS = {float, complex}
+# one value an operation returns (not a tuple of them): an array or one number
+ONE_VALUE = {float, complex}
+# arguments that never hold a tracer: the constants, and the other plain arguments of calls
+ATOMS = set(PYTHON_NUMBERS) | {str, type(None), slice, type(Ellipsis)}
+
+
+def register_array_type(record):
+    for cls in (record.array, *record.scalars):
+        _records[cls] = record
+    CONSTANTS.update((record.array, *record.scalars))
+    ATOMS.update((record.array, *record.scalars))
+    inexact = [s for s in record.scalars if np.dtype(s).kind in "fc"]
+    INEXACT_SCALARS.update(inexact)
+    INEXACT_NUMBERS.update(inexact)
+    ONE_VALUE.update((record.array, *inexact))
+    return record
+
+
+def record_of(x):
+    """The record of ``x``'s type (exact class, or its nearest registered base), or None."""
+    record = _records.get(type(x))
+    if record is None:
+        for cls in type(x).__mro__[1:]:
+            record = _records.get(cls)
+            if record is not None:
+                break
+    return record
+
+
+def looks_like_an_array(x):
+    """An array of some library (it speaks NumPy's dispatch protocols and has a dtype) that
+    may or may not have a record."""
+    kind = type(x)
+    return (hasattr(kind, "__array_function__") or hasattr(kind, "__array_ufunc__")) and (
+        hasattr(x, "dtype") and hasattr(x, "shape"))
+
+
+NUMPY = register_array_type(ArrayType(
+    np.ndarray,
+    scalars=(np.float64, np.float32, np.float16, np.complex128, np.complex64, np.int64,
+             np.int32, np.bool_)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata of any value
+# ---------------------------------------------------------------------------------------------
 
 def shape_of(x):
     shape = getattr(x, "shape", None)
     if shape is not None:
         return shape
-    return () if type(x) in _NUMBERS else np.shape(x)
+    return () if type(x) in PYTHON_NUMBERS else np.shape(x)
 
 
 def dtype_of(x):

@@ -9,7 +9,7 @@ pushforwards share, so that both compute exactly the same numbers.
 """
 import numpy as np
 
-from .arraytypes import TracedValue, concrete, dtype_of, is_complex, shape_of
+from .arraytypes import INEXACT_NUMBERS, TracedValue, concrete, dtype_of, is_complex, shape_of
 from .tangents import Indexed, Selected, scale, to_dense
 
 
@@ -21,7 +21,7 @@ def unbroadcast(x, g):
         if x_type is np.ndarray:
             if g.shape == x.shape and g.dtype == x.dtype:
                 return g
-        elif x_type in _SCALAR_TYPES:
+        elif x_type in INEXACT_NUMBERS:
             return g
     x_shape = shape_of(x)
     g_shape = shape_of(g)
@@ -43,7 +43,6 @@ def unbroadcast(x, g):
     return g
 
 
-_SCALAR_TYPES = frozenset({np.float64, np.float32, np.complex128, np.complex64, float, complex})
 
 
 def times_partial(ct, partial, args, out, singular):

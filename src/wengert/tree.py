@@ -5,7 +5,8 @@ import dataclasses
 
 import numpy as np
 
-from .arraytypes import TracedValue
+from .arraytypes import TracedValue, looks_like_an_array, record_of
+from .errors import DifferentiationError
 
 _registered = {}
 
@@ -121,7 +122,8 @@ def _tangent_of(cls, names, parts):
     return Tangent(cls, **dict(zip(names, parts)))
 
 
-# Leaves that carry a tangent: floats and complex numbers, inexact NumPy arrays, tracers.
+# Leaves that carry a tangent: floats and complex numbers, inexact arrays of a registered
+# type, tracers.
 _INEXACT_SCALARS = (float, complex, np.inexact)
 
 
@@ -130,4 +132,18 @@ def is_differentiable(leaf):
         return True
     if isinstance(leaf, np.ndarray):
         return leaf.dtype.kind in "fc"
-    return isinstance(leaf, _INEXACT_SCALARS)
+    if isinstance(leaf, _INEXACT_SCALARS):
+        return True
+    if not looks_like_an_array(leaf):
+        return False
+    record = record_of(leaf)
+    if record is not None:
+        return isinstance(leaf, record.array) and leaf.dtype.kind in "fc"
+    # Treating it as a constant would hand back the gradient None, silently.
+    raise DifferentiationError(
+        f"wengert cannot differentiate with respect to a {type(leaf).__module__}."
+        f"{type(leaf).__name__}: no array type of that kind is registered. Convert it to "
+        "a NumPy array (np.asarray) first, pass it as a constant the function closes "
+        "over, or, for a class of your own that holds arrays, describe it with "
+        "wg.register_tree (or make it a dataclass) so that its arrays are differentiated."
+    )

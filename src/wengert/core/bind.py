@@ -9,6 +9,7 @@ import inspect
 
 import numpy as np
 
+from ..arraytypes import ATOMS
 from ..errors import DifferentiationError, name_of
 from ..registry import _non_differentiable, definitions, implementations, no_rule
 from ..tree import LEAF, flatten, unflatten
@@ -173,9 +174,7 @@ class TreeSpec:
 
 # Argument types that never hold a tracer (checked by identity before anything slower), and
 # the tracer classes (each registers itself when it is defined).
-_ATOMS = frozenset({float, int, complex, bool, str, type(None), np.ndarray, np.float64,
-                    np.float32, np.complex128, np.complex64, np.int64, np.int32, np.bool_,
-                    slice, type(Ellipsis)})
+_ATOMS = ATOMS
 _TRACERS = set()
 
 

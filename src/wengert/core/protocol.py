@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-from ..arraytypes import astype, dtype_of
+from ..arraytypes import CONSTANTS, astype, dtype_of
 from .bind import bind, register_tracer_class, strip
 from .levels import Tracer, primal
 from ..errors import WAYS_OUT, DifferentiationError
@@ -17,8 +17,7 @@ from ..registry import forward_rules, reverse_rules
 
 # Exact types an operator may combine with a tracer; anything else is checked by
 # ``_is_foreign`` (subclasses of these, lists) or deferred to.
-_PLAIN = frozenset({float, int, complex, bool, np.ndarray, np.float64, np.float32, np.float16,
-                    np.complex128, np.complex64, np.int64, np.int32, np.bool_})
+_PLAIN = CONSTANTS
 _KNOWN = set(_PLAIN)   # tracer classes join it as they are defined
 
 

@@ -5,11 +5,13 @@ from ..registry import reverse_rules
 import numpy as np
 
 # An elementwise node applies the very helpers the rules' own pullbacks use.
+from ..arraytypes import ATOMS as _ATOMS, CONSTANTS as _CONSTANTS, INEXACT_SCALARS as _SCALARS
+from ..arraytypes import ONE_VALUE as _SINGLE_OUTPUTS
 from ..partials import times_partial, unbroadcast
 from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, is_zero, to_dense
 from ..tree import flatten, is_differentiable
-from .protocol import _PLAIN as _CONSTANTS, ArrayMethods
-from .bind import _ATOMS, run_without_rule, split_args
+from .protocol import ArrayMethods
+from .bind import run_without_rule, split_args
 from .levels import Level, Tracer, quiet_collector
 
 
@@ -49,10 +51,6 @@ class _SelectOutput:
         cts[self.position] = ct
         return (tuple(cts),)
 
-
-# Output types that are one array (checked by identity before the slower isinstance).
-_SINGLE_OUTPUTS = frozenset({np.ndarray, np.float64, np.float32, np.complex128, np.complex64,
-                             float, complex})
 
 
 class ReverseLevel(Level):
@@ -294,7 +292,6 @@ def _unless_like(value, out):
     return value
 
 
-_SCALARS = frozenset({np.float64, np.float32, np.complex128, np.complex64})
 _STRUCTURED = (tuple, Indexed, OneHot)
 _new = object.__new__
 _generic_rules = reverse_rules.generic

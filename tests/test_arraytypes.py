@@ -1,0 +1,71 @@
+"""The table of array types: what counts as a constant, a scalar, a plain argument, and what
+happens to an array type that no record knows (a clear error, never the gradient None)."""
+import numpy as np
+import pytest
+
+import wengert as wg
+from wengert import arraytypes
+
+
+class DuckArray:
+    """An array of some other library: NumPy's protocols, a dtype and a shape."""
+
+    def __init__(self, data):
+        self.data = np.asarray(data)
+        self.dtype = self.data.dtype
+        self.shape = self.data.shape
+
+    def __array_function__(self, func, types, args, kwargs):
+        return NotImplemented
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return NotImplemented
+
+
+def test_numpy_is_registered_with_its_scalars():
+    assert arraytypes.record_of(np.ones(2)) is arraytypes.NUMPY
+    assert arraytypes.record_of(np.float32(1)) is arraytypes.NUMPY
+    assert np.float32 in arraytypes.INEXACT_SCALARS and np.int64 not in arraytypes.INEXACT_SCALARS
+    assert {np.ndarray, float, np.float64} <= arraytypes.CONSTANTS
+    assert arraytypes.CONSTANTS <= arraytypes.ATOMS and str in arraytypes.ATOMS
+
+
+def test_an_ndarray_subclass_finds_numpys_record():
+    assert arraytypes.record_of(np.ones(2).view(np.matrix)) is arraytypes.NUMPY
+
+
+@pytest.mark.parametrize("transform", [
+    lambda f, x, d: wg.gradient(f, x, d),
+    lambda f, x, d: wg.jacobian(f, x, d),
+    lambda f, x, d: wg.jvp(f, (x, d), (np.ones(2), wg.Zero())),
+], ids=["gradient", "jacobian", "jvp"])
+def test_an_unregistered_array_type_is_a_clear_error_not_a_none_gradient(transform):
+    f = lambda x, d: np.sum(x * d.data)   # noqa: E731
+    with pytest.raises(wg.DifferentiationError, match="DuckArray.*np.asarray.*register_tree"):
+        transform(f, np.ones(2), DuckArray([1.0, 2.0]))
+
+
+def test_closing_over_it_is_the_way_out():
+    d = DuckArray([1.0, 2.0])
+    assert np.array_equal(wg.gradient(lambda x: np.sum(x * d.data), np.ones(2))[0], [1, 2])
+
+
+def test_integer_arrays_and_other_plain_arguments_still_get_none():
+    grads = wg.gradient(lambda x, n, s: np.sum(x) * len(s), np.ones(2), np.arange(3), "ab")
+    assert grads[1] is None and grads[2] is None
+
+
+def test_a_registered_type_is_a_differentiable_leaf():
+    # What a record makes known is traced like NumPy's arrays (its own rules and protocols
+    # then carry it); here only the decision to trace is checked.
+    from wengert.tree import is_differentiable
+
+    record = arraytypes.ArrayType(DuckArray, scalars=(), in_place=False)
+    saved = dict(arraytypes._records)
+    try:
+        arraytypes._records[DuckArray] = record
+        assert is_differentiable(DuckArray([1.0])) is True
+        assert is_differentiable(DuckArray([1])) is False
+    finally:
+        arraytypes._records.clear()
+        arraytypes._records.update(saved)
