@@ -8,6 +8,10 @@
 - ``shape_of``, ``dtype_of``, ``is_complex``: read any value's metadata (arrays, NumPy and
   Python scalars, tracers, sparse tangents) the same way everywhere.
 - ``astype``: ``x.astype(dtype)`` as a function, so that the cast can carry rules.
+- Making constants like a value: ``zeros_like_value``, ``ones_like_value``,
+  ``full_like_value``, ``eye_like``, ``tri_like``, ``arange_like``, ``asarray_like`` make
+  arrays of the kind of a reference value (through its record), so that rules and tangent
+  arithmetic never call a bare ``np.zeros``.
 """
 import numpy as np
 
@@ -36,14 +40,28 @@ class ArrayType:
 
     ``array``: the array class. ``scalars``: the scalar classes its operations return (NumPy's
     float64, ...), plain values like the array itself. ``in_place``: whether a cotangent of
-    this type that nobody else holds may be accumulated in place (``a += b``)."""
+    this type that nobody else holds may be accumulated in place (``a += b``).
 
-    __slots__ = ("array", "scalars", "in_place")
+    How to make arrays of this kind, each a callable with NumPy's signature less ``like``:
+    ``asarray``, ``zeros``, ``ones``, ``full``, ``eye``, ``tri``, ``arange``. One left None
+    is NumPy's function called with ``like=`` the reference value (NEP 35), which the
+    library's ``__array_function__`` may answer."""
 
-    def __init__(self, array, scalars=(), in_place=True):
+    __slots__ = ("array", "scalars", "in_place", "asarray", "zeros", "ones", "full", "eye",
+                 "tri", "arange")
+
+    def __init__(self, array, scalars=(), in_place=True, *, asarray=None, zeros=None,
+                 ones=None, full=None, eye=None, tri=None, arange=None):
         self.array = array
         self.scalars = frozenset(scalars)
         self.in_place = in_place
+        self.asarray = asarray
+        self.zeros = zeros
+        self.ones = ones
+        self.full = full
+        self.eye = eye
+        self.tri = tri
+        self.arange = arange
 
 
 _records = {}   # an array or scalar class -> its record
@@ -98,7 +116,9 @@ def looks_like_an_array(x):
 NUMPY = register_array_type(ArrayType(
     np.ndarray,
     scalars=(np.float64, np.float32, np.float16, np.complex128, np.complex64, np.int64,
-             np.int32, np.bool_)))
+             np.int32, np.bool_),
+    asarray=np.asarray, zeros=np.zeros, ones=np.ones, full=np.full, eye=np.eye, tri=np.tri,
+    arange=np.arange))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,3 +145,65 @@ def astype(x, dtype):
     """``x.astype(dtype)`` as a function: the tracer's method calls it through the core's
     door, and the rules for casts are registered for it."""
     return x.astype(dtype) if hasattr(x, "astype") else np.asarray(x).astype(dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Constants made like a value
+# ---------------------------------------------------------------------------------------------
+# Each takes a reference value ``like`` (an array, a NumPy or Python scalar, or a tracer of any
+# level: its concrete value is used) and makes a constant, with no derivative, of the kind of
+# ``like`` through its record. Values without a record (Python numbers, lists) make NumPy
+# arrays. ``shape`` and ``dtype`` default to those of ``like`` where NumPy's ``*_like`` would
+# take them from it (zeros, ones, full); eye, tri and arange keep NumPy's own defaults.
+
+def _maker(like, name):
+    """``(concrete like, its record's maker called name)``."""
+    while isinstance(like, TracedValue):
+        like = like._value
+    make = getattr(_records.get(type(like)) or record_of(like) or NUMPY, name)
+    if make is None:    # NumPy's function dispatched on the reference (NEP 35)
+        function = getattr(np, name)
+
+        def make(*args, **kwargs):
+            return function(*args, like=like, **kwargs)
+    return like, make
+
+
+def zeros_like_value(like, shape=None, dtype=None):
+    like, zeros = _maker(like, "zeros")
+    return zeros(shape_of(like) if shape is None else shape,
+                 dtype_of(like) if dtype is None else dtype)
+
+
+def ones_like_value(like, shape=None, dtype=None):
+    like, ones = _maker(like, "ones")
+    return ones(shape_of(like) if shape is None else shape,
+                dtype_of(like) if dtype is None else dtype)
+
+
+def full_like_value(like, fill_value, shape=None, dtype=None):
+    like, full = _maker(like, "full")
+    return full(shape_of(like) if shape is None else shape, fill_value,
+                dtype_of(like) if dtype is None else dtype)
+
+
+def eye_like(rows, like, *, columns=None, k=0, dtype=None):
+    """``np.eye(rows, columns, k, dtype)`` of the kind of ``like`` (float64 by default)."""
+    return _maker(like, "eye")[1](rows, columns, k, float if dtype is None else dtype)
+
+
+def tri_like(rows, like, *, columns=None, k=0, dtype=None):
+    """``np.tri(rows, columns, k, dtype)`` of the kind of ``like`` (float64 by default)."""
+    return _maker(like, "tri")[1](rows, columns, k, float if dtype is None else dtype)
+
+
+def arange_like(stop, like, dtype=None):
+    """``np.arange(stop, dtype=dtype)`` of the kind of ``like``."""
+    return _maker(like, "arange")[1](stop, dtype=dtype)
+
+
+def asarray_like(value, like=None, dtype=None):
+    """The concrete ``value`` as an array of the kind of ``like`` (by default, of its own
+    kind): ``np.asarray(value, dtype)`` for NumPy."""
+    value = concrete(value)
+    return _maker(value if like is None else like, "asarray")[1](value, dtype)

@@ -2,7 +2,7 @@
 traced run of ``f`` on dual numbers per tangent."""
 import numpy as np
 
-from .arraytypes import shape_of
+from .arraytypes import ones_like_value, shape_of, zeros_like_value
 from .core.forward import ForwardLevel, ForwardTracer
 from .core.levels import Tracer, current_level, enter, leave, primal, scalar_if_scalar
 from .errors import DifferentiationError
@@ -157,7 +157,7 @@ def _unit(x):
     """The tangent 1 for a scalar ``x``, of its type (a Python float for a float)."""
     if type(x) is float or type(x) is complex:
         return type(x)(1)
-    return np.ones((), np.result_type(primal(x)))[()]
+    return ones_like_value(x, shape=())[()]
 
 
 def _python_scalars(x, dy):
@@ -211,12 +211,12 @@ def jacobian(f, *args):
                 dy = _complex_column(dy, _run_forward_leaves(f, leaves, treedef,
                                                              tangent_leaves)[1], y)
             if dy is None:   # an output with no tangent (an int): its Jacobian is zero
-                dy = np.zeros(y_shape, np.result_type(primal(x)))
+                dy = zeros_like_value(x, shape=y_shape)
             columns.append(dy)
         x_shape = np.shape(primal(x))
         if not columns:     # x has no coordinates: the output's shape still comes from f
             y_shape = _output_shape(f(*args)) if y_shape is None else y_shape
-            jac_leaves.append(np.zeros(y_shape + x_shape))
+            jac_leaves.append(zeros_like_value(x, shape=y_shape + x_shape, dtype=np.float64))
             continue
         # np.stack, not np.array: columns may be tracers of an outer level (nesting).
         jac_leaves.append(np.reshape(np.stack(columns, axis=-1), y_shape + x_shape))

@@ -9,7 +9,8 @@ pushforwards share, so that both compute exactly the same numbers.
 """
 import numpy as np
 
-from .arraytypes import INEXACT_NUMBERS, TracedValue, concrete, dtype_of, is_complex, shape_of
+from .arraytypes import (INEXACT_NUMBERS, TracedValue, asarray_like, concrete, dtype_of,
+                         is_complex, shape_of)
 from .tangents import Indexed, Selected, scale, to_dense
 
 
@@ -157,7 +158,7 @@ def _weakly_typed(t, out):
     if dtype.kind not in "fc":
         return t
     dtype = np.result_type(t, np.finfo(dtype).dtype)
-    return np.asarray(t, dtype) if shape_of(out) else dtype.type(t)
+    return asarray_like(t, out, dtype) if shape_of(out) else dtype.type(t)
 
 
 def _times(d, t, out, x, singular):

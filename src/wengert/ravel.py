@@ -17,6 +17,7 @@ def ravel(tree):
     dtypes = [np.result_type(leaves[i]) for i in moving]
     # np.concatenate, not np.array: leaves may be traced values.
     pieces = [np.reshape(leaves[i], (-1,)) for i in moving]
+    # No differentiable leaf: no array to take a kind from, so NumPy's empty vector.
     vector = np.concatenate(pieces) if pieces else np.zeros(0)
     ends = np.cumsum(sizes).tolist()
 

@@ -3,7 +3,7 @@ the gradient, pullback and reverse-mode Jacobian built on it. (wg.Params, modes 
 the JAX-style transforms are in ``api.py``.)"""
 import numpy as np
 
-from .arraytypes import dtype_of, shape_of
+from .arraytypes import asarray_like, dtype_of, ones_like_value, shape_of, zeros_like_value
 from .core.levels import (Tracer, current_level, enter, leave, primal, quiet_collector,
                           scalar_if_scalar)
 from .core.reverse import ReverseLevel, ReverseTracer
@@ -89,7 +89,7 @@ def _project(x, g):
     if type(x) is complex:
         return complex(g)
     x = primal(x)
-    g = np.asarray(g) if not isinstance(g, (np.ndarray, np.generic)) else g
+    g = asarray_like(g, x) if not isinstance(g, (np.ndarray, np.generic)) else g
     if g.dtype != x_dtype:
         g = g.astype(x_dtype)
     if isinstance(x, np.generic) and not isinstance(g, np.generic):
@@ -117,7 +117,7 @@ def _scalar_seed(trace, fn_name):
             f"array of shape {shape} and dtype {np.result_type(primal(y))}. Reduce it to a "
             "scalar (np.sum, ...) or use wg.pullback / wg.jacobian."
         )
-    return np.ones((), dtype=np.result_type(primal(y)))[()]
+    return ones_like_value(y, shape=())[()]
 
 
 def withgradient(f, *args):
@@ -156,7 +156,7 @@ def jacobian(f, *args):
     complex_output = y_dtype.kind == "c"
 
     def row(k, scale):
-        basis = np.zeros(y_shape, y_dtype)
+        basis = zeros_like_value(y, shape=y_shape, dtype=y_dtype)
         basis.flat[k] = scale
         return trace.leaf_cotangents(basis if y_shape else basis[()])
 

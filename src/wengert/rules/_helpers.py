@@ -2,7 +2,9 @@
 dividing safely at singular points."""
 import numpy as np
 
-from ..arraytypes import TracedValue as Tracer, dtype_of, is_complex, shape_of
+from ..arraytypes import (TracedValue as Tracer, arange_like, asarray_like, dtype_of,
+                          eye_like, full_like_value, is_complex, ones_like_value,
+                          shape_of, tri_like, zeros_like_value)
 from ..partials import (broadcast_tangent, cleared_at_poles, push_partial, times_partial,
                         unbroadcast)
 from ..primitives import non_differentiable, primitive
@@ -13,7 +15,10 @@ __all__ = ["ZERO", "is_zero", "selected", "forward", "add", "scale", "to_dense",
            "reverse_only", "broadcast_tangent", "non_differentiable", "primitive", "reverse",
            "linear", "elementwise", "unbroadcast", "safe_divide", "times_partial",
            "cleared_at_poles", "push_partial", "shape_of", "dtype_of", "is_complex", "dense",
-           "Tracer", "derived_through", "as_array", "conj", "real_dtype"]
+           "Tracer", "derived_through", "as_array", "conj", "real_dtype",
+           # constants made like a reference value (arraytypes): never a bare np.zeros
+           "zeros_like_value", "ones_like_value", "full_like_value", "eye_like", "tri_like",
+           "arange_like", "asarray_like"]
 
 
 def reverse(fn):

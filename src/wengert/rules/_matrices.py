@@ -7,8 +7,8 @@ import weakref
 
 import numpy as np
 
-from ._helpers import (ZERO, conj, is_complex, is_zero, real_dtype, safe_divide, shape_of,
-                       to_dense, unbroadcast)
+from ._helpers import (ZERO, conj, eye_like, is_complex, is_zero, real_dtype, safe_divide,
+                       shape_of, to_dense, unbroadcast)
 from .products import adjoint
 
 __all__ = ["adjoint", "real", "eye", "diag_embed", "diag_part",
@@ -26,7 +26,7 @@ def real(x):
 
 
 def eye(n, like):
-    return np.eye(n, dtype=real_dtype(like))
+    return eye_like(n, like, dtype=real_dtype(like))
 
 
 def diag_embed(v):

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..core.levels import primal
 from ..errors import DifferentiationError
-from ._helpers import as_array, derived_through
+from ._helpers import arange_like, as_array, derived_through, zeros_like_value
 
 
 def _along(axis, ndim, index):
@@ -99,7 +99,7 @@ def _linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axi
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     divisions = num - 1 if endpoint else num
     span = stop - start
-    counts = np.reshape(np.arange(num, dtype=np.result_type(primal(span), float)),
+    counts = np.reshape(arange_like(num, span, dtype=np.result_type(primal(span), float)),
                         (-1,) + (1,) * np.ndim(span))
     step = span / divisions if divisions > 0 else np.nan * span
     y = start + counts * (step if divisions > 0 else span)
@@ -187,8 +187,9 @@ def _full_convolution(a, v):
     """Σ_i a[i] v[k - i] for every k: rows of shifted windows of the zero-padded ``a``
     (a gather, whose rule is indexing) times ``v`` reversed."""
     n, m = len(primal(a)), len(primal(v))
-    padded = np.concatenate([np.zeros(m - 1, dtype=np.result_type(primal(a))), a,
-                             np.zeros(m - 1, dtype=np.result_type(primal(a)))])
+    zeros = zeros_like_value(a, shape=m - 1)
+    padded = np.concatenate([zeros, a, zeros])
+    # The windows' positions are an index array, used only for indexing: NumPy's own.
     windows = padded[np.arange(n + m - 1)[:, None] + np.arange(m)[None, :]]
     return windows @ v[::-1]
 

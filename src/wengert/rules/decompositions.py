@@ -17,7 +17,8 @@ tests check ⟨ct, J t⟩ = ⟨Jᴴ ct, t⟩ between the modes). Conventions (do
 import numpy as np
 
 from ..errors import DifferentiationError
-from ._helpers import ZERO, forward, is_complex, is_zero, real_dtype, reverse, shape_of, to_dense
+from ._helpers import (ZERO, forward, is_complex, is_zero, real_dtype, reverse, shape_of, to_dense,
+                       tri_like)
 from ._matrices import (adjoint, diag_embed, diag_part, eye, fit, hermitian_part, inverse_gaps,
                         per_argument, real, remember_triangular, safe_reciprocal,
                         singular_value_tangents, triangular_times)
@@ -29,7 +30,7 @@ from .solves import solve_triangular
 def _phi(l):
     """The mask of the lower triangle with half the diagonal."""
     n = shape_of(l)[-1]
-    return np.tri(n, dtype=real_dtype(l)) - 0.5 * eye(n, l)
+    return tri_like(n, l, dtype=real_dtype(l)) - 0.5 * eye(n, l)
 
 
 @reverse(np.linalg.cholesky)
@@ -354,7 +355,7 @@ def _qr_tangents(q, r, da):
     da_r_inv = adjoint(solve_triangular(adjoint(r), adjoint(da), True))   # dA R⁻¹
     c = adjoint(q) @ da_r_inv
     n = shape_of(r)[-1]
-    lower = c * np.tri(n, k=-1, dtype=real_dtype(r))
+    lower = c * tri_like(n, r, k=-1, dtype=real_dtype(r))
     omega = lower - adjoint(lower)
     if is_complex(c):
         omega = omega + diag_embed(1j * np.imag(diag_part(c)))
@@ -369,7 +370,7 @@ def _qr_cotangent(q, r, q_ct, r_ct):
     if not is_zero(q_ct):
         m_ = m_ - adjoint(q) @ q_ct
     n = shape_of(r)[-1]
-    strict_upper = np.tri(n, k=-1, dtype=real_dtype(r)).T
+    strict_upper = tri_like(n, r, k=-1, dtype=real_dtype(r)).T
     upper = m_ * strict_upper
     diagonal = real(diag_part(m_))
     b = q @ (upper + adjoint(upper) + diag_embed(diagonal))

@@ -11,7 +11,8 @@ from collections import Counter
 
 import numpy as np
 
-from ._helpers import ZERO, add, conj, forward, is_zero, reverse, shape_of, to_dense, unbroadcast
+from ._helpers import (ZERO, add, conj, eye_like, forward, is_zero, ones_like_value, reverse,
+                       shape_of, to_dense, unbroadcast)
 from .products import operand, tangent_operand
 
 _SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # integer order = ASCII order
@@ -98,7 +99,8 @@ def _einsum_cotangent(ct, operands, k, inputs, output, optimize):
     subscripts, deltas, ones = _einsum_transpose(inputs, output, k, shape_of(x))
     others = [conj(op) for j, op in enumerate(operands) if j != k]
     # Boolean constants multiply without promoting float32 operands to float64.
-    constants = [np.eye(n, dtype=bool) for n in deltas] + [np.ones(n, dtype=bool) for n in ones]
+    constants = ([eye_like(n, ct, dtype=bool) for n in deltas]
+                 + [ones_like_value(ct, shape=n, dtype=bool) for n in ones])
     g = np.einsum(subscripts, ct, *others, *constants, optimize=optimize)
     return unbroadcast(x, _sum_to_shape(g, shape_of(x)))
 

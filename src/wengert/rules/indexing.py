@@ -234,7 +234,8 @@ def _take_along_axis_index(shape, indices, axis=-1):
         return np.unravel_index(_in_range(indices, int(np.prod(shape)), "raise"), shape)
     axis = axis % len(shape)
     ndim = len(shape)
-    # The other axes are read in place: an arange along each, broadcast against indices.
+    # The other axes are read in place: an arange along each, broadcast against indices
+    # (index arrays, used only for indexing: NumPy's own).
     return tuple(
         _in_range(indices, n, "raise") if d == axis
         else np.reshape(np.arange(n), (1,) * d + (n,) + (1,) * (ndim - d - 1))

@@ -14,8 +14,8 @@ mean, median, minimum, reflect_type='odd') raise DifferentiationError.
 import numpy as np
 
 from ..errors import DifferentiationError
-from ._helpers import (ZERO, Indexed, forward, is_zero, linear, reverse, shape_of, to_dense,
-                       unbroadcast)
+from ._helpers import (ZERO, Indexed, eye_like, forward, is_zero, linear, reverse, shape_of,
+                       to_dense, unbroadcast)
 from .indexing import scatter_add
 from .reductions import int_position
 from .shapes import axis_index
@@ -53,7 +53,8 @@ def _sum_repeats(ct, shape, repeats, axis):
         r = int(np.reshape(repeats, ()))
         split_shape = shape[:axis] + (n, r) + shape[axis + 1:]
         return np.sum(np.reshape(ct, split_shape), axis=axis + 1)
-    owner = np.repeat(np.arange(n), repeats)  # which element each copy came from
+    # Which element each copy came from: an index, NumPy's own, as indexing takes it.
+    owner = np.repeat(np.arange(n), repeats)
     moved = np.moveaxis(ct, axis, 0)
     base = np.zeros_like(moved, shape=(n,) + shape_of(moved)[1:])
     return np.moveaxis(scatter_add(base, owner, moved), 0, axis)
@@ -93,7 +94,7 @@ def _pad_last(v, size):
 def place_diagonal(values, m, n, k):
     """An array of shape ``values.shape[:-1] + (m, n)``, zero except its ``k``-th diagonal,
     which holds ``values`` (last axis)."""
-    mask = np.eye(m, n, k, dtype=bool)
+    mask = eye_like(m, values, columns=n, k=k, dtype=bool)
     if k >= 0:  # diagonal element i sits in row i
         return np.where(mask, np.expand_dims(_pad_last(values, m), -1), 0)
     return np.where(mask, np.expand_dims(_pad_last(values, n), -2), 0)  # ... in column i
@@ -121,7 +122,8 @@ def _diagonal_transpose(ct, x, offset=0, axis1=0, axis2=1):
 def _trace_transpose(ct, x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     shape = shape_of(x)
     m, n = shape[axis_index(axis1, len(shape))], shape[axis_index(axis2, len(shape))]
-    planes = np.where(np.eye(m, n, offset, dtype=bool), np.expand_dims(ct, (-2, -1)), 0)
+    mask = eye_like(m, ct, columns=n, k=offset, dtype=bool)
+    planes = np.where(mask, np.expand_dims(ct, (-2, -1)), 0)
     return unbroadcast(x, _diagonal_planes(planes, x, axis1, axis2))
 
 
@@ -164,6 +166,7 @@ def _pad_transpose(ct, x, pad_width, mode):
         return ct[tuple(slice(b, b + n) for (b, _), n in zip(widths, shape))]
     # Every output element is a copy of one input element: pad the input's flat indices the
     # same way to learn which, and add the cotangents of the copies back onto their sources.
+    # (The flat indices are an index array, used only for indexing: NumPy's own.)
     size = int(np.prod(shape, dtype=np.int64))
     source = np.pad(np.reshape(np.arange(size), shape), pad_width, mode=mode)
     flat = scatter_add(np.zeros_like(ct, shape=(size,)), np.ravel(source), np.ravel(ct))

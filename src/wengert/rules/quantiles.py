@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core.levels import Tracer, primal
 from ..errors import DifferentiationError
-from ._helpers import as_array, derived_through, is_complex
+from ._helpers import as_array, asarray_like, derived_through, is_complex
 
 try:
     from numpy.lib.array_utils import normalize_axis_tuple
@@ -183,7 +183,7 @@ def _interpolation(method, n, q, weak_q):
     (gamma None: ``sorted[below]`` itself). Indices are concrete; gamma is traced where q is
     (the derivative in q), and a Python float where q was one (NumPy's weak promotion keeps
     a float32 result float32). Otherwise gamma has q's precision, as in NumPy."""
-    q_value = np.asarray(primal(q))
+    q_value = asarray_like(q)
     if method in _ONE_ELEMENT:
         at = _one_element(method, n, q_value)
         return at, at, None
@@ -214,7 +214,7 @@ def _quantile_of(name, a, q, axis, method, keepdims, weights, weak_q):
         raise TypeError("a must be an array of real numbers")
     if method not in _METHODS:
         raise ValueError(f"{method!r} is not a valid method. Use one of: {_METHODS}")
-    q_value = np.asarray(primal(q))
+    q_value = asarray_like(q)
     if q_value.ndim > 1:
         raise ValueError("q must be a scalar or 1d")
     if not (np.all(q_value >= 0) and np.all(q_value <= 1)):

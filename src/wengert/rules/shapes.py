@@ -40,6 +40,7 @@ def _read_order(x, order):
 def layout(x):
     """An array of ``x``'s shape holding no data (every stride 0): a shape function applied
     to it gives the shape of its result without touching, or allocating, any element."""
+    # One NumPy bool, never combined with a value: only its shape is read.
     return np.broadcast_to(np.empty((), bool), shape_of(x))
 
 

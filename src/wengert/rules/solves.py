@@ -10,7 +10,7 @@ traced values, so every rule nests (see docs/linalg.md).
 import numpy as np
 
 from ._helpers import (ZERO, forward, is_complex, is_zero, primitive, real_dtype, reverse,
-                       shape_of)
+                       shape_of, tri_like)
 from ._matrices import adjoint, dense_tangents, fit, per_argument, scipy_linalg, triangle_of
 
 # NumPy 2 treats solve's b as a vector only when it is 1-D; NumPy 1 when it has one axis
@@ -41,7 +41,7 @@ def _substitute(t, x, lower):
     primitive, so traced calls go through its rule."""
     n = t.shape[-1]
     if n <= _BLOCK:
-        triangle = np.tri(n, dtype=bool)
+        triangle = tri_like(n, t, dtype=bool)
         x[...] = np.linalg.inv(np.where(triangle if lower else triangle.T, t, 0)) @ x
         return
     h = n // 2
@@ -54,7 +54,7 @@ def _substitute(t, x, lower):
 
 def _triangle(t, lower):
     """The mask of the triangle of ``t`` that solve_triangular reads."""
-    triangle = np.tri(shape_of(t)[-1], dtype=real_dtype(t))
+    triangle = tri_like(shape_of(t)[-1], t, dtype=real_dtype(t))
     return triangle if lower else triangle.T
 
 

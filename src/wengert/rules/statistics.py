@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from ..core.levels import primal
-from ._helpers import as_array, derived_through, dtype_of
+from ._helpers import as_array, derived_through, dtype_of, zeros_like_value
 
 try:
     from numpy.lib.array_utils import normalize_axis_tuple
@@ -120,7 +120,7 @@ def _cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=
     if not rowvar and np.ndim(m) != 1:
         X = np.transpose(X)
     if np.shape(X)[0] == 0:
-        return np.array([]).reshape(0, 0)
+        return zeros_like_value(X, shape=(0, 0), dtype=np.float64)   # as NumPy's cov
     if y is not None:
         Y = cast(np.atleast_2d(y), dtype)
         if not rowvar and np.shape(Y)[0] != 1:

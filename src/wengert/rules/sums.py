@@ -19,6 +19,7 @@ def _masked(g, where):
 
 def selection_shape(t):
     """The shape of the part of the array that a sparse tangent's index selects."""
+    # One NumPy bool, never combined with a value: only its shape is read.
     return np.broadcast_to(np.empty((), bool), t.shape)[t.index].shape
 
 
