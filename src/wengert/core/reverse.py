@@ -96,21 +96,15 @@ class ReverseLevel(Level):
                         out = fn(value, y)
                         if type(y) is np.ndarray:
                             y = _saved(y, partials[0])
-                        like = value
-                        if type(value) is type(out) and (type(value) in _SCALARS or (
-                                value.shape == out.shape and value.dtype == out.dtype)):
-                            like = None   # _unless_like, inline: a number times an array
-                        node = (partials[0], x._index, (value, y), out, like, singular)
+                        node = (partials[0], x._index, (value, y), out,
+                                _unless_like(value, out), singular)
                 elif y_here and type(x) in _CONSTANTS and partials[1] is not None:
                     value = y._value
                     out = fn(x, value)
                     if type(x) is np.ndarray:
                         x = _saved(x, partials[1])
-                    like = value
-                    if type(value) is type(out) and (type(value) in _SCALARS or (
-                            value.shape == out.shape and value.dtype == out.dtype)):
-                        like = None
-                    node = (partials[1], y._index, (x, value), out, like, singular)
+                    node = (partials[1], y._index, (x, value), out,
+                            _unless_like(value, out), singular)
             if node is not None:
                 tape = self.tape
                 tape.append(node)
