@@ -29,6 +29,8 @@ def name_of(fn):
         return "np." + module[len("numpy."):].split("._")[0] + "." + name
     if module in ("_operator", "operator"):
         return f"operator.{name}"
+    if module.startswith("scipy."):   # scipy.linalg._basic.solve -> scipy.linalg.solve
+        module = module.split("._")[0]
     return f"{module}.{name}" if module else name
 
 

@@ -125,6 +125,9 @@ implementations = {}
 # Traced definitions of NumPy functions that NumPy writes in Python on np.asarray
 # (``rules._helpers.derived_through``): what AD runs in their place when no rule applies.
 definitions = {}
+# Functions of libraries NumPy does not dispatch (SciPy), reached through a door in their
+# module (``rules._reach``): original function -> the public name it was reached under.
+reached = {}
 
 
 def no_rule(fn, mode="reverse"):

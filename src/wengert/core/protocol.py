@@ -5,11 +5,13 @@ Operands of types wengert does not know (not arrays, NumPy scalars, Python numbe
 tracers) make the method return ``NotImplemented``, so their own implementation runs.
 """
 import operator
+import sys
 
 import numpy as np
 
 from ..arraytypes import CONSTANTS, astype, dtype_of
 from .bind import bind, register_tracer_class, strip
+from .callers import unreached_call_message
 from .levels import Tracer, primal
 from ..errors import WAYS_OUT, DifferentiationError
 from ..errors import name_of
@@ -161,10 +163,16 @@ class ArrayMethods:
 
     # -- conversions that would drop the derivative ----------------------------------------
     # NumPy lets no one intercept np.array, nor look for tracers inside nested lists.
-    __array__ = _concrete_conversion(
+    _asarray = _concrete_conversion(
         "np.asarray / np.array (__array__)",
         " To build an array from traced values, np.array([a, b]) or a list nested in a "
         "list (np.concatenate([[a], b])), use np.stack([a, b]) or np.concatenate of arrays.")
+
+    def __array__(self, *args, **kwargs):
+        message = unreached_call_message(sys._getframe(1))   # a SciPy function's asarray?
+        if message is not None:
+            raise DifferentiationError(message)
+        self._asarray()
     # NumPy reports a failed float() inside np.fromiter (and np.array(..., dtype=float)) of
     # traced values as "ValueError: setting an array element with a sequence", with this
     # error as its cause: no protocol lets wengert see those calls, so the way out is named

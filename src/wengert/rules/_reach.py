@@ -1,0 +1,113 @@
+"""How wengert reaches libraries that NumPy's protocols do not dispatch (SciPy).
+
+NumPy hands every ufunc and array function called on a tracer to wengert; SciPy's own
+functions (``scipy.linalg.solve_triangular``, ``scipy.special.logsumexp``) convert their
+arguments with ``np.asarray`` first, which no protocol intercepts. Two pieces close the gap:
+
+- a **door**: the library's module attribute is replaced by a thin function that enters
+  ``bind`` with the original function. Without tracers, bind calls the original with the same
+  arguments (the same result, bit for bit, for well under a microsecond); with tracers, the
+  rule registered for the original applies, or its traced definition runs.
+- a **watcher** on the import system: when the program imports a supported library module
+  (before or after wengert), the wengert module with its rules and doors is imported right
+  after it. Nothing of SciPy is imported because wengert is.
+
+A name bound before wengert was imported (``from scipy.linalg import solve_triangular`` first)
+still refers to the original: the error a tracer meets there says so (the core's
+``np.asarray`` error looks the function up in ``registry.reached``).
+"""
+import functools
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import threading
+
+from ..core.bind import bind
+from ..registry import reached
+
+# library module -> the wengert module holding its rules (imported once the library is)
+SUPPORT = {}
+
+# door -> original (``registry.reached`` maps the original to its public name)
+_originals = {}
+
+
+def reach(module, name):
+    """Route calls of ``module.name`` through bind; returns the original function, the key
+    its rules are registered under. Reaching a name twice is harmless."""
+    current = getattr(module, name)
+    original = _originals.get(current, current)
+    if current is original:
+        @functools.wraps(original)
+        def door(*args, **kwargs):
+            return bind(original, args, kwargs)
+
+        _originals[door] = original
+        setattr(module, name, door)
+    reached.setdefault(original, f"{module.__name__}.{name}")
+    return original
+
+
+def is_door(fn):
+    return fn in _originals
+
+
+def supported(library_module, wengert_module):
+    """Declare that ``wengert_module`` supports ``library_module`` (loaded when it is)."""
+    SUPPORT[library_module] = wengert_module
+    if library_module in sys.modules:
+        importlib.import_module(wengert_module)
+
+
+class _LoadThenSupport(importlib.abc.Loader):
+    """The library's own loader, followed by wengert's support module for it."""
+
+    def __init__(self, loader, name):
+        self._loader = loader
+        self._name = name
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        importlib.import_module(SUPPORT[self._name])
+
+    def __getattr__(self, attribute):   # resources, source, reload: the real loader's
+        return getattr(self._loader, attribute)
+
+
+class _Watcher(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: wraps the loader of a supported library module."""
+
+    def __init__(self):
+        self._finding = threading.local()
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in SUPPORT or getattr(self._finding, "name", None) == name:
+            return None
+        self._finding.name = name   # the search below must not find this finder again
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self._finding.name = None
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _LoadThenSupport(spec.loader, name)
+        return spec
+
+
+def _install_watcher():
+    if not any(type(f).__name__ == "_Watcher" and f.__module__ == __name__
+               for f in sys.meta_path):
+        sys.meta_path.insert(0, _Watcher())
+
+
+_install_watcher()
+
+
+
+# SciPy's modules, each supported by one rule module of ours (imported with it).
+for _library in ("special", "linalg", "stats", "fft", "signal", "integrate"):
+    supported(f"scipy.{_library}", f"wengert.rules.scipy_{_library}")
