@@ -108,6 +108,8 @@ _install_watcher()
 
 
 
-# SciPy's modules, each supported by one rule module of ours (imported with it).
-for _library in ("special", "linalg", "stats", "fft", "signal", "integrate"):
+# SciPy's modules, each supported by one module of ours (imported with it). The ODE solvers'
+# rules differentiate the user's function, so they sit above the mode engines, not in rules/.
+for _library in ("special", "linalg", "stats", "fft", "signal"):
     supported(f"scipy.{_library}", f"wengert.rules.scipy_{_library}")
+supported("scipy.integrate", "wengert.odes")
