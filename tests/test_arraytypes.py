@@ -69,3 +69,34 @@ def test_a_registered_type_is_a_differentiable_leaf():
     finally:
         arraytypes._records.clear()
         arraytypes._records.update(saved)
+
+
+# --- the selection mark: carried by the record, not known to the engine ----------------------
+
+def test_numpy_marks_selected_zeros_with_a_free_view_that_users_never_see():
+    ct = np.array([0.0, 2.0])
+    marked = arraytypes.mark_selected(ct)
+    assert type(marked) is arraytypes.NUMPY.selected and np.shares_memory(marked, ct)
+    assert arraytypes.may_hold_selected_zeros(marked)
+    assert not arraytypes.may_hold_selected_zeros(ct)
+    assert type(arraytypes.without_mark(marked)) is np.ndarray
+    # what a selection's pullback hands back is masked downstream: 0·∞ gives 0, not NaN
+    (g,) = wg.gradient(lambda x: np.sum(np.where(x > -1, x, np.sqrt(x))), np.array([0.0, 1.0]))
+    assert type(g) is np.ndarray
+    np.testing.assert_array_equal(g, [1.0, 1.0])   # sqrt's pole at 0 was not selected
+
+
+class _UnmarkedArray(np.ndarray):
+    """An array type registered without a selection mark."""
+
+
+def test_a_type_without_a_mark_has_every_cotangent_treated_as_selected():
+    arraytypes.register_array_type(arraytypes.ArrayType(_UnmarkedArray))
+    ct = np.array([0.0, 1.0]).view(_UnmarkedArray)
+    assert arraytypes.mark_selected(ct) is ct   # nothing to mark it with
+    assert arraytypes.may_hold_selected_zeros(ct)
+    from wengert.partials import times_partial
+    with np.errstate(divide="ignore"):
+        g = times_partial(ct, lambda x, out: np.divide(1.0, x), (np.array([0.0, 1.0]),),
+                          np.array([0.0, 1.0]), singular=False)
+    np.testing.assert_array_equal(g, [0.0, 1.0])   # masked although no pole was declared

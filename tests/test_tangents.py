@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 import wengert as wg
 from wengert.tangents import (NO_TANGENT, ZERO, Indexed, NoTangent, OneHot, Zero, accumulate,
-                              add, is_zero, scale, to_dense, zeros_like)
+                              add, is_zero, scale, to_dense, zero_for_none, zeros_like)
 
 settings.register_profile("wengert", max_examples=60, deadline=None)
 settings.load_profile("wengert")
@@ -79,13 +79,14 @@ def cotangents(shape, dtype):
         DTYPES.flatmap(lambda other: integer_valued(shape, other)),   # a mixed precision
         indexed(shape, dtype),
         one_hots(shape, dtype),
-        st.sampled_from([ZERO, None, NO_TANGENT]),
+        st.sampled_from([ZERO, NO_TANGENT]),
     )
 
 
 def reference_dense(t, shape):
-    """What a cotangent stands for, computed with NumPy alone (np.add.at for every index)."""
-    if is_zero(t):
+    """What a cotangent stands for, computed with NumPy alone (np.add.at for every index);
+    None is an empty slot of the walk."""
+    if t is None or is_zero(t):
         return np.zeros(shape)
     if isinstance(t, Indexed):
         dense = np.zeros(shape, np.result_type(t.dtype, t.values.dtype))
@@ -115,10 +116,12 @@ def test_zero_and_no_tangent_are_singletons():
 
 @given(SHAPES.flatmap(lambda s: DTYPES.flatmap(lambda d: cotangents(s, d))))
 def test_zero_is_the_identity_of_add(t):
-    for zero in (ZERO, None, NO_TANGENT):
+    for zero in (ZERO, NO_TANGENT):
         for result in (add(zero, t), add(t, zero), accumulate(zero, False, t)[0],
                        accumulate(t, False, zero)[0]):
             assert is_zero(result) if is_zero(t) else result is t
+    # None: an empty slot of the walk, not a zero; a zero leaves it empty
+    assert accumulate(None, False, t)[0] is (None if is_zero(t) else t)
 
 
 def test_zero_plus_zero_is_zero():
@@ -304,9 +307,16 @@ def test_to_dense_and_scale_of_tuples():
     np.testing.assert_array_equal(scaled[2], [2.0, 2.0])
 
 
-@pytest.mark.parametrize("t", [ZERO, None, NO_TANGENT])
+@pytest.mark.parametrize("t", [ZERO, NO_TANGENT])
 def test_is_zero(t):
     assert is_zero(t)
+
+
+def test_none_is_not_a_zero_inside_but_reads_as_one_where_users_hand_it_in():
+    assert not is_zero(None)
+    assert zero_for_none(None) is ZERO
+    x = np.ones(2)
+    assert zero_for_none(x) is x
 
 
 @pytest.mark.parametrize("t", [0.0, np.zeros(3), OneHot(0, (1,)), ()])
@@ -415,7 +425,7 @@ def test_scale_of_dense_keeps_precision(x, s):
 def test_zero_identities_of_add_and_scale(t):
     """Zero is absorbing for scale and neutral for add, in every combination forward mode
     meets; scaling by 1 changes nothing."""
-    for zero in (ZERO, None, NO_TANGENT):
+    for zero in (ZERO, NO_TANGENT):
         assert scale(zero, 3.0) is ZERO
         for result in (add(zero, t), add(t, zero)):
             assert is_zero(result) if is_zero(t) else result is t

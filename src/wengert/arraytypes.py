@@ -45,16 +45,23 @@ class ArrayType:
     How to make arrays of this kind, each a callable with NumPy's signature less ``like``:
     ``asarray``, ``zeros``, ``ones``, ``full``, ``eye``, ``tri``, ``arange``. One left None
     is NumPy's function called with ``like=`` the reference value (NEP 35), which the
-    library's ``__array_function__`` may answer."""
+    library's ``__array_function__`` may answer.
 
-    __slots__ = ("array", "scalars", "in_place", "asarray", "zeros", "ones", "full", "eye",
-                 "tri", "arange")
+    ``selected``: a subclass of ``array`` that marks a cotangent whose zeros are structural
+    (they come from selection: np.where, indexing, max/min ties), as a free view. Elementwise
+    pullbacks give exactly 0 there even where a partial is infinite (0·∞ = 0, not NaN). A
+    type without a mark (None) has every cotangent treated as possibly selected: always
+    masked, slower but never NaN."""
 
-    def __init__(self, array, scalars=(), in_place=True, *, asarray=None, zeros=None,
-                 ones=None, full=None, eye=None, tri=None, arange=None):
+    __slots__ = ("array", "scalars", "in_place", "selected", "asarray", "zeros", "ones",
+                 "full", "eye", "tri", "arange")
+
+    def __init__(self, array, scalars=(), in_place=True, selected=None, *, asarray=None,
+                 zeros=None, ones=None, full=None, eye=None, tri=None, arange=None):
         self.array = array
         self.scalars = frozenset(scalars)
         self.in_place = in_place
+        self.selected = selected
         self.asarray = asarray
         self.zeros = zeros
         self.ones = ones
@@ -80,6 +87,13 @@ INEXACT_NUMBERS = {float, complex}
 ONE_VALUE = {float, complex}
 # arguments that never hold a tracer: the constants, and the other plain arguments of calls
 ATOMS = set(PYTHON_NUMBERS) | {str, type(None), slice, type(Ellipsis)}
+# the selection marks (see ArrayType.selected), and the arrays whose every cotangent is
+# treated as selected because their type has no mark
+MARKED = set()
+UNMARKED_ARRAYS = set()
+MAY_HOLD_SELECTED_ZEROS = set()   # the two together: what elementwise pullbacks mask
+# arrays, marked or not, that a cotangent may be accumulated into in place
+IN_PLACE = set()
 
 
 def register_array_type(record):
@@ -91,6 +105,13 @@ def register_array_type(record):
     INEXACT_SCALARS.update(inexact)
     INEXACT_NUMBERS.update(inexact)
     ONE_VALUE.update((record.array, *inexact))
+    if record.selected is None:
+        UNMARKED_ARRAYS.add(record.array)
+    else:
+        MARKED.add(record.selected)
+    MAY_HOLD_SELECTED_ZEROS.update(MARKED | UNMARKED_ARRAYS)
+    if record.in_place:
+        IN_PLACE.update({record.array, record.selected} - {None})
     return record
 
 
@@ -113,12 +134,42 @@ def looks_like_an_array(x):
         hasattr(x, "dtype") and hasattr(x, "shape"))
 
 
+class SelectedArray(np.ndarray):
+    """NumPy's selection mark (see ``ArrayType.selected``). NumPy keeps the subclass through
+    arithmetic, so the mark follows a cotangent as far as it matters and costs nothing
+    elsewhere; users never see it (gradients are returned as the argument's own type)."""
+
+
 NUMPY = register_array_type(ArrayType(
     np.ndarray,
     scalars=(np.float64, np.float32, np.float16, np.complex128, np.complex64, np.int64,
              np.int32, np.bool_),
-    asarray=np.asarray, zeros=np.zeros, ones=np.ones, full=np.full, eye=np.eye, tri=np.tri,
+    selected=SelectedArray, asarray=np.asarray, zeros=np.zeros, ones=np.ones, full=np.full, eye=np.eye, tri=np.tri,
     arange=np.arange))
+
+
+def mark_selected(x):
+    """``x`` marked as holding structural zeros: a free view as its type's mark, or ``x``
+    itself where there is no mark (or it is no array)."""
+    if type(x) is np.ndarray:
+        return x.view(SelectedArray)
+    record = _records.get(type(x))
+    if record is None or record.selected is None or type(x) is not record.array:
+        return x
+    return x.view(record.selected)
+
+
+def may_hold_selected_zeros(x):
+    """Whether the zeros of the cotangent ``x`` may be structural: it is marked, or of an
+    array type without a mark."""
+    return type(x) in MAY_HOLD_SELECTED_ZEROS
+
+
+def without_mark(x):
+    """A marked array as its plain type (what users see)."""
+    if type(x) in MARKED:
+        return x.view(record_of(x).array)
+    return x
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from .arraytypes import ones_like_value, shape_of, zeros_like_value
 from .core.forward import ForwardLevel, ForwardTracer
 from .core.levels import Tracer, current_level, enter, leave, primal, scalar_if_scalar
 from .errors import DifferentiationError
-from .tangents import ZERO, Indexed, OneHot, is_zero, scale, to_dense
+from .tangents import ZERO, Indexed, OneHot, is_zero, scale, to_dense, zero_for_none
 from .tree import flatten, is_differentiable, unflatten, unflatten_tangent
 
 
@@ -48,6 +48,7 @@ def _tangent_leaves(tangents, treedef, count):
     """Tangents given per argument (each mirroring its argument, or Zero for all of it)."""
     leaves = []
     for sub_def, t in zip(treedef.children, tangents):
+        t = zero_for_none(t)   # the user's None: no tangent, as Zero
         if is_zero(t):
             leaves.extend([ZERO] * sub_def.num_leaves)
         elif sub_def.kind == "leaf":
@@ -58,7 +59,7 @@ def _tangent_leaves(tangents, treedef, count):
                 raise DifferentiationError(
                     "A tangent does not match the structure of its argument "
                     f"({sub_def.num_leaves} leaves expected, {len(sub_leaves)} given).")
-            leaves.extend(sub_leaves)
+            leaves.extend(map(zero_for_none, sub_leaves))
     if len(leaves) != count:
         raise DifferentiationError(
             f"Expected one tangent per argument ({len(treedef.children)}), got {len(tangents)}.")

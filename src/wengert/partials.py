@@ -9,9 +9,10 @@ pushforwards share, so that both compute exactly the same numbers.
 """
 import numpy as np
 
-from .arraytypes import (INEXACT_NUMBERS, TracedValue, asarray_like, concrete, dtype_of,
-                         is_complex, shape_of)
-from .tangents import Indexed, Selected, scale, to_dense
+from .arraytypes import (IN_PLACE, INEXACT_NUMBERS, TracedValue, asarray_like, astype,
+                         concrete, dtype_of, is_complex, shape_of)
+from .arraytypes import MAY_HOLD_SELECTED_ZEROS as _MAY_HOLD_SELECTED_ZEROS
+from .tangents import Indexed, scale, to_dense
 
 
 def unbroadcast(x, g):
@@ -35,10 +36,11 @@ def unbroadcast(x, g):
         if shape_of(g) != x_shape:
             g = np.reshape(g, x_shape)
     if type(x) is np.ndarray:
-        if g.dtype != x.dtype:
-            if g.dtype.kind == "c" and x.dtype.kind != "c":
+        g_dtype = dtype_of(g)   # g may be a Python number: a cotangent the caller passed
+        if g_dtype != x.dtype:
+            if g_dtype.kind == "c" and x.dtype.kind != "c":
                 g = np.real(g)
-            g = g.astype(x.dtype, copy=False)
+            g = astype(g, x.dtype)
     elif is_complex(g) and not is_complex(x):
         g = np.real(g)
     return g
@@ -51,7 +53,7 @@ def times_partial(ct, partial, args, out, singular):
 
     A partial given as a number (``1`` for add, ``-1`` for subtract) costs no array operation
     when it is ±1. Where the partial can be infinite (``singular``: poles such as 1/x at 0)
-    or the cotangent's zeros are structural (``Selected``, from np.where or indexing), a zero
+    or the cotangent's zeros are structural (marked selected: from np.where or indexing), a zero
     cotangent gives exactly zero, not 0·inf = NaN, so what was not selected leaks nothing.
     """
     if type(partial) is int or type(partial) is float:
@@ -70,7 +72,7 @@ def times_partial(ct, partial, args, out, singular):
             return g   # no 0·∞ anywhere (one pass, no temporary): the common case
         cleared = cleared_at_poles(ct, d)
         return g if cleared is d else ct * cleared
-    if singular or type(ct) is Selected:
+    if singular or type(ct) in _MAY_HOLD_SELECTED_ZEROS:   # may_hold_selected_zeros, inline
         g = exact_zeros(ct, g)
     return g
 
@@ -80,7 +82,7 @@ def exact_zeros(ct, g):
     fresh product ``g``.
     Only for a ``ct`` that is no tracer: a traced zero carries a derivative (see
     ``cleared_at_poles``)."""
-    if type(g) is np.ndarray or type(g) is Selected:
+    if type(g) in IN_PLACE:
         np.copyto(g, 0, where=ct == 0)
         return g
     return np.where(ct == 0, 0, g)

@@ -8,7 +8,7 @@ from .core.levels import (Tracer, current_level, enter, leave, primal, quiet_col
                           scalar_if_scalar)
 from .core.reverse import ReverseLevel, ReverseTracer
 from .errors import DifferentiationError
-from .tangents import Indexed, is_zero, to_dense
+from .tangents import ZERO, Indexed, is_zero, to_dense, zero_for_none
 from .tree import flatten, is_differentiable, unflatten, unflatten_tangent
 
 
@@ -42,6 +42,7 @@ class _ReverseTrace:
     def leaf_cotangents(self, cotangent, free=False):
         """The cotangent of every leaf of the arguments (None for a leaf with no tangent)."""
         ct_leaves, ct_treedef = flatten(cotangent)
+        ct_leaves = [zero_for_none(ct) for ct in ct_leaves]   # None: no cotangent, as Zero
         if len(ct_leaves) != len(self.out_indices):
             raise DifferentiationError(
                 "The cotangent passed to back() does not match the structure of the "
@@ -58,7 +59,7 @@ class _ReverseTrace:
                     f"shape {shape_of(y)}; each cotangent must have its output's shape."
                 )
         num_inputs = sum(self.differentiable)
-        input_cts = self.level.backward(seeds, num_inputs, free) if seeds else [None] * num_inputs
+        input_cts = self.level.backward(seeds, num_inputs, free) if seeds else [ZERO] * num_inputs
         grads = iter(input_cts)
         return [_project(x, next(grads)) if d else None
                 for x, d in zip(self.leaves, self.differentiable)]
@@ -99,7 +100,7 @@ def _project(x, g):
     if isinstance(g, np.ndarray) and not g.flags.writeable:
         g = g.copy()   # a broadcast view (the cotangent of a sum): give the user their own array
     if isinstance(x, np.ndarray) and isinstance(g, np.ndarray) and type(g) is not type(x):
-        g = g.view(type(x))   # an ndarray subclass input gets its subclass; Selected is internal
+        g = g.view(type(x))   # an ndarray subclass input gets its subclass; a selection mark is internal
     return g
 
 
@@ -111,13 +112,16 @@ def _scalar_seed(trace, fn_name):
         )
     y = trace.out_primals[0]
     shape = np.shape(primal(y))
-    if shape != () or np.iscomplexobj(primal(y)):
+    # An array of one element, of shape (1,) or (1, 1), counts as a scalar, as in PyTorch
+    # and autograd: its gradient is that of its one entry.
+    if any(n != 1 for n in shape) or np.iscomplexobj(primal(y)):
         raise DifferentiationError(
             f"{fn_name} needs a function returning one real scalar; this one returned an "
             f"array of shape {shape} and dtype {np.result_type(primal(y))}. Reduce it to a "
             "scalar (np.sum, ...) or use wg.pullback / wg.jacobian."
         )
-    return ones_like_value(y, shape=())[()]
+    seed = ones_like_value(y, shape=shape)
+    return seed if shape else seed[()]
 
 
 def withgradient(f, *args):

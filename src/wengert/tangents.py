@@ -7,7 +7,7 @@ until something needs a dense array. ``Tangent`` mirrors an object field by fiel
 """
 import numpy as np
 
-from .arraytypes import TracedValue, dtype_of
+from .arraytypes import IN_PLACE, TracedValue, dtype_of, mark_selected
 
 
 class Zero:
@@ -77,24 +77,21 @@ ZERO = Zero()
 NO_TANGENT = NoTangent()
 
 
-class Selected(np.ndarray):
-    """A dense cotangent whose zeros come from selection (np.where, indexing, max/min ties):
-    those elements did not take part, so every derivative applied to them downstream must
-    give exactly 0 — even an infinite or NaN one (0·inf = 0, not NaN). Elementwise pullbacks
-    mask products for cotangents of this type; NumPy keeps the subclass through arithmetic,
-    so the mark follows the cotangent as far as it matters and costs nothing elsewhere."""
-
-
 def selected(ct):
-    """Mark ``ct`` as holding structural zeros (see ``Selected``); free (a view)."""
-    if type(ct) is np.ndarray:
-        return ct.view(Selected)
-    return ct
+    """Mark ``ct`` as holding structural zeros (see ``arraytypes.ArrayType.selected``): free,
+    a view."""
+    return mark_selected(ct)
 
 
 def is_zero(t):
-    """True for the tangents that carry nothing (Zero, NoTangent, None)."""
-    return t is ZERO or t is None or t is NO_TANGENT
+    """True for the tangents that carry nothing (Zero, NoTangent)."""
+    return t is ZERO or t is NO_TANGENT
+
+
+def zero_for_none(t):
+    """A user's None (an absent tangent or cotangent, as JAX and Zygote spell it) as Zero:
+    read once where user values enter, so the engine's zeros are Zero and NoTangent only."""
+    return ZERO if t is None else t
 
 
 def _no_traced_scatter(*args):   # pragma: no cover - replaced when the rules load
@@ -135,7 +132,7 @@ class Indexed:
             return _traced_scatter(np.zeros(self.shape, self.dtype), self.index, self.values)
         dense = np.zeros(self.shape, np.result_type(self.dtype, dtype_of(self.values)))
         add_at(dense, self.index, self.values)
-        return dense.view(Selected)
+        return mark_selected(dense)
 
 
 class OneHot(Indexed):
@@ -261,7 +258,7 @@ def _add_indexed(a, b):
         dense = a.to_dense()
         return _plus_indexed(dense, b) if dense.shape == b.shape else dense + b.to_dense()
     sparse, other = (a, b) if isinstance(a, Indexed) else (b, a)
-    if (type(other) is np.ndarray or type(other) is Selected) and other.shape == sparse.shape \
+    if type(other) in IN_PLACE and other.shape == sparse.shape \
             and not isinstance(sparse.values, TracedValue):
         return _plus_indexed(other, sparse)
     return to_dense(a) + to_dense(b)
@@ -272,7 +269,7 @@ def _plus_indexed(dense, t):
     dtype = np.result_type(dense.dtype, t.dtype, dtype_of(t.values))
     result = np.array(dense, dtype=dtype)          # a copy: ``dense`` may be a caller's array
     add_at(result, t.index, t.values)
-    return result.view(Selected)   # as to_dense(t) + dense: the zeros of t are structural
+    return mark_selected(result)   # as to_dense(t) + dense: the zeros of t are structural
 
 
 def _same_index(i, j):
@@ -309,7 +306,7 @@ def accumulate(slot, owned, g):
         return result, type(result) is np.ndarray
     if is_zero(g):
         return slot, owned
-    if is_zero(slot):
+    if slot is None or is_zero(slot):   # None: a slot nothing has reached yet
         return g, False
     if type(slot) is tuple:
         return add(slot, g), False
@@ -328,15 +325,15 @@ def accumulate(slot, owned, g):
         g = np.array(to_dense(g), dtype=np.result_type(dtype_of(g), slot.dtype), subok=True)
         add_at(g, slot.index, slot.values)
         return g, True
-    if owned and (type(slot) is np.ndarray or type(slot) is Selected):
+    if owned and type(slot) in IN_PLACE:
         # Attribute reads, not np.shape: for small arrays the checks cost as much as the add.
-        g_array = type(g) is np.ndarray or type(g) is Selected
+        g_array = type(g) in IN_PLACE
         if ((g.shape if g_array else np.shape(g)) == slot.shape
                 and (slot.dtype.kind == "c" or (g.dtype if g_array else dtype_of(g)).kind != "c")):
             slot += g
             return slot, True
     result = slot + g
-    return result, type(result) is np.ndarray or type(result) is Selected
+    return result, type(result) in IN_PLACE
 
 
 def scale(t, s):

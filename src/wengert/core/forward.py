@@ -4,7 +4,8 @@ import numpy as np
 from ..registry import forward_rules
 from ..errors import DifferentiationError
 from .protocol import ArrayMethods
-from ..tangents import NO_TANGENT, ZERO, Indexed, Selected
+from ..arraytypes import without_mark
+from ..tangents import NO_TANGENT, ZERO, Indexed, zero_for_none
 from ..tree import unflatten_tangent
 from .bind import _ATOMS, TreeSpec, run_without_rule, split_args
 from .levels import Level, Tracer
@@ -55,10 +56,11 @@ class ForwardLevel(Level):
         else:
             # A user's rule sees dense tangents (or wg.Zero()), never the library's sparse ones.
             y, dy = rule.impl(*[_user_tangent(t) for t in tangents], *primals, **kwargs)
+            dy = zero_for_none(dy)
         return self.wrap(y, dy)
 
     def wrap(self, y, dy):
-        if dy is ZERO or dy is NO_TANGENT or dy is None:
+        if dy is ZERO or dy is NO_TANGENT:
             return y
         if isinstance(y, (tuple, list)) and not isinstance(dy, (tuple, list)):
             raise DifferentiationError(
@@ -72,7 +74,7 @@ class ForwardLevel(Level):
 def _user_tangent(t):
     if isinstance(t, Indexed):
         t = t.to_dense()
-        return t.view(np.ndarray) if type(t) is Selected else t
+        return without_mark(t)
     if type(t) is list:
         return [_user_tangent(x) for x in t]
     return t

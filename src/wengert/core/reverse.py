@@ -8,21 +8,30 @@ import numpy as np
 from ..arraytypes import ATOMS as _ATOMS, CONSTANTS as _CONSTANTS, INEXACT_SCALARS as _SCALARS
 from ..arraytypes import ONE_VALUE as _SINGLE_OUTPUTS
 from ..partials import times_partial, unbroadcast
-from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, is_zero, to_dense
+from ..tangents import (NO_TANGENT, ZERO, Indexed, OneHot, accumulate, is_zero, to_dense,
+                        zero_for_none)
 from ..tree import flatten, is_differentiable
 from .protocol import ArrayMethods
 from .bind import run_without_rule, split_args
 from .levels import Level, Tracer, quiet_collector
 
 
-# A node of the tape is a plain tuple ``(pullback, parents, fn)``: the pullback, per
-# positional argument where its cotangent goes (None, a tape index, or a structure of them),
-# and the function (for messages). Tuples cost an eighth of a slotted object to create, and
-# one is created per operation. An elementwise call records instead
-# ``(partial, parent, primals, out, like, singular)``: the walk multiplies the cotangent by
-# ``partial(*primals, out)`` (see ``times_partial``) and sums it back to the shape of ``like``
-# (None where no broadcasting happened). With two traced arguments, ``partial``, ``parent``
-# and ``like`` are pairs.
+# A node of the tape: one tuple layout for every node, the only place it is spelled out.
+#
+#     (step, parents, primals, out, like, rule)
+#
+# - ``rule``: the Rule entry of the call (its ``fn`` names it in messages); None for an input.
+# - A node with a pullback (any rule): ``step`` is the pullback, ``primals`` is None, ``out``
+#   and ``like`` unused; ``parents`` holds, per positional argument, where its cotangent
+#   goes: None, a tape index, or a structure of them.
+# - An elementwise node (a rule declared by its partial derivatives): ``step`` is the partial
+#   to apply, ``parents`` the tape index of the traced argument, ``primals`` the arguments it
+#   reads with the output ``out``, and ``like`` what to sum the product back to (None where
+#   no broadcasting happened): the walk computes ``unbroadcast(like, ct · partial(*primals,
+#   out))`` (see ``times_partial``). With two traced arguments ``step``, ``parents`` and
+#   ``like`` are pairs. No closure is created for these, the commonest calls.
+#
+# Tuples cost an eighth of a slotted object to create, and one is created per operation.
 
 class ReverseTracer(ArrayMethods, Tracer):
     __slots__ = ("_index",)
@@ -59,10 +68,10 @@ class ReverseLevel(Level):
     def __init__(self, parent):
         super().__init__(parent)
         # Entry 0 is a sentinel so that every real node index is truthy (see process).
-        self.tape = [(None, (), None)]
+        self.tape = [_INPUT]
 
     def new_input(self, value):
-        self.tape.append((None, (), None))
+        self.tape.append(_INPUT)
         return ReverseTracer(value, self, len(self.tape) - 1)
 
     def process(self, fn, args, kwargs):
@@ -71,14 +80,14 @@ class ReverseLevel(Level):
             # An elementwise call of one or two arguments, each a tracer of this level or a
             # plain constant: the node keeps the partial derivatives to apply, not a pullback
             # closure: two thirds of the general path's cost, on the commonest calls.
-            partials, singular = rule.elementwise
+            partials = rule.elementwise[0]
             x = args[0]
             node = None
             if len(args) == 1:
                 if type(x) is ReverseTracer:   # bind chose this level for it: it is ours
                     value = x._value
                     out = fn(value)
-                    node = (partials[0], x._index, (value,), out, None, singular)
+                    node = (partials[0], x._index, (value,), out, None, rule)
             elif len(args) == 2:
                 y = args[1]
                 x_here = type(x) is ReverseTracer and x._level is self
@@ -89,7 +98,7 @@ class ReverseLevel(Level):
                         out = fn(*primals)
                         node = (partials, (x._index, y._index), primals, out,
                                 (_unless_like(x._value, out), _unless_like(y._value, out)),
-                                singular)
+                                rule)
                 elif x_here:
                     if type(y) in _CONSTANTS and partials[0] is not None:
                         value = x._value
@@ -97,14 +106,14 @@ class ReverseLevel(Level):
                         if type(y) is np.ndarray:
                             y = _saved(y, partials[0])
                         node = (partials[0], x._index, (value, y), out,
-                                _unless_like(value, out), singular)
+                                _unless_like(value, out), rule)
                 elif y_here and type(x) in _CONSTANTS and partials[1] is not None:
                     value = y._value
                     out = fn(x, value)
                     if type(x) is np.ndarray:
                         x = _saved(x, partials[1])
                     node = (partials[1], y._index, (x, value), out,
-                            _unless_like(value, out), singular)
+                            _unless_like(value, out), rule)
             if node is not None:
                 tape = self.tape
                 tape.append(node)
@@ -135,8 +144,9 @@ class ReverseLevel(Level):
             rule = reverse_rules.lookup(fn, primals)
         if rule is None:
             return run_without_rule(fn, args, kwargs)
-        if not rule.masked:
+        if not rule.masked:   # a user's rule
             y, pullback = rule.impl(*primals, **kwargs)
+            pullback = _ZerosForNone(pullback) if pullback is not None else None
         elif kwargs:
             y, pullback = rule.impl(parents, *primals, **kwargs)
         else:
@@ -144,19 +154,19 @@ class ReverseLevel(Level):
         if pullback is None:
             return y
         tape = self.tape
-        tape.append((pullback, parents, fn))
+        tape.append((pullback, parents, None, None, None, rule))
         if type(y) in _SINGLE_OUTPUTS or not isinstance(y, (tuple, list)):
             return ReverseTracer(y, self, len(tape) - 1)
-        return self._record_outputs(y, len(tape) - 1, fn)
+        return self._record_outputs(y, len(tape) - 1, rule)
 
-    def _record_outputs(self, y, index, fn):
+    def _record_outputs(self, y, index, rule):
         """One selector node per differentiable element of a multi-output call."""
         tape = self.tape
         count = len(y)
         outputs = []
         for position, item in enumerate(y):
             if is_differentiable(item):
-                tape.append((_SelectOutput(position, count), (index,), fn))
+                tape.append((_SelectOutput(position, count), (index,), None, None, None, rule))
                 item = ReverseTracer(item, self, len(tape) - 1)
             outputs.append(item)
         return type(y)(*outputs) if hasattr(type(y), "_fields") else type(y)(outputs)
@@ -182,7 +192,7 @@ class ReverseLevel(Level):
             self._walk(tape, cts, owned, end, num_inputs, free)
         # A cotangent the walk did not allocate may be the caller's own seed, or one array
         # handed to several inputs (x + x): each input gets an array of its own.
-        return [_own_copy(ct) if not own else ct
+        return [ZERO if ct is None else ct if own else _own_copy(ct)
                 for ct, own in zip(cts[1:num_inputs], owned[1:num_inputs])]
 
     @staticmethod
@@ -200,24 +210,29 @@ class ReverseLevel(Level):
             if type(ct) in _STRUCTURED:
                 ct = to_dense(ct)
                 ct_is_ours = False
-            if len(node) == 6:   # an elementwise node: its partials times the cotangent
-                partial, parents, args, out, like, singular = node
-                if type(parents) is int:   # one traced argument
-                    g = times_partial(ct, partial, args, out, singular)
-                    if like is not None:
-                        g = unbroadcast(like, g)
-                    slot = cts[parents]
-                    if slot is None:   # _add_into, inline: the commonest step of the walk
-                        cts[parents] = g
-                        # Only this slot refers to a fresh product, or to the node's own
-                        # cotangent handed on whole; a view (np.real of it) shares its base.
-                        owned[parents] = (type(g) is np.ndarray and g.base is None
-                                          and (g is not ct or ct_is_ours))
-                    else:
-                        cts[parents], owned[parents] = accumulate(slot, owned[parents], g)
-                    continue
-                g0 = _elementwise_cotangent(ct, partial[0], args, out, like[0], singular)
-                g1 = _elementwise_cotangent(ct, partial[1], args, out, like[1], singular)
+            step, parents, primals, out, like, rule = node
+            if primals is None:   # a pullback
+                grads = step(ct)
+                if type(grads) is not tuple or len(grads) != len(parents):
+                    raise _bad_pullback(rule.fn, parents, grads)
+            elif type(parents) is int:   # an elementwise node with one traced argument
+                g = times_partial(ct, step, primals, out, rule.elementwise[1])
+                if like is not None:
+                    g = unbroadcast(like, g)
+                slot = cts[parents]
+                if slot is None:   # _add_into, inline: the commonest step of the walk
+                    cts[parents] = g
+                    # Only this slot refers to a fresh product, or to the node's own
+                    # cotangent handed on whole; a view (np.real of it) shares its base.
+                    owned[parents] = (type(g) is np.ndarray and g.base is None
+                                      and (g is not ct or ct_is_ours))
+                else:
+                    cts[parents], owned[parents] = accumulate(slot, owned[parents], g)
+                continue
+            else:   # an elementwise node with two traced arguments
+                singular = rule.elementwise[1]
+                g0 = _elementwise_cotangent(ct, step[0], primals, out, like[0], singular)
+                g1 = _elementwise_cotangent(ct, step[1], primals, out, like[1], singular)
                 # A fresh product is its slot's own; the node's cotangent may go on whole to
                 # one parent if the other got a fresh array (x - y: ct to x, -ct to y),
                 # never to both (x + y).
@@ -227,13 +242,8 @@ class ReverseLevel(Level):
                 _add_into(cts, owned, parents[0], g0, fresh0 or whole and fresh1 and g0 is ct)
                 _add_into(cts, owned, parents[1], g1, fresh1 or whole and fresh0 and g1 is ct)
                 continue
-            else:
-                pullback, parents, fn = node
-                grads = pullback(ct)
-                if type(grads) is not tuple or len(grads) != len(parents):
-                    raise _bad_pullback(fn, parents, grads)
             for spec, g in zip(parents, grads):
-                if spec is None or g is ZERO or g is None or g is NO_TANGENT:
+                if spec is None or g is ZERO or g is NO_TANGENT:
                     continue
                 if type(spec) is int:
                     slot = cts[spec]
@@ -243,6 +253,23 @@ class ReverseLevel(Level):
                         cts[spec], owned[spec] = accumulate(slot, owned[spec], g)
                 else:
                     _accumulate_structured(spec, g, cts, owned)
+
+
+class _ZerosForNone:
+    """A user's pullback, whose None for an argument (as JAX's custom_vjp and Zygote's
+    ``nothing`` allow) is read as wg.Zero(): inside the engine the zeros are Zero and
+    NoTangent only."""
+
+    __slots__ = ("pullback",)
+
+    def __init__(self, pullback):
+        self.pullback = pullback
+
+    def __call__(self, ct):
+        grads = self.pullback(ct)
+        if type(grads) is tuple:
+            return tuple(map(zero_for_none, grads))
+        return grads   # not a tuple: the walk reports it
 
 
 def _add_into(cts, owned, index, g, unshared):
@@ -287,6 +314,7 @@ def _unless_like(value, out):
 
 
 _STRUCTURED = (tuple, Indexed, OneHot)
+_INPUT = (None, (), None, None, None, None)   # an input's node (and the sentinel at 0)
 _new = object.__new__
 _generic_rules = reverse_rules.generic
 

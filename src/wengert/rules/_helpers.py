@@ -92,7 +92,7 @@ def elementwise(fn, *partials, singular=False, selection=False):
     ``None``: that argument is not differentiable). Complex inputs use the conjugate, as the
     pullback of a holomorphic function needs. ``singular`` marks derivatives that can be
     infinite (see ``times_partial``). ``selection`` marks functions that pick one argument
-    (max/min): the zeros of their cotangents are structural (see ``tangents.Selected``).
+    (max/min): the zeros of their cotangents are structural (see ``arraytypes.ArrayType.selected``).
     The forward rule comes from the same partials (see ``push_partial``).
     """
     forward_rules.add(fn, (), _elementwise_frule(fn, partials, singular), masked=True)

@@ -7,7 +7,7 @@ the "partial" is the gradient direction ∂f/∂Re z + i ∂f/∂Im z, used as i
 ``singular=True`` (``pole``) marks partials that are infinite at finite points (1/x at 0,
 sqrt at 0, arcsin at ±1): there a zero cotangent must give 0, not 0·inf = NaN. Zeros that come
 from selection (np.where, indexing, max/min) are marked on the cotangent itself (see
-``tangents.Selected``) and masked for every partial, so smooth functions pay nothing for the
+``arraytypes.ArrayType.selected``) and masked for every partial, so smooth functions pay nothing for the
 policy unless a selection feeds them.
 """
 import math
