@@ -351,3 +351,27 @@ def test_ufunc_method(f, args):
 def test_ufunc_method_without_rule_is_an_error():
     with pytest.raises(wg.DifferentiationError, match="reduceat"):
         wg.gradient(lambda x: np.sum(np.add.reduceat(x, [0, 2])), X)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_printing_and_formatting_a_traced_value_shows_its_value(mode):
+    seen = []
+
+    def f(x):
+        seen.append((f"{x:.3f}", str(x), f"{x}", format(x, ">6.1f"), repr(x)))
+        return x * 2
+
+    (wg.gradient if mode == "reverse" else wg.derivative)(f, 1.5)
+    formatted, as_str, plain, padded, as_repr = seen[0]
+    assert (formatted, as_str, plain, padded) == ("1.500", "1.5", "1.5", "   1.5")
+    assert as_repr.endswith("Tracer(1.5)")
+
+
+def test_formatting_a_traced_array_formats_like_the_array():
+    def f(x):
+        assert f"{x[1]:.2f}" == "2.00" and str(x) == str(np.array([1.0, 2.0]))
+        with pytest.raises(TypeError):   # as NumPy: a 1-d array takes no number format
+            f"{x:.2f}"
+        return np.sum(x)
+
+    wg.gradient(f, np.array([1.0, 2.0]))

@@ -12,6 +12,7 @@ import numpy as np
 from ..arraytypes import CONSTANTS, astype, dtype_of
 from .bind import bind, register_tracer_class, strip
 from .callers import unreached_call_message
+from .views import Flat as _Flat, view as _view
 from .levels import Tracer, primal
 from ..errors import WAYS_OUT, DifferentiationError
 from ..errors import name_of
@@ -204,8 +205,15 @@ class ArrayMethods:
         # Control flow on values is fine: a branch has no derivative to lose.
         return bool(primal(self))
 
+    # Printing shows the value being differentiated, as it would print without wengert.
     def __repr__(self):
         return f"{type(self).__name__}({primal(self)!r})"
+
+    def __str__(self):
+        return str(primal(self))
+
+    def __format__(self, spec):
+        return format(primal(self), spec)
 
     # -- attributes -----------------------------------------------------------------------
     shape = property(lambda self: np.shape(primal(self)))
@@ -314,65 +322,6 @@ def _metadata(value, name):
     a Python number answers as the NumPy scalar it becomes."""
     found = getattr(value, name, None)
     return found if found is not None else getattr(np.asarray(value), name)
-
-
-class _Flat:
-    """``x.flat`` of a traced ``x``: reading ``x.flat[i]`` is ``np.ravel(x)[i]``, so it is
-    differentiated like any indexing; writing through it could not be tracked."""
-
-    __slots__ = ("base",)
-
-    def __init__(self, base):
-        self.base = base
-
-    def __getitem__(self, index):
-        return np.ravel(self.base)[index]
-
-    def __setitem__(self, index, value):
-        raise DifferentiationError(
-            "Assigning into x.flat of a traced array cannot be tracked. Build the new array "
-            "functionally instead, e.g. np.where(mask, v, x) on np.ravel(x)."
-        )
-
-    def __iter__(self):
-        return iter(np.ravel(self.base))
-
-    def __len__(self):
-        return self.base.size
-
-    def copy(self):
-        return np.ravel(self.base).copy()
-
-    def __array__(self, *args, **kwargs):
-        raise DifferentiationError(
-            "np.asarray(x.flat) of a traced array would drop its derivative. Use np.ravel(x), "
-            "which keeps it, or wg.stop_gradient(x).flat for the plain values."
-        )
-
-
-def _view(x, dtype, cls):
-    """``x.view(dtype, type)``. The tracer already stands for its array, so a view that keeps
-    both the dtype and the array type is ``x`` itself (a tracer is never written into, so
-    sharing it is safe), as with JAX's immutable arrays. Reinterpreting the bytes (another
-    dtype) or another array type has no derivative: refused, not dropped."""
-    if cls is None and isinstance(dtype, type) and issubclass(dtype, (np.ndarray, Tracer)):
-        dtype, cls = None, dtype   # x.view(np.ndarray): the first argument names the type
-    own_type = cls is None or isinstance(x, cls) or type(primal(x)) is cls
-    if dtype is not None and np.dtype(dtype) != x.dtype:
-        raise DifferentiationError(
-            f"x.view({np.dtype(dtype)}) reinterprets the bytes of a traced {x.dtype} array, "
-            "which has no derivative. Use x.astype(dtype) to convert the values "
-            "(differentiable), or wg.stop_gradient(x).view(dtype) to read the bytes with the "
-            "derivative cut on purpose."
-        )
-    if not own_type:
-        raise DifferentiationError(
-            f"x.view({cls.__name__}) would turn a traced {type(primal(x)).__name__} into "
-            f"another array type, dropping its derivative. Use x itself (x.view() and "
-            f"x.view({type(primal(x)).__name__}) return it), or "
-            f"wg.stop_gradient(x).view({cls.__name__}) for a constant."
-        )
-    return x
 
 
 # -- ufunc methods other than __call__, as the NumPy functions they amount to ---------------
