@@ -354,3 +354,57 @@ def test_reverse_jacobian_of_a_real_output_of_complex_input_follows_the_gradient
     for k in range(2):
         (g,) = wg.gradient(lambda z: f(z)[k], z)
         np.testing.assert_allclose(jac[k], g)
+
+
+# --- value_and_grad, has_aux, withgradient of a tuple ----------------------------------------
+
+def _loss_with_aux(x, y):
+    return np.sum(np.sin(x) * y), {"mean": np.mean(x), "count": 3}
+
+
+def test_value_and_grad_and_has_aux_as_in_jax():
+    x, y = np.array([0.3, -1.2]), 2.0
+    value, g = wg.value_and_grad(lambda x, y: _loss_with_aux(x, y)[0])(x, y)
+    assert value == pytest.approx(np.sum(np.sin(x) * y))
+    np.testing.assert_allclose(g, np.cos(x) * y)
+    (value, aux), (gx, gy) = wg.value_and_grad(_loss_with_aux, argnums=(0, 1), has_aux=True)(x, y)
+    assert value == pytest.approx(np.sum(np.sin(x) * y)) and aux["count"] == 3
+    assert aux["mean"] == pytest.approx(np.mean(x))
+    np.testing.assert_allclose(gx, np.cos(x) * y)
+    assert gy == pytest.approx(np.sum(np.sin(x)))
+    g, aux = wg.grad(_loss_with_aux, has_aux=True)(x, y)
+    np.testing.assert_allclose(g, np.cos(x) * y)
+    assert type(aux["mean"]) is np.float64   # a plain value: no tracer escapes
+
+
+def test_aux_values_are_plain_and_nested_gradients_still_see_through_them():
+    # the aux of an inner gradient is a value of the outer level: differentiable there
+    def outer(x):
+        g, aux = wg.grad(lambda x: (np.sum(x ** 3), np.sum(x ** 2)), has_aux=True)(x)
+        return np.sum(g) + aux
+    (g,) = wg.gradient(outer, np.array([1.0, 2.0]))
+    np.testing.assert_allclose(g, 6 * np.array([1.0, 2.0]) + 2 * np.array([1.0, 2.0]))
+
+
+def test_has_aux_needs_a_pair():
+    with pytest.raises(wg.DifferentiationError, match="pair"):
+        wg.grad(lambda x: np.sum(x), has_aux=True)(np.ones(2))
+
+
+def test_withgradient_of_a_tuple_differentiates_its_first_element_as_zygote_does():
+    x = np.array([0.5, 1.5])
+    value, (g,) = wg.withgradient(lambda x: (np.sum(x ** 2), x * 3, "label"), x)
+    assert value[0] == pytest.approx(2.5) and value[2] == "label"
+    np.testing.assert_allclose(value[1], 3 * x)
+    np.testing.assert_allclose(g, 2 * x)
+    with pytest.raises(wg.DifferentiationError, match="has_aux"):
+        wg.gradient(lambda x: (np.sum(x ** 2), x), x)   # gradient itself wants one scalar
+
+
+def test_withgradient_of_a_tuple_with_params():
+    w = np.array([1.0, -2.0])
+    ps = wg.Params([w])
+    (loss, extra), gs = wg.withgradient(lambda: (np.sum(w ** 2), np.max(w)), ps)
+    assert loss == pytest.approx(5.0) and extra == pytest.approx(1.0)
+    np.testing.assert_allclose(gs[w], 2 * w)
+    np.testing.assert_allclose((gs / 2)[w], w)

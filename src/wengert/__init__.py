@@ -2,7 +2,7 @@
 
 The public names of API.md and nothing else.
 """
-from .api import gradient, grad, hessian, jacobian, pullback, withgradient
+from .api import gradient, grad, hessian, jacobian, pullback, value_and_grad, withgradient
 from .forward_api import derivative, jvp, partial, pushforward
 from .forwarddiff import forwarddiff
 from .checkpoint import checkpoint, stop_gradient
@@ -17,7 +17,7 @@ from . import rules as _rules  # noqa: F401  (registers the library's rules)
 from . import testing
 
 __all__ = [
-    "gradient", "withgradient", "pullback", "jacobian", "grad", "hessian",
+    "gradient", "withgradient", "pullback", "jacobian", "grad", "value_and_grad", "hessian",
     "pushforward", "jvp", "derivative", "partial", "forwarddiff",
     "Zero", "NoTangent", "OneHot", "Tangent",
     "Params", "Grads", "update",

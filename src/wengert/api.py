@@ -11,7 +11,9 @@ from .tree import flatten
 
 
 def withgradient(f, *args):
-    """``(f(*args), gradient(f, *args))`` in one pass; ``Params`` arguments get ``Grads``."""
+    """``(f(*args), gradient(f, *args))`` in one pass; ``Params`` arguments get ``Grads``.
+    Where ``f`` returns a tuple, as in Zygote, the gradient is of its first element (a
+    scalar) and the value is the whole tuple: extra outputs ride along undifferentiated."""
     if any(isinstance(a, Params) for a in args):
         return gradient_with_params(f, args)
     return reverse_api.withgradient(f, *args)
@@ -19,7 +21,9 @@ def withgradient(f, *args):
 
 def gradient(f, *args):
     """The gradient of scalar ``f`` at ``args``: one gradient per argument, shaped like it."""
-    return withgradient(f, *args)[1]
+    if any(isinstance(a, Params) for a in args):
+        return gradient_with_params(f, args, first_of_tuple=False)[1]
+    return reverse_api.withgradient(f, *args, first_of_tuple=False)[1]
 
 
 def pullback(f, *args):
@@ -64,23 +68,58 @@ def hessian(f, x):
     return np.reshape(np.stack(columns, axis=-1), x_shape + x_shape)
 
 
-def grad(f, argnums=0):
-    """JAX-style: a function computing the gradient of ``f`` with respect to ``argnums``.
-    Keyword arguments go to ``f`` unchanged and are not differentiated, as in JAX."""
-    def gradient_of_f(*args, **kwargs):
-        single = isinstance(argnums, int)
-        nums = (argnums,) if single else tuple(argnums)
+def value_and_grad(f, argnums=0, has_aux=False):
+    """JAX-style: a function returning ``(value, gradient)`` of ``f`` with respect to the
+    arguments ``argnums`` (an int, or a tuple for a tuple of gradients). With ``has_aux``, ``f``
+    returns ``(value, aux)`` and the function returns ``((value, aux), gradient)``. Keyword
+    arguments go to ``f`` unchanged and are not differentiated, as in JAX."""
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
 
+    def value_and_gradient_of_f(*args, **kwargs):
         def f_of_selected(*selected):
             full = list(args)
             for n, value in zip(nums, selected):
                 full[n] = value
             return f(*full, **kwargs)
 
-        grads = gradient(f_of_selected, *(args[n] for n in nums))
-        return grads[0] if single else grads
+        selected = [args[n] for n in nums]
+        if has_aux:
+            out, grads = withgradient(_with_aux(f_of_selected), *selected)
+        else:
+            out, grads = reverse_api.withgradient(f_of_selected, *selected,
+                                                  first_of_tuple=False)
+        return out, (grads[0] if single else grads)
+
+    return value_and_gradient_of_f
+
+
+def grad(f, argnums=0, has_aux=False):
+    """JAX-style: a function computing the gradient of ``f`` with respect to ``argnums`` (an
+    int, or a tuple for a tuple of gradients). With ``has_aux``, ``f`` returns ``(value,
+    aux)`` and the function returns ``(gradient, aux)``. Keyword arguments go to ``f``
+    unchanged and are not differentiated, as in JAX."""
+    value_and_gradient_of_f = value_and_grad(f, argnums, has_aux)
+
+    def gradient_of_f(*args, **kwargs):
+        out, grads = value_and_gradient_of_f(*args, **kwargs)
+        return (grads, out[1]) if has_aux else grads
 
     return gradient_of_f
+
+
+def _with_aux(f):
+    """``f`` that must return a pair ``(value, aux)``, as ``has_aux`` promises."""
+    def f_returning_a_pair(*args):
+        out = f(*args)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise DifferentiationError(
+                "With has_aux=True the function must return a pair (value, aux), where value "
+                f"is the scalar to differentiate; it returned {type(out).__name__}"
+                + (f" of length {len(out)}" if isinstance(out, tuple) else "") + ".")
+        return out
+
+    return f_returning_a_pair
 
 
 def _refuse_params(name, args):

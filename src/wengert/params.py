@@ -117,7 +117,8 @@ def _tree_children(node, path):
 class Grads:
     """Gradients of ``Params``: ``gs[p]`` by the identity of ``p``; iterates ``(p, g)``.
 
-    ``+`` and ``-`` combine two ``Grads`` parameter by parameter, ``*`` scales by a number.
+    ``+`` and ``-`` combine two ``Grads`` parameter by parameter, ``*`` and ``/`` scale by a
+    number.
     """
 
     def __init__(self, params, grads, aliases=None):
@@ -171,6 +172,11 @@ class Grads:
 
     __rmul__ = __mul__
 
+    def __truediv__(self, scale):
+        if isinstance(scale, (Grads, Params)):
+            return NotImplemented
+        return Grads(self._params, [g / scale for _, g in self], self._aliases)
+
     def __neg__(self):
         return self * -1
 
@@ -189,9 +195,10 @@ def update(ps, gs, step):
 # gradient(f, ..., ps, ...)
 # ---------------------------------------------------------------------------------------------
 
-def gradient_with_params(f, args):
+def gradient_with_params(f, args, first_of_tuple=True):
     """``withgradient`` where some of ``args`` are ``Params``: the others are passed to ``f``
-    explicitly, and each ``Params`` gets a ``Grads`` in its position."""
+    explicitly, and each ``Params`` gets a ``Grads`` in its position. ``first_of_tuple``: as
+    for ``reverse_api.withgradient``."""
     explicit = [a for a in args if not isinstance(a, Params)]
     unique, position = [], {}
     for ps in (a for a in args if isinstance(a, Params)):
@@ -208,7 +215,8 @@ def gradient_with_params(f, args):
         with _Substitution(roots, zip(stand_ins, param_tracers)):
             return roots[0](*roots[1])
 
-    value, (explicit_grads, param_grads) = withgradient(f_of_everything, explicit, stand_ins)
+    value, (explicit_grads, param_grads) = withgradient(f_of_everything, explicit, stand_ins,
+                                                        first_of_tuple=first_of_tuple)
     aliases = {id(s): (s, p) for s, p in zip(stand_ins, unique) if s is not p}
     grads, it_explicit = [], iter(explicit_grads)
     for a in args:

@@ -104,13 +104,26 @@ def _project(x, g):
     return g
 
 
-def _scalar_seed(trace, fn_name):
-    if len(trace.out_primals) != 1 or trace.out_treedef.kind != "leaf":
+def _scalar_seed(trace, fn_name, first_of_tuple=False):
+    """The cotangent that starts a gradient: 1 for the scalar output. With ``first_of_tuple``,
+    for a tuple output (as in Zygote's withgradient, and JAX's has_aux) the gradient is of its
+    first element, a scalar, and the other elements ride along."""
+    kind, children = trace.out_treedef.kind, trace.out_treedef.children
+    if (first_of_tuple and kind in ("tuple", "namedtuple") and children
+            and children[0].kind == "leaf"):
+        seed = _scalar_seed_of(trace.out_primals[0], fn_name)
+        return unflatten(trace.out_treedef, [seed] + [ZERO] * (len(trace.out_primals) - 1))
+    if len(trace.out_primals) != 1 or kind != "leaf":
         raise DifferentiationError(
             f"{fn_name} needs a function returning one real scalar; this one returned "
-            f"{type(trace.value).__name__}. Use wg.pullback or wg.jacobian for other outputs."
+            f"{type(trace.value).__name__}. For a function returning (loss, extras) use "
+            "wg.withgradient (the gradient is of the first element) or wg.grad(f, "
+            "has_aux=True); wg.pullback or wg.jacobian for other outputs."
         )
-    y = trace.out_primals[0]
+    return _scalar_seed_of(trace.out_primals[0], fn_name)
+
+
+def _scalar_seed_of(y, fn_name):
     shape = np.shape(primal(y))
     # An array of one element, of shape (1,) or (1, 1), counts as a scalar, as in PyTorch
     # and autograd: its gradient is that of its one entry.
@@ -124,10 +137,13 @@ def _scalar_seed(trace, fn_name):
     return seed if shape else seed[()]
 
 
-def withgradient(f, *args):
-    """``(f(*args), gradient(f, *args))`` in one pass, for explicit arguments."""
+def withgradient(f, *args, first_of_tuple=True):
+    """``(f(*args), gradient(f, *args))`` in one pass, for explicit arguments. With
+    ``first_of_tuple``, a tuple output's first element is differentiated (see
+    ``_scalar_seed``); otherwise the output must be one scalar (``wg.gradient``)."""
     trace = _ReverseTrace(f, args)
-    seed = _scalar_seed(trace, "wg.gradient")
+    seed = _scalar_seed(trace, "wg.withgradient" if first_of_tuple else "wg.gradient",
+                        first_of_tuple)
     return trace.value, trace.back(seed, free=True)
 
 
