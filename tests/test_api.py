@@ -118,13 +118,49 @@ def test_gradient_has_the_type_of_its_argument(x, f, expected):
     assert_like(g, expected)
 
 
-@pytest.mark.parametrize("constant", [3, True, False, "name", None, np.int64(2), np.bool_(True),
-                                      np.arange(3), np.array([True, False])],
+@pytest.mark.parametrize("constant", [3, True, False, "name", None, np.int64(2), np.bool_(True)],
                          ids=repr)
 def test_arguments_without_tangent_get_none(constant):
     gx, gc = wg.gradient(lambda x, c: x * 2.0, 1.5, constant)
     assert gc is None
     assert gx == 2.0
+
+
+class _Opaque:
+    """A class wengert cannot take apart."""
+
+    def __init__(self):
+        self.w = np.ones(2)
+
+
+@pytest.mark.parametrize("argument, message", [
+    (np.arange(3), "argument 1 is an array of dtype int64"),
+    (np.array([True, False]), "argument 1 is an array of dtype bool"),
+    (_Opaque(), "argument 1 is a .*_Opaque, which wengert cannot take apart"),
+], ids=["int array", "bool array", "object"])
+@pytest.mark.parametrize("transform", ["gradient", "withgradient", "pullback", "jacobian",
+                                       "value_and_grad", "grad"])
+def test_an_argument_that_cannot_carry_a_gradient_is_named(argument, message, transform):
+    f = lambda x, c: x * 2.0   # noqa: E731
+    call = {"gradient": lambda: wg.gradient(f, 1.5, argument),
+            "withgradient": lambda: wg.withgradient(f, 1.5, argument),
+            "pullback": lambda: wg.pullback(f, 1.5, argument),
+            "jacobian": lambda: wg.jacobian(f, 1.5, argument),
+            "value_and_grad": lambda: wg.value_and_grad(f, argnums=(0, 1))(1.5, argument),
+            "grad": lambda: wg.grad(f, argnums=(0, 1))(1.5, argument)}[transform]
+    with pytest.raises(wg.DifferentiationError, match=message):
+        call()
+
+
+def test_integer_data_is_fine_where_it_is_not_differentiated():
+    labels = np.array([0, 1, 1])
+    loss = lambda w, labels: np.sum(w[labels])   # noqa: E731
+    np.testing.assert_array_equal(wg.grad(loss)(np.ones(2), labels), [1.0, 2.0])
+    (g,) = wg.gradient(lambda w: loss(w, labels), np.ones(2))
+    np.testing.assert_array_equal(g, [1.0, 2.0])
+    # inside a structure an integer array keeps the gradient None
+    (g,) = wg.gradient(lambda m: np.sum(m["w"][m["idx"]]), {"w": np.ones(2), "idx": labels})
+    assert g["idx"] is None
 
 
 def test_int_argument_mixes_with_float():

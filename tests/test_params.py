@@ -10,6 +10,7 @@ import collections
 import dataclasses
 import functools
 import importlib.util
+import warnings
 import os
 import types
 
@@ -309,11 +310,24 @@ def test_params_of_an_object_and_of_a_cycle():
 
 
 @pytest.mark.parametrize("number", [1.5, 2 + 1j, np.float64(0.5), np.float32(2.0)])
-def test_params_refuses_numbers_pointing_to_explicit_style(number):
-    with pytest.raises(wg.DifferentiationError) as error:
-        wg.Params({"w": np.ones(2), "rate": number})
-    message = str(error.value)
-    assert "['rate']" in message and "wg.gradient(f, x)" in message and "np.array" in message
+def test_params_skip_the_numbers_of_a_model(number):
+    model = {"w": np.ones(2), "rate": number}
+    ps = wg.Params(model)
+    assert list(ps) == [model["w"]]
+    gs = wg.gradient(lambda: np.real(np.sum(model["w"]) * model["rate"]), ps)
+    np.testing.assert_allclose(gs[model["w"]], np.real([number, number]))
+
+
+def test_params_of_a_bare_number_is_an_error_pointing_to_explicit_style():
+    with pytest.raises(wg.DifferentiationError, match=r"identity.*wg.gradient\(f, x\)"):
+        wg.Params(1.5)
+
+
+def test_params_exclude_leaves_arrays_out_by_identity():
+    model = {"w": np.ones(2), "b": np.zeros(2), "running_mean": np.zeros(2)}
+    ps = wg.Params(model, exclude=[model["running_mean"]])
+    assert [id(p) for p in ps] == [id(model["w"]), id(model["b"])]
+    assert model["running_mean"] not in ps
 
 
 def test_params_skips_what_has_no_gradient():
@@ -353,11 +367,30 @@ def test_update_steps_in_place():
     np.testing.assert_allclose(w32, [0.5 * 0.5 ** 3])
 
 
-def test_unused_parameter_gets_zero_gradient():
+def test_unused_parameter_gets_zero_gradient_and_one_warning():
     used, unused = np.array([1.0, 2.0]), np.ones((2, 3), dtype=np.float32)
-    gs = wg.gradient(lambda: np.sum(used), wg.Params([used, unused]))
+    ps = wg.Params([used, unused])
+    with pytest.warns(UserWarning, match=r"did not reach 1 of the 2 arrays .*rebinds"):
+        gs = wg.gradient(lambda: np.sum(used), ps)
     assert gs[unused].shape == (2, 3) and gs[unused].dtype == np.float32
     assert not np.any(gs[unused])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # once per Params: the second call is quiet
+        wg.gradient(lambda: np.sum(used), ps)
+
+
+def test_rebinding_a_parameter_between_steps_warns_with_the_way_out():
+    class Layer:
+        pass
+
+    layer = Layer()
+    layer.W = np.array([1.0, 2.0])
+    ps = wg.Params(layer)
+    gs = wg.gradient(lambda: np.sum(layer.W ** 2), ps)
+    layer.W = layer.W - 0.1 * gs[layer.W]          # the natural SGD step: a new array
+    with pytest.warns(UserWarning, match="wg.update, wengert.optim"):
+        gs = wg.gradient(lambda: np.sum(layer.W ** 2), ps)
+    assert not np.any(list(gs)[0][1])
 
 
 def test_complex_parameter_follows_the_convention():

@@ -7,13 +7,14 @@ from . import forward_api, reverse_api
 from .core.levels import primal
 from .errors import DifferentiationError
 from .params import Params, gradient_with_params
-from .tree import flatten
+from .tree import flatten, is_differentiable
 
 
 def withgradient(f, *args):
     """``(f(*args), gradient(f, *args))`` in one pass; ``Params`` arguments get ``Grads``.
     Where ``f`` returns a tuple, as in Zygote, the gradient is of its first element (a
     scalar) and the value is the whole tuple: extra outputs ride along undifferentiated."""
+    _refuse_untraceable("wg.withgradient", args)
     if any(isinstance(a, Params) for a in args):
         return gradient_with_params(f, args)
     return reverse_api.withgradient(f, *args)
@@ -21,6 +22,7 @@ def withgradient(f, *args):
 
 def gradient(f, *args):
     """The gradient of scalar ``f`` at ``args``: one gradient per argument, shaped like it."""
+    _refuse_untraceable("wg.gradient", args)
     if any(isinstance(a, Params) for a in args):
         return gradient_with_params(f, args, first_of_tuple=False)[1]
     return reverse_api.withgradient(f, *args, first_of_tuple=False)[1]
@@ -30,6 +32,7 @@ def pullback(f, *args):
     """``(y, back)``: ``back(dy)`` returns one cotangent per argument; call it as often as
     you like."""
     _refuse_params("wg.pullback", args)
+    _refuse_untraceable("wg.pullback", args)
     return reverse_api.pullback(f, *args)
 
 
@@ -37,6 +40,7 @@ def jacobian(f, *args, mode="reverse"):
     """One Jacobian per argument, each of shape ``y.shape + x.shape``; ``mode="forward"``
     builds it column by column."""
     _refuse_params("wg.jacobian", args)
+    _refuse_untraceable("wg.jacobian", args)
     if mode == "forward":
         return forward_api.jacobian(f, *args)
     if mode != "reverse":
@@ -73,6 +77,10 @@ def value_and_grad(f, argnums=0, has_aux=False):
     arguments ``argnums`` (an int, or a tuple for a tuple of gradients). With ``has_aux``, ``f``
     returns ``(value, aux)`` and the function returns ``((value, aux), gradient)``. Keyword
     arguments go to ``f`` unchanged and are not differentiated, as in JAX."""
+    return _value_and_grad(f, argnums, has_aux, "wg.value_and_grad")
+
+
+def _value_and_grad(f, argnums, has_aux, name):
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
 
@@ -84,6 +92,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
             return f(*full, **kwargs)
 
         selected = [args[n] for n in nums]
+        _refuse_untraceable(name, selected)
         if has_aux:
             out, grads = withgradient(_with_aux(f_of_selected), *selected)
         else:
@@ -99,7 +108,7 @@ def grad(f, argnums=0, has_aux=False):
     int, or a tuple for a tuple of gradients). With ``has_aux``, ``f`` returns ``(value,
     aux)`` and the function returns ``(gradient, aux)``. Keyword arguments go to ``f``
     unchanged and are not differentiated, as in JAX."""
-    value_and_gradient_of_f = value_and_grad(f, argnums, has_aux)
+    value_and_gradient_of_f = _value_and_grad(f, argnums, has_aux, "wg.grad")
 
     def gradient_of_f(*args, **kwargs):
         out, grads = value_and_gradient_of_f(*args, **kwargs)
@@ -120,6 +129,36 @@ def _with_aux(f):
         return out
 
     return f_returning_a_pair
+
+
+# Arguments that carry no tangent on purpose and get the gradient None (documented): Python
+# and NumPy integers and flags, strings, None.
+_PLAIN_CONSTANTS = (int, bool, str, bytes, type(None), np.integer, np.bool_)
+
+
+def _refuse_untraceable(name, args):
+    """An explicit argument whose type cannot carry a gradient — an integer or boolean array,
+    an object wengert cannot take apart — is a mistake more often than not (a float array
+    built with np.arange, a model class wengert does not know), so it is an error naming the
+    argument rather than the gradient None. Leaves inside lists, dicts and dataclasses keep
+    None: a model may hold integer sizes or index arrays."""
+    for position, a in enumerate(args):
+        if isinstance(a, (Params, _PLAIN_CONSTANTS)) or isinstance(a, (np.ndarray, np.generic)) \
+                and a.dtype.kind in "fc":
+            continue
+        if isinstance(a, np.ndarray):
+            raise DifferentiationError(
+                f"{name}: argument {position} is an array of dtype {a.dtype}, which has no "
+                "gradient. Make it a float array (x.astype(float)) to differentiate it, or "
+                "leave it out: close over it, or pick the arguments to differentiate with "
+                "wg.grad(f, argnums=...) / wg.value_and_grad.")
+        leaves, treedef = flatten(a)
+        if treedef.kind == "leaf" and not is_differentiable(a):
+            raise DifferentiationError(
+                f"{name}: argument {position} is a {type(a).__module__}.{type(a).__qualname__}, "
+                "which wengert cannot take apart to find arrays in. Describe its class with "
+                "wg.register_tree (or make it a dataclass) to differentiate its arrays, or "
+                "leave it out: close over it, or use wg.grad(f, argnums=...).")
 
 
 def _refuse_params(name, args):

@@ -9,12 +9,13 @@ put back afterwards, also when ``f`` raises (see reach.py). docs/params.md says
 what this reaches and what it cannot.
 """
 import dataclasses
+import warnings
 
 import numpy as np
 
 from .core.levels import Tracer, primal
 from .errors import DifferentiationError
-from .reverse_api import withgradient
+from .reverse_api import withgradient_and_reach
 from .reach import _Substitution, _current_stand_in
 from .references import _HEAP_TYPE, _LIBRARIES, _attributes, treat_as_opaque
 from .tree import _registered
@@ -28,29 +29,27 @@ class Params:
     """The arrays to differentiate with respect to, remembered by identity.
 
     ``Params([W, b])``, or ``Params(tree)`` for every inexact array leaf of a nested list,
-    tuple, dict, dataclass, registered tree or plain object. Integer and boolean arrays,
-    strings and other non-numbers are not parameters and are skipped; a Python or NumPy
-    float is refused (it has no identity to find it by, and cannot be updated in place).
+    tuple, dict, dataclass, registered tree or plain object. Everything else is skipped:
+    integer and boolean arrays, strings, and numbers (a float hyperparameter such as a
+    learning rate is not trained: a number has no identity to find it by while the function
+    runs, and cannot be updated in place; keep one in a 0-d array to train it).
+    ``exclude``: arrays (by identity) to leave out, e.g. running statistics of a model.
     """
 
-    def __init__(self, tree=()):
+    def __init__(self, tree=(), exclude=()):
+        if isinstance(tree, (float, complex, np.inexact)):
+            raise DifferentiationError(
+                f"wg.Params({tree!r}): a number has no identity to find it by while the "
+                "function runs, and cannot be updated in place. Keep it in a NumPy array "
+                "(a 0-d array is fine), or differentiate it explicitly: wg.gradient(f, x).")
+        excluded = {id(a) for a, _ in _tree_leaves(exclude)}
         self._arrays = []
         self._ids = set()
+        self._warned = False   # about parameters a gradient did not reach (once)
         for leaf, path in _tree_leaves(tree):
-            self._add(leaf, path)
-
-    def _add(self, leaf, path):
-        if _is_parameter(leaf):
-            if id(leaf) not in self._ids:
+            if _is_parameter(leaf) and id(leaf) not in self._ids and id(leaf) not in excluded:
                 self._ids.add(id(leaf))
                 self._arrays.append(leaf)
-        elif isinstance(leaf, (float, complex, np.inexact)):
-            raise DifferentiationError(
-                f"wg.Params cannot hold the number {leaf!r}{_where(path)}: a number has no "
-                "identity to find it by while the function runs, and cannot be updated in "
-                "place. Keep it in a NumPy array (np.array(x), a 0-d array is fine), or "
-                "differentiate it explicitly: wg.gradient(f, x)."
-            )
 
     def __iter__(self):
         return iter(self._arrays)
@@ -71,10 +70,6 @@ def _is_parameter(leaf):
         return leaf.dtype.kind in "fc"
     return isinstance(leaf, Tracer) and isinstance(primal(leaf), np.ndarray) and (
         primal(leaf).dtype.kind in "fc")
-
-
-def _where(path):
-    return f" at {path}" if path else ""
 
 
 def _tree_leaves(tree):
@@ -215,8 +210,9 @@ def gradient_with_params(f, args, first_of_tuple=True):
         with _Substitution(roots, zip(stand_ins, param_tracers)):
             return roots[0](*roots[1])
 
-    value, (explicit_grads, param_grads) = withgradient(f_of_everything, explicit, stand_ins,
-                                                        first_of_tuple=first_of_tuple)
+    value, (explicit_grads, param_grads), reached = withgradient_and_reach(
+        f_of_everything, (explicit, stand_ins), first_of_tuple)
+    _warn_if_unreached(args, unique, reached[len(reached) - len(unique):])
     aliases = {id(s): (s, p) for s, p in zip(stand_ins, unique) if s is not p}
     grads, it_explicit = [], iter(explicit_grads)
     for a in args:
@@ -228,6 +224,26 @@ def gradient_with_params(f, args, first_of_tuple=True):
     if len(args) == 1:
         return value, grads[0]   # Zygote's style: gradient(f, ps) is the Grads itself
     return value, tuple(grads)
+
+
+def _warn_if_unreached(args, unique, reached):
+    """Warn once per ``Params`` whose arrays a gradient did not reach: the commonest cause is
+    a model that rebinds its arrays (``layer.W = layer.W - lr * g``), which leaves the Params
+    holding the old ones, whose gradient is then silently zero."""
+    missed = {id(p) for p, r in zip(unique, reached) if not r}
+    for ps in args:
+        if not isinstance(ps, Params) or ps._warned:
+            continue
+        lost = [p for p in ps if id(p) in missed]
+        if lost:
+            ps._warned = True
+            warnings.warn(
+                f"The gradient did not reach {len(lost)} of the {len(ps)} arrays of these "
+                f"wg.Params (shapes {[np.shape(p) for p in lost][:5]}): their gradients are "
+                "zero. If the model rebinds its arrays (layer.W = layer.W - lr * g), the "
+                "Params still hold the old ones: update in place instead (wg.update, "
+                "wengert.optim, or W -= lr * g), or build wg.Params(model) again after "
+                "rebinding. (Shown once per Params.)", UserWarning, stacklevel=4)
 
 
 treat_as_opaque(Params, Grads)

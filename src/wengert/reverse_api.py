@@ -60,6 +60,7 @@ class _ReverseTrace:
                 )
         num_inputs = sum(self.differentiable)
         input_cts = self.level.backward(seeds, num_inputs, free) if seeds else [ZERO] * num_inputs
+        self.reached = [not is_zero(ct) for ct in input_cts]   # per differentiable leaf
         grads = iter(input_cts)
         return [_project(x, next(grads)) if d else None
                 for x, d in zip(self.leaves, self.differentiable)]
@@ -141,10 +142,17 @@ def withgradient(f, *args, first_of_tuple=True):
     """``(f(*args), gradient(f, *args))`` in one pass, for explicit arguments. With
     ``first_of_tuple``, a tuple output's first element is differentiated (see
     ``_scalar_seed``); otherwise the output must be one scalar (``wg.gradient``)."""
+    return withgradient_and_reach(f, args, first_of_tuple)[:2]
+
+
+def withgradient_and_reach(f, args, first_of_tuple=True):
+    """``withgradient``, and per differentiable leaf of ``args`` whether any cotangent reached
+    it (an input the output does not depend on, as far as the tape saw, has False)."""
     trace = _ReverseTrace(f, args)
     seed = _scalar_seed(trace, "wg.withgradient" if first_of_tuple else "wg.gradient",
                         first_of_tuple)
-    return trace.value, trace.back(seed, free=True)
+    grads = trace.back(seed, free=True)
+    return trace.value, grads, trace.reached
 
 
 def pullback(f, *args):
