@@ -559,3 +559,10 @@ def test_ravel_round_trips_a_model_and_differentiates_through_unravel():
     g = wg.gradient(lambda v: loss(unravel(v)), v)[0]
     gm = wg.gradient(loss, model)[0]
     np.testing.assert_allclose(g, wg.ravel(gm)[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("args, tangents", [(np.ones(2), np.ones(2)), (1.5, 1.0),
+                                            ((np.ones(2),), np.ones(2))])
+def test_jvp_with_arrays_instead_of_tuples_names_the_expected_form(args, tangents):
+    with pytest.raises(wg.DifferentiationError, match=r"wg.jvp\(f, \(x,\), \(t,\)\)"):
+        wg.jvp(np.sin, args, tangents)

@@ -85,6 +85,13 @@ def _dense_like(y, t):
 
 def jvp(f, args, tangents):
     """``(f(*args), J·tangents)`` in one forward pass; ``args`` and ``tangents`` are tuples."""
+    if not isinstance(args, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        # jvp(f, x, t) with arrays would unpack them row by row: a confusing error far away.
+        given = ", ".join(type(v).__name__ for v in (args, tangents))
+        raise DifferentiationError(
+            f"wg.jvp(f, args, tangents) takes a tuple of arguments and a tuple of tangents, "
+            f"one per argument; it was given ({given}). For one argument write "
+            "wg.jvp(f, (x,), (t,)), or use wg.pushforward(f, x)(t).")
     args, tangents = tuple(args), tuple(tangents)
     if len(args) != len(tangents):
         raise DifferentiationError(
