@@ -7,7 +7,7 @@ import numpy as np
 # An elementwise node applies the very helpers the rules' own pullbacks use.
 from ..arraytypes import ATOMS as _ATOMS, CONSTANTS as _CONSTANTS, INEXACT_SCALARS as _SCALARS
 from ..arraytypes import ONE_VALUE as _SINGLE_OUTPUTS
-from ..partials import times_partial, unbroadcast
+from ..partials import QUIET, times_partial, unbroadcast
 from ..tangents import (NO_TANGENT, ZERO, Indexed, OneHot, accumulate, is_zero, to_dense,
                         zero_for_none)
 from ..tree import flatten, is_differentiable
@@ -188,7 +188,9 @@ class ReverseLevel(Level):
         # The walk runs under the caller's level, not this level's parent: pullbacks that
         # open transformations of their own (a rule handing its work to wg.derivative) then
         # nest inside whatever differentiates the caller, e.g. with respect to the cotangent.
-        with quiet_collector():
+        # Derivatives at poles are masked where the cotangent is 0 (0·∞ = 0): NumPy's warning
+        # about the ∞ it computed on the way is about no number anyone sees.
+        with quiet_collector(), np.errstate(**QUIET):
             self._walk(tape, cts, owned, end, num_inputs, free)
         # A cotangent the walk did not allocate may be the caller's own seed, or one array
         # handed to several inputs (x + x): each input gets an array of its own.
