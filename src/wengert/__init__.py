@@ -1,7 +1,10 @@
 """wengert: automatic differentiation of ordinary NumPy code.
 
-The public names of API.md and nothing else.
+The public names are those of ``__all__`` (and ``dir(wengert)`` lists them); the reference is
+docs/api.md.
 """
+__version__ = "0.2.0"
+
 from .api import gradient, grad, hessian, jacobian, pullback, value_and_grad, withgradient
 from .forward_api import derivative, jvp, partial, pushforward
 from .forwarddiff import forwarddiff
@@ -15,6 +18,7 @@ from .ravel import ravel
 from .tree import register_tree
 from . import rules as _rules  # noqa: F401  (registers the library's rules)
 from . import testing
+from . import optim
 
 __all__ = [
     "gradient", "withgradient", "pullback", "jacobian", "grad", "value_and_grad", "hessian",
@@ -24,3 +28,8 @@ __all__ = [
     "primitive", "rrule", "frule", "opt_out", "non_differentiable",
     "register_tree", "ravel", "testing", "DifferentiationError", "checkpoint", "stop_gradient",
 ]
+
+
+def __dir__():
+    # dir(wengert) shows what users may call, not the modules behind it.
+    return sorted(__all__ + ["__version__", "optim"])
