@@ -138,18 +138,25 @@ class _Opaque:
     (np.array([True, False]), "argument 1 is an array of dtype bool"),
     (_Opaque(), "argument 1 is a .*_Opaque, which wengert cannot take apart"),
 ], ids=["int array", "bool array", "object"])
-@pytest.mark.parametrize("transform", ["gradient", "withgradient", "pullback", "jacobian",
+@pytest.mark.parametrize("transform", ["gradient", "withgradient", "jacobian",
                                        "value_and_grad", "grad"])
 def test_an_argument_that_cannot_carry_a_gradient_is_named(argument, message, transform):
     f = lambda x, c: x * 2.0   # noqa: E731
     call = {"gradient": lambda: wg.gradient(f, 1.5, argument),
             "withgradient": lambda: wg.withgradient(f, 1.5, argument),
-            "pullback": lambda: wg.pullback(f, 1.5, argument),
             "jacobian": lambda: wg.jacobian(f, 1.5, argument),
             "value_and_grad": lambda: wg.value_and_grad(f, argnums=(0, 1))(1.5, argument),
             "grad": lambda: wg.grad(f, argnums=(0, 1))(1.5, argument)}[transform]
     with pytest.raises(wg.DifferentiationError, match=message):
         call()
+
+
+def test_pullback_takes_index_arrays_and_settings_objects_and_gives_them_none():
+    y, back = wg.pullback(lambda x, idx, settings: x[idx] * settings.w, np.ones(3),
+                          np.array([0, 2]), _Opaque())
+    gx, gidx, gsettings = back(np.ones(2))
+    np.testing.assert_array_equal(gx, [1.0, 0.0, 1.0])
+    assert gidx is None and gsettings is None
 
 
 def test_integer_data_is_fine_where_it_is_not_differentiated():

@@ -32,7 +32,6 @@ def pullback(f, *args):
     """``(y, back)``: ``back(dy)`` returns one cotangent per argument; call it as often as
     you like."""
     _refuse_params("wg.pullback", args)
-    _refuse_untraceable("wg.pullback", args)
     return reverse_api.pullback(f, *args)
 
 
@@ -141,7 +140,9 @@ def _refuse_untraceable(name, args):
     an object wengert cannot take apart — is a mistake more often than not (a float array
     built with np.arange, a model class wengert does not know), so it is an error naming the
     argument rather than the gradient None. Leaves inside lists, dicts and dataclasses keep
-    None: a model may hold integer sizes or index arrays."""
+    None: a model may hold integer sizes or index arrays. ``wg.pullback`` accepts such
+    arguments (their cotangent is None): it is the tool for calls with index arrays and
+    settings objects among the arguments, as a rule's checks make them."""
     for position, a in enumerate(args):
         if isinstance(a, (Params, _PLAIN_CONSTANTS)) or isinstance(a, (np.ndarray, np.generic)) \
                 and a.dtype.kind in "fc":
