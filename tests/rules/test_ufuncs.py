@@ -1270,3 +1270,20 @@ def test_float32_stays_float32_with_python_scalars_and_constants():
     (g,) = wg.gradient(lambda x: np.sum(np.exp2(x) * 3.0 + np.log10(x)), x)
     assert g.dtype == np.float32
     assert rule_cotangents(lambda x: np.exp2(x) * 3.0 + np.log10(x), x)[0].dtype == np.float32
+
+
+def test_a_traced_argument_without_a_declared_derivative_is_an_error_not_zero():
+    from wengert.rules._helpers import elementwise
+
+    @wg.primitive
+    def scaled(x, k):
+        return x * 2.0 ** k
+
+    elementwise(scaled, lambda x, k, out: 2.0 ** k, None)   # no derivative in k, on purpose
+    x, k = np.array([1.0, 3.0]), np.array([2.0, 1.0])
+    (gx,) = wg.gradient(lambda x: np.sum(scaled(x, k)), x)
+    np.testing.assert_allclose(gx, 2.0 ** k)
+    for transform in (lambda f: wg.gradient(f, k), lambda f: wg.jvp(f, (k,), (np.ones(2),))):
+        with pytest.raises(wg.DifferentiationError, match="no derivative with respect to its "
+                                                          "argument 1"):
+            transform(lambda k: np.sum(scaled(x, k)))

@@ -2,6 +2,7 @@
 dividing safely at singular points."""
 import numpy as np
 
+from ..errors import DifferentiationError, name_of
 from ..arraytypes import (TracedValue as Tracer, arange_like, asarray_like, dtype_of,
                           eye_like, full_like_value, is_complex, ones_like_value,
                           shape_of, tri_like, zeros_like_value)
@@ -88,8 +89,9 @@ def safe_divide(a, b):
 def elementwise(fn, *partials, singular=False, selection=False):
     """Declare an elementwise function once by its partial derivatives.
 
-    ``partials[i]`` is ∂out/∂args[i]: a function ``(*args, out)`` or a constant number (or
-    ``None``: that argument is not differentiable). Complex inputs use the conjugate, as the
+    ``partials[i]`` is ∂out/∂args[i]: a function ``(*args, out)`` or a constant number (0
+    where the function is piecewise constant in it), or ``None``: that argument has no
+    derivative, and a traced value there is an error. Complex inputs use the conjugate, as the
     pullback of a holomorphic function needs. ``singular`` marks derivatives that can be
     infinite (see ``times_partial``). ``selection`` marks functions that pick one argument
     (max/min): the zeros of their cotangents are structural (see ``arraytypes.ArrayType.selected``).
@@ -113,8 +115,10 @@ def elementwise(fn, *partials, singular=False, selection=False):
     partial_x, partial_y = partials
 
     def binary_rule(needs, x, y, **kwargs):
-        out = fn(x, y, **kwargs) if kwargs else fn(x, y)
         need_x, need_y = needs
+        if need_x and partial_x is None or need_y and partial_y is None:
+            raise _not_differentiable_in(fn, 0 if partial_x is None else 1)
+        out = fn(x, y, **kwargs) if kwargs else fn(x, y)
 
         def pullback(ct):
             gx = gy = ZERO
@@ -133,6 +137,14 @@ def elementwise(fn, *partials, singular=False, selection=False):
     rule = reverse_rules.add(fn, (), binary_rule, masked=True)
     if not selection:   # a selection's partials depend on ties: only its own pullback knows
         rule.elementwise = (partials, singular)
+
+
+def _not_differentiable_in(fn, position):
+    """A traced argument that ``fn`` has no derivative in (its partial was declared None)."""
+    return DifferentiationError(
+        f"{name_of(fn)} has no derivative with respect to its argument {position}, which was "
+        f"traced. Pass a constant there, or cut the derivative on purpose with "
+        f"wg.stop_gradient(...) on that argument.")
 
 
 def _unary_with_keywords(fn, partial, singular, x, kwargs):
@@ -181,9 +193,11 @@ def _elementwise_frule(fn, partials, singular):
     def frule(tangents, *args, **kwargs):
         out = fn(*args, **kwargs)
         dy = ZERO
-        for t, partial, x in zip(tangents, partials, args):
-            if partial is None or is_zero(t):
+        for position, (t, partial, x) in enumerate(zip(tangents, partials, args)):
+            if is_zero(t):
                 continue
+            if partial is None:
+                raise _not_differentiable_in(fn, position)
             dy = add(dy, push_partial(t, partial, x, args, out, singular))
         where = kwargs.get("where", True)
         if where is not True and not is_zero(dy):

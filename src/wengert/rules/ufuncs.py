@@ -142,7 +142,7 @@ for _select in (np.maximum, np.minimum, np.fmax, np.fmin):   # weights are finit
     elementwise(_select, lambda x, y, out: _tie_weight(x, y, out),
                 lambda x, y, out: _tie_weight(y, x, out), selection=True)
 
-elementwise(np.copysign, lambda x, y, out: np.sign(x) * np.sign(out), None)
+elementwise(np.copysign, lambda x, y, out: np.sign(x) * np.sign(out), 0)   # a sign: flat in y
 elementwise(np.fabs, lambda x, out: np.sign(x))
 
 
