@@ -3,6 +3,15 @@ import pytest
 
 from wengert.registry import _non_differentiable, forward_rules, reverse_rules
 
+# SciPy's support registers rules when a SciPy module is first imported. Import them all
+# now, before any test: a module first imported inside a test would have its rules removed
+# with that test's (registry_restored) while it stays imported.
+try:
+    import scipy.fft, scipy.integrate, scipy.linalg, scipy.signal, scipy.special  # noqa: F401
+    import scipy.stats  # noqa: F401
+except ImportError:   # SciPy is optional
+    pass
+
 
 @pytest.fixture
 def rng():
