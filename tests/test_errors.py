@@ -40,7 +40,7 @@ CONVERSIONS = [
     ("range", lambda x: sum(range(x)) * 1.0, 3.0, "index"),
     ("index with a tracer", lambda x: np.sum(X[x]), 1.0, "np.asarray"),
     ("np.float64()", lambda x: np.float64(x), 1.5, "np.asarray"),
-    ("np.vectorize", lambda x: np.sum(np.vectorize(lambda t: t * 2)(x)), X, "np.asarray"),
+    ("np.ascontiguousarray", lambda x: np.sum(np.ascontiguousarray(x)), X, "np.asarray"),
 ]
 
 
@@ -96,12 +96,14 @@ def test_writing_a_traced_scalar_into_a_plain_array_element(target):
         error.__cause__, wg.DifferentiationError)
 
 
+# Every public NumPy function has a rule, a definition or a refusal of its own (see
+# rules/census.py); a ufunc made by np.frompyfunc has none.
+DOUBLED = np.frompyfunc(lambda t: 2 * t, 1, 1)
+
+
 @pytest.mark.parametrize("f, name", [
-    (lambda x: np.sum(np.unique(x)), "np.unique"),
-    (lambda x: np.sum(np.abs(np.fft.fft(x))), "np.fft.fft"),
-    (lambda x: np.sum(np.partition(x, 1)), "np.partition"),
-    (lambda x: np.sum(np.polyfit(np.arange(3.0), x, 1)), "np.polyfit"),
-], ids=["unique", "fft", "partition", "polyfit"])
+    (lambda x: np.sum(DOUBLED(x)), "np.<lambda>"),
+], ids=["frompyfunc"])
 def test_numpy_function_without_a_rule(f, name):
     message = _raises(f, names=name)
     assert "no derivative rule" in message
@@ -167,7 +169,7 @@ def test_inner_tracer_escaping_into_the_outer_function():
 
 
 def test_error_messages_say_what_where_and_a_way_out():
-    message = _raises(lambda x: np.sum(np.unique(x)), names="np.unique")
+    message = _raises(lambda x: np.sum(DOUBLED(x)), names="np.<lambda>")
     assert re.search(WAY_OUT, message)
     message = _raises(lambda x: float(x), 1.5, names="float()")
     assert re.search(WAY_OUT, message)
@@ -184,8 +186,8 @@ def test_keyword_only_traced_argument_is_an_error():
 
 def test_traced_keyword_after_skipped_defaults_takes_its_position():
     # np.histogram(a, bins, range, density, weights): weights= skips range and density.
-    with pytest.raises(wg.DifferentiationError, match="no reverse-mode rule .* np.histogram"):
-        wg.gradient(lambda x: np.sum(np.histogram(X, bins=2, weights=x)[0]), X)
+    (g,) = wg.gradient(lambda w: np.histogram(X, bins=2, weights=w)[0] @ [1.0, 2.0], X)
+    np.testing.assert_array_equal(g, [2.0, 2.0, 1.0])
     (g,) = wg.gradient(lambda e: np.sum(np.diff(X, append=e) ** 2), 1.0)
     assert g == pytest.approx(2 * (1.0 - X[-1]))
 
