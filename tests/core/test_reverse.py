@@ -246,10 +246,11 @@ def test_multi_output_with_non_differentiable_outputs():
 
 def test_eigh_multi_output():
     a = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, -1.0]])
-    # The largest eigenvalue's gradient is the outer product of its eigenvector.
+    # The largest eigenvalue's gradient is the outer product of its eigenvector, as a
+    # gradient of the lower triangle that eigh reads.
     (g,) = wg.gradient(lambda a: np.linalg.eigh(a)[0][-1], a)
     v = np.linalg.eigh(a)[1][:, -1]
-    np.testing.assert_allclose(g, np.outer(v, v), atol=1e-10)
+    np.testing.assert_allclose(g, np.tril(2 * np.outer(v, v), -1) + np.diag(v * v), atol=1e-10)
 
 
 def test_long_chain_does_not_recurse():

@@ -3,16 +3,29 @@ both modes, driven by one spec table.
 
 Inputs are SPD for cholesky, with separated spectra for eigh and svd; see linalg_inputs.py.
 Outputs with a phase or sign gauge (eigenvectors, singular vectors) are checked through
-gauge-invariant functions. cholesky and eigh see a Hermitian input (their derivative is the
-Hermitian one), and test_modes_are_adjoint checks that both modes agree on that convention.
+gauge-invariant functions. cholesky sees a Hermitian input (its derivative is the Hermitian
+one); eigh and eigvalsh are also checked on inputs that are not Hermitian, as functions of the
+triangle they read. test_modes_are_adjoint checks that both modes agree on each convention.
 """
 import numpy as np
 import pytest
 
 import wengert as wg
-from linalg_inputs import (spec_table_tests, Case, adjoint, assert_adjoint, distinct_singular,
-                           general, hermitian, random, random_like, separated, spd, tall, unitary,
-                           weighted_abs2, wide)
+from linalg_inputs import (BOTH, spec_table_tests, Case, adjoint, assert_adjoint,
+                           distinct_singular, general, hermitian, random, random_like, separated,
+                           spd, tall, unitary, weighted_abs2, wide)
+
+
+def on_lower_triangle(gradient):
+    """A real symmetric gradient as the gradient of the lower triangle eigh reads."""
+    return np.tril(2 * gradient, -1) + np.diag(np.diagonal(gradient))
+
+
+def lopsided(maker):
+    """``maker``'s matrix plus a small random one: the triangles (and, for complex input, the
+    diagonal's imaginary part) differ, so reading the wrong one shows."""
+    return lambda shape, dtype, rng: maker(shape, dtype, rng) + 0.1 * random(shape, dtype, rng)
+
 
 CASES = [
     Case("cholesky", lambda a: np.linalg.cholesky(hermitian(a)), (spd,), order=2),
@@ -45,6 +58,20 @@ CASES = [
     Case("qr tall", lambda a: tuple(np.linalg.qr(a)), (tall(random, 2),)),
     Case("qr r only", lambda a: np.linalg.qr(a, mode="r"), (tall(random),)),
     Case("qr complete square", lambda a: tuple(np.linalg.qr(a, mode="complete")), (general,)),
+]
+# eigh and eigvalsh differentiate what NumPy computes from one triangle: checked against
+# finite differences of the functions themselves, on inputs that are not Hermitian.
+CASES += [
+    Case("eigh values, not Hermitian", lambda a: np.linalg.eigh(a).eigenvalues,
+         (lopsided(separated),), order=2),
+    Case("eigh L, not Hermitian", lambda a: _eigh_projector(a, "L"), (lopsided(separated),),
+         order=2),
+    Case("eigh U, not Hermitian", lambda a: _eigh_projector(a, "U"), (lopsided(separated),),
+         order=2),
+    Case("eigvalsh U, not Hermitian", lambda a: np.linalg.eigvalsh(a, "U"),
+         (lopsided(separated),), order=2),
+    Case("eigvalsh L, not Hermitian", lambda a: np.linalg.eigvalsh(a, UPLO="l"),
+         (lopsided(separated),)),
 ]
 if hasattr(np.linalg, "svdvals"):
     CASES.append(Case("svdvals", np.linalg.svdvals, (wide(distinct_singular),)))
@@ -112,8 +139,9 @@ ADJOINT_CASES = [(name, "hermitian") for name in DECOMPOSITIONS] + [
 @pytest.mark.parametrize("name,tangent", ADJOINT_CASES)
 def test_modes_are_adjoint(name, dtype, tangent, rng):
     # ⟨ct, J t⟩ = ⟨Jᴴ ct, t⟩ for any cotangent, gauge-dependent ones included: both modes fix
-    # the same gauge. cholesky and eigh read one triangle; both modes use the Hermitian
-    # derivative, so the identity holds for any tangent, not only for Hermitian ones.
+    # the same gauge. cholesky and eigh read one triangle; both modes use the same convention
+    # (the Hermitian derivative for cholesky, the triangle read for eigh), so the identity
+    # holds for any tangent, not only for Hermitian ones.
     f, make = EVERY_DECOMPOSITION[name]
     a = make((2, 3, 3), dtype, rng)
     t = random_like(a, rng)
@@ -121,14 +149,29 @@ def test_modes_are_adjoint(name, dtype, tangent, rng):
 
 
 @pytest.mark.parametrize("dtype", (np.float64, np.complex128))
-def test_triangle_readers_see_the_hermitian_part_of_a_tangent(dtype, rng):
+def test_cholesky_and_hermitian_svd_see_the_hermitian_part_of_a_tangent(dtype, rng):
     a = spd((3, 3), dtype, rng)
     t = random((3, 3), dtype, rng)
-    for f in (np.linalg.cholesky, np.linalg.eigvalsh, lambda a: np.linalg.eigh(a)[0],
-              lambda a: np.linalg.svd(a, hermitian=True)[1]):
+    for f in (np.linalg.cholesky, lambda a: np.linalg.svd(a, hermitian=True)[1]):
         _, dy = wg.jvp(f, (a,), (t,))
         _, dy_hermitian = wg.jvp(f, (a,), (hermitian(t),))
         np.testing.assert_allclose(dy, dy_hermitian, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", (np.float64, np.complex128))
+@pytest.mark.parametrize("uplo", ("L", "U"))
+def test_eigh_sees_one_triangle_of_a_tangent(uplo, dtype, rng):
+    # eigh reads the UPLO triangle and the real part of the diagonal: a tangent equal to the
+    # one that triangle mirrors gives the same derivative, one on the other triangle none.
+    a = spd((3, 3), dtype, rng)
+    t = random((3, 3), dtype, rng)
+    read = np.tril(t, -1) if uplo == "L" else np.triu(t, 1)
+    mirrored = read + adjoint(read) + np.diag(np.real(np.diagonal(t)))
+    for f in (lambda a: np.linalg.eigvalsh(a, uplo), lambda a: np.linalg.eigh(a, uplo)[0]):
+        _, dy = wg.jvp(f, (a,), (t,))
+        np.testing.assert_allclose(dy, wg.jvp(f, (a,), (mirrored,))[1], atol=1e-12)
+        unread = t - read - np.diag(np.real(np.diagonal(t)))
+        np.testing.assert_allclose(wg.jvp(f, (a,), (unread,))[1], 0, atol=1e-12)
 
 
 def test_one_hot_tangent_of_cholesky(rng):
@@ -172,7 +215,8 @@ def test_eigenvalues_of_repeated_spectrum_differentiate(rng):
     a = (q * np.array([1.0, 1.0, 1.0, 3.0])) @ q.T
     f = lambda a: np.sum(np.linalg.eigh(a)[0] ** 2)   # noqa: E731
     (g,) = wg.gradient(f, a)
-    np.testing.assert_allclose(g, 2 * a, atol=1e-12)   # Σλ² = ‖A‖²_F
+    # Σλ² = ‖A‖²_F, as a function of the lower triangle that eigh reads
+    np.testing.assert_allclose(g, on_lower_triangle(2 * a), atol=1e-12)
     t = hermitian(rng.standard_normal((4, 4)))
     np.testing.assert_allclose(wg.jvp(f, (a,), (t,))[1], 2 * np.sum(a * t), rtol=1e-12)
 
@@ -200,7 +244,7 @@ def test_invariant_eigenvector_loss_at_repeated_eigenvalues(rng):
             u, r = top[:, i], rest[:, j]
             coupling = 2 * (u @ sym_c @ r) / (w[2 + i] - w[j])
             expected += coupling * np.outer(u, r)
-    np.testing.assert_allclose(g, (expected + expected.T) / 2, atol=1e-10)
+    np.testing.assert_allclose(g, on_lower_triangle((expected + expected.T) / 2), atol=1e-10)
     assert np.all(np.isfinite(g))
     t = hermitian(rng.standard_normal((4, 4)))
     np.testing.assert_allclose(wg.jvp(top_projector, (a,), (t,))[1], np.sum(g * t),
@@ -297,3 +341,34 @@ def test_blocked_cholesky_sweep_equals_the_dense_formula(n):
     dense = decompositions._cholesky_cotangent_dense(l, l_ct)
     np.testing.assert_allclose(blocked, dense, rtol=1e-10, atol=1e-12 * np.abs(dense).max())
     np.testing.assert_array_equal(blocked, blocked.T)
+
+
+# --- eigh of a matrix that is not Hermitian ---------------------------------------------------
+
+@pytest.mark.parametrize("dtype", (np.float64, np.complex128))
+@pytest.mark.parametrize("uplo", ("L", "U"))
+def test_eigh_gradient_lives_on_the_triangle_read(uplo, dtype, rng):
+    a = lopsided(separated)((2, 4, 4), dtype, rng)
+    weights = np.arange(1.0, 5.0)
+    for f in (lambda a: np.sum(weights * np.linalg.eigvalsh(a, uplo) ** 2),
+              lambda a: np.sum(np.abs(_eigh_projector(a, uplo)) ** 2 * weights)):
+        (g,) = wg.gradient(f, a)
+        unread = np.triu(g, 1) if uplo == "L" else np.tril(g, -1)
+        assert np.all(unread == 0)
+        np.testing.assert_array_equal(np.imag(np.diagonal(g, axis1=-2, axis2=-1)), 0)
+        wg.testing.check_grads(f, a, modes=BOTH)
+
+
+@pytest.mark.parametrize("dtype", (np.float64, np.complex128))
+def test_eigh_reverse_over_forward(dtype, rng):
+    # The fourth nesting (spec_table_tests run the other three): the reverse-mode gradient of
+    # a forward-mode directional derivative, against finite differences.
+    a = lopsided(separated)((3, 3), dtype, rng)
+    t = random((3, 3), dtype, rng)
+    for f in (lambda a: np.linalg.eigvalsh(a, "U"), lambda a: _eigh_projector(a, "U")):
+        w = random(np.shape(f(a)), dtype, rng)
+
+        def directional(a):
+            return np.real(np.sum(np.conj(w) * wg.jvp(f, (a,), (t,))[1]))
+
+        wg.testing.check_grads(directional, a, modes=BOTH)

@@ -1,12 +1,15 @@
-"""Rules for np.linalg's factorizations: cholesky, eigh, eigvalsh, svd, svdvals, qr.
+"""Rules for np.linalg's factorizations: cholesky, svd, svdvals, qr (eigh and eigvalsh are in
+rules/eigh.py, imported from here).
 
 Each forward rule sits under its reverse rule and the two are adjoint to each other (the
 tests check ⟨ct, J t⟩ = ⟨Jᴴ ct, t⟩ between the modes). Conventions (docs/linalg.md):
 
-- cholesky, eigh, and svd/pinv with ``hermitian=True`` read one triangle of their input.
-  Both modes use the Hermitian derivative: the forward rules act on the Hermitian part of
-  the tangent, (T + Tᴴ)/2, and the reverse rules return a Hermitian gradient, as JAX and
-  PyTorch do. Neither depends on which triangle (UPLO) is read.
+- cholesky and svd/pinv with ``hermitian=True`` read one triangle of their input. Both
+  modes use the Hermitian derivative: the forward rules act on the Hermitian part of the
+  tangent, (T + Tᴴ)/2, and the reverse rules return a Hermitian gradient, as JAX and PyTorch
+  do. Neither depends on which triangle is read.
+- eigh and eigvalsh differentiate what NumPy computes, a function of the triangle that UPLO
+  names (see rules/eigh.py).
 - Eigenvectors and singular vectors have a gauge (sign, or phase for complex input). The
   derivative fixes it: Vᴴ dV has a zero diagonal for eigh, each singular pair's phase change
   is split evenly between U and V, and the extra columns of ``full_matrices=True`` factors
@@ -22,6 +25,7 @@ from ._helpers import (ZERO, forward, is_complex, is_zero, real_dtype, reverse, 
 from ._matrices import (adjoint, diag_embed, diag_part, eye, fit, hermitian_part, inverse_gaps,
                         per_argument, real, remember_triangular, safe_reciprocal,
                         singular_value_tangents, triangular_times)
+from .eigh import eigh_tangents  # noqa: F401  (importing it registers eigh and eigvalsh)
 from .solves import solve_triangular
 
 
@@ -116,52 +120,6 @@ def _cholesky_cotangent_dense(l, l_ct):
     p = triangular_times(l, l_ct, lower=True, adjoint_t=True) * _phi(l)
     left = solve_triangular(l_h, p, False)
     return hermitian_part(solve_triangular(l_h, adjoint(left), False))
-
-
-# --- eigh, eigvalsh ---------------------------------------------------------------------------
-
-@reverse(np.linalg.eigh)
-def _eigh(needs, a, *args, **kwargs):
-    out = np.linalg.eigh(a, *args, **kwargs)
-
-    def eigh_pullback(cts):
-        w_ct, v_ct = cts
-        w, v = out
-        inner = ZERO if is_zero(w_ct) else diag_embed(w_ct)
-        if not is_zero(v_ct):
-            # Eigenvectors move by V (F ∘ Vᴴ dA V); F drops degenerate pairs.
-            inner = inner + inverse_gaps(w) * (adjoint(v) @ v_ct)
-        if is_zero(inner):
-            return per_argument(needs)
-        return per_argument(needs, fit(a, hermitian_part(v @ inner @ adjoint(v))))
-
-    return out, eigh_pullback
-
-
-@forward(np.linalg.eigh)
-def _eigh_forward(tangents, a, *args, **kwargs):
-    out = np.linalg.eigh(a, *args, **kwargs)
-    w, v = out
-    # P = Vᴴ S V: dλ = diag P, dV = V (F ∘ P) with F_ij = 1/(λ_j - λ_i), 0 on the diagonal.
-    p = adjoint(v) @ hermitian_part(to_dense(tangents[0])) @ v
-    return out, (real(diag_part(p)), v @ (inverse_gaps(w) * p))
-
-
-@reverse(np.linalg.eigvalsh)
-def _eigvalsh(needs, a, *args, **kwargs):
-    w, v = np.linalg.eigh(a, *args, **kwargs)
-
-    def eigvalsh_pullback(ct):   # V diag(w̄) Vᴴ, whatever the multiplicities
-        return per_argument(needs, fit(a, (v * ct[..., None, :]) @ adjoint(v)))
-
-    return w, eigvalsh_pullback
-
-
-@forward(np.linalg.eigvalsh)
-def _eigvalsh_forward(tangents, a, *args, **kwargs):
-    w, v = np.linalg.eigh(a, *args, **kwargs)
-    # dλ_i = Re vᵢᴴ dA vᵢ, which is vᵢᴴ herm(dA) vᵢ: no need to form the Hermitian part.
-    return w, singular_value_tangents(v, adjoint(v), to_dense(tangents[0]))
 
 
 # --- svd, svdvals -----------------------------------------------------------------------------
