@@ -1,3 +1,10 @@
+import os
+
+# One BLAS thread: the tests' matrices are small, and a BLAS thread pool on a busy machine
+# turns a 3x3 solve from microseconds into milliseconds. Set before NumPy loads BLAS.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 import numpy as np
 import pytest
 
