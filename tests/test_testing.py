@@ -327,3 +327,13 @@ def test_a_forward_tangent_without_its_broadcast_shape_is_caught():
 
     with pytest.raises(AssertionError, match="shape"):
         wg.testing.check_grads(shift, np.ones(3), np.ones((2, 3)), modes=("forward",))
+
+
+def test_checks_take_functions_with_an_integer_output():
+    # an integer output (lu_factor's pivots, argmax) has no tangent and takes no part
+    def value_and_position(x):
+        return np.sin(x), np.argmax(x)
+
+    x = np.array([0.3, 1.1, -0.4])
+    wg.testing.check_grads(value_and_position, x)
+    wg.testing.check_grads(value_and_position, x, modes=("forward",))

@@ -23,8 +23,10 @@ def _as_float64(x):
 
 
 def _pairing(out, v):
+    """Re⟨v, out⟩ over the output's leaves; a leaf with no tangent (an integer output such as
+    lu_factor's pivots: its v or its tangent is None) takes no part."""
     return float(sum(np.real(np.sum(np.conj(vi) * np.asarray(oi)))
-                     for vi, oi in zip(v, flatten(out)[0])))
+                     for vi, oi in zip(v, flatten(out)[0]) if vi is not None and oi is not None))
 
 
 def _random_like(x, rng):
