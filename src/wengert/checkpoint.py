@@ -14,7 +14,24 @@ from .tree import flatten, unflatten
 
 
 def stop_gradient(x):
-    """``x``'s value with no tangent at any level (trees of values too)."""
+    """``x``'s value, with no tangent at any level: a constant for every transformation.
+
+    Parameters
+    ----------
+    x : array, number or tree of them
+        A value that may be traced (leaves of a tree are handled one by one).
+
+    Returns
+    -------
+    The same value, untraced; ``x`` itself where nothing in it is traced.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> x = np.array([1.0, 2.0])
+    >>> print(wg.gradient(lambda x: np.sum(x * wg.stop_gradient(x)), x)[0])
+    [1. 2.]
+    """
     leaves, treedef = flatten(x)
     return unflatten(treedef, [primal(v) if isinstance(v, Tracer) else v for v in leaves])
 
@@ -39,15 +56,39 @@ class _Captured:
 
 
 def checkpoint(f):
-    """``f`` that keeps no intermediates for the reverse pass: its pullback runs ``f`` again
-    (under a fresh pullback) when the cotangent arrives. Same gradients; memory for the
-    intermediates of ``f`` is held only while its own reverse pass runs.
+    """``f``, keeping none of its intermediates for the reverse pass.
+
+    The checkpointed function computes the same values and derivatives as ``f`` (both modes,
+    any order). Under reverse mode only its arguments are kept; its pullback runs ``f`` again
+    (under a fresh pullback) when the cotangent arrives, so the memory for ``f``'s
+    intermediates is held only while its own reverse pass runs, at the price of one more
+    evaluation of ``f``. Checkpoint the segments of a long chain.
 
     Traced values that ``f`` closes over rather than takes as arguments (closures, implicit
     parameters) become explicit inputs of the checkpointed call, so they get their
     gradients from the recomputation too. Keyword arguments are bound into ``f`` the same
     way: plain ones are constants, traced ones are found and differentiated like a closure's.
-    Every checkpointed function shares one primitive: ``f`` rides in its first argument."""
+    (Every checkpointed function shares one primitive: ``f`` rides in its first argument.)
+
+    Parameters
+    ----------
+    f : callable
+        The function to checkpoint.
+
+    Returns
+    -------
+    callable
+        A function with ``f``'s signature, name and docstring.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> @wg.checkpoint
+    ... def block(h):
+    ...     return np.tanh(h) * 2.0
+    >>> print(wg.gradient(lambda h: np.sum(block(block(h))), np.zeros(2))[0])
+    [4. 4.]
+    """
     @functools.wraps(f)
     def checkpointed(*args, **kwargs):
         # A partial's keywords are among the references the walk follows and substitutes.

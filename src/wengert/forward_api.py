@@ -84,7 +84,36 @@ def _dense_like(y, t):
 
 
 def jvp(f, args, tangents):
-    """``(f(*args), J·tangents)`` in one forward pass; ``args`` and ``tangents`` are tuples."""
+    """The value of ``f`` and its Jacobian-vector product, in one forward pass.
+
+    Parameters
+    ----------
+    f : callable
+        A function of ``len(args)`` positional arguments, written with NumPy.
+    args : tuple
+        The point: the arguments of ``f`` (arrays, numbers, or trees of them).
+    tangents : tuple
+        One tangent per argument, shaped like it (a tree like a tree argument). ``None`` or
+        ``wg.Zero()`` means the argument does not move; ``wg.OneHot`` is a sparse unit tangent.
+
+    Returns
+    -------
+    (y, dy)
+        ``y = f(*args)`` and ``dy = J·tangents``, shaped like ``y``.
+
+    Raises
+    ------
+    DifferentiationError
+        If ``args`` or ``tangents`` is not a tuple (or list), if their lengths differ, or if
+        a tangent's shape or structure differs from its argument's.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> y, dy = wg.jvp(lambda a, b: a * b, (2.0, 3.0), (1.0, 0.0))
+    >>> print(y, dy)
+    6.0 3.0
+    """
     if not isinstance(args, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         # jvp(f, x, t) with arrays would unpack them row by row: a confusing error far away.
         given = ", ".join(type(v).__name__ for v in (args, tangents))
@@ -101,7 +130,29 @@ def jvp(f, args, tangents):
 
 
 def pushforward(f, *args):
-    """A function ``pf(*tangents)`` giving the output tangent of ``f`` at ``args``."""
+    """The pushforward of ``f`` at ``args``: a function from input tangents to the output
+    tangent.
+
+    Parameters
+    ----------
+    f : callable
+        A function of ``len(args)`` positional arguments.
+    *args
+        The point at which to differentiate.
+
+    Returns
+    -------
+    callable
+        ``pf(*tangents)``, one tangent per argument, returning ``J·tangents`` (what
+        ``wg.jvp(f, args, tangents)[1]`` gives). Each call is one forward pass.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> pf = wg.pushforward(lambda a, b: a * b, 2.0, 3.0)
+    >>> print(pf(1.0, 0.0), pf(0.0, 1.0))
+    3.0 2.0
+    """
     def pf(*tangents):
         return jvp(f, args, tangents)[1]
 
@@ -109,9 +160,33 @@ def pushforward(f, *args):
 
 
 def derivative(f, x):
-    """``df/dx`` for a scalar ``x``, any output shape (None for an ``x`` with no tangent,
-    an int, as wg.gradient gives). For a complex ``x`` it is the column of the Jacobian
-    that reverse mode builds (see ``_complex_column``)."""
+    """The derivative ``df/dx`` at a scalar ``x``, for an output of any shape, by forward mode.
+
+    Parameters
+    ----------
+    f : callable
+        A function of one argument.
+    x : float, complex, NumPy scalar or 0-d array
+        The point.
+
+    Returns
+    -------
+    The derivative, shaped like ``f(x)``: one forward pass for a real ``x``; for a complex
+    ``x``, two, giving the Jacobian column reverse mode builds (``f'(z)`` for a holomorphic
+    ``f``; see ``_complex_column``). ``None`` for an ``x`` with no tangent (an ``int``), as
+    ``wg.gradient`` gives.
+
+    Raises
+    ------
+    DifferentiationError
+        If ``x`` is an array with axes (use ``wg.jacobian`` or ``wg.partial``).
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> print(wg.derivative(lambda t: np.stack([t ** 2, np.sin(t)]), 0.0))
+    [0. 1.]
+    """
     if np.ndim(primal(x)) != 0:
         raise DifferentiationError(
             "wg.derivative needs a scalar x; use wg.jacobian or wg.partial for arrays.")
@@ -183,9 +258,42 @@ def _python_scalars(x, dy):
 
 
 def partial(f, *args, argnum=0, index=None):
-    """∂f/∂args[argnum][index] by one forward pass with a one-hot tangent: no other
-    partial derivative is computed. None for an argument with no tangent (an int), as
-    wg.gradient gives; two passes for a complex argument (see ``_complex_column``)."""
+    """One partial derivative, ∂f/∂args[argnum][index], by one forward pass.
+
+    The tangent is a sparse one-hot (``wg.OneHot``): no other partial derivative is
+    computed, and elementwise operations, indexing and the 2-norm keep it sparse, so one
+    partial of a function of many numbers costs about one evaluation of the function.
+
+    Parameters
+    ----------
+    f : callable
+        A function of ``len(args)`` positional arguments.
+    *args
+        The point.
+    argnum : int
+        Which argument to differentiate.
+    index : int or tuple of int, optional
+        The coordinate in that argument: a flat position (negative counts from the end) or
+        one position per axis. Omit it for a scalar argument.
+
+    Returns
+    -------
+    The partial derivative, shaped like ``f``'s output; ``None`` for an argument with no
+    tangent (an ``int``). A complex coordinate takes two passes (see ``_complex_column``).
+
+    Raises
+    ------
+    DifferentiationError
+        If ``index`` is missing for an array argument.
+    IndexError
+        If ``index`` is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> print(wg.partial(lambda x: np.sum(x ** 3), np.array([1.0, 2.0]), index=1))
+    12.0
+    """
     x = args[argnum]
     if not is_differentiable(x):
         return None
@@ -200,7 +308,9 @@ def partial(f, *args, argnum=0, index=None):
 
 
 def jacobian(f, *args):
-    """Jacobians built column by column, one forward pass per input coordinate."""
+    """One Jacobian per argument, shape ``y.shape + x.shape``, built column by column: one
+    forward pass per input coordinate (two for a complex one). ``wg.jacobian(f, *args,
+    mode="forward")`` calls this; arguments with no tangent get None."""
     leaves, treedef = flatten(args)
     y_shape = None
     jac_leaves = []

@@ -6,9 +6,37 @@ from .tree import flatten, is_differentiable, unflatten
 
 
 def ravel(tree):
-    """``(vector, unravel)``: the floating-point leaves of ``tree`` (arrays and numbers), each
-    flattened and joined in tree order, and a function mapping such a vector back to a tree
-    like ``tree``. Leaves with no tangent (ints, strings, flags) are kept as they are."""
+    """Every floating-point leaf of a tree in one vector, and the way back.
+
+    For tools that work on vectors only: ``scipy.optimize``, a Hessian over several
+    arguments, a line search over a whole model.
+
+    Parameters
+    ----------
+    tree : array, number, or a list, tuple, dict, namedtuple, dataclass or registered class
+        of them (nested). Traced leaves stay traced, so ``ravel`` works inside a
+        transformation.
+
+    Returns
+    -------
+    vector : ndarray
+        The float and complex leaves (arrays and numbers), each flattened, joined in tree
+        order. An empty float64 vector if there are none.
+    unravel : callable
+        ``unravel(v)`` builds a tree like ``tree`` from a vector like ``vector``: each leaf
+        with its shape and dtype (a Python float stays a float). Leaves with no tangent
+        (ints, strings, flags) are kept as they are.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> vector, unravel = wg.ravel({"W": np.ones((2, 2)), "b": 0.5, "name": "layer"})
+    >>> print(vector)
+    [1.  1.  1.  1.  0.5]
+    >>> tree = unravel(2 * vector)
+    >>> print(tree["b"], tree["name"])
+    1.0 layer
+    """
     leaves, treedef = flatten(tree)
     moving = [i for i, leaf in enumerate(leaves) if is_differentiable(leaf)]
     shapes = [np.shape(leaves[i]) for i in moving]

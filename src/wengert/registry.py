@@ -143,7 +143,43 @@ def no_rule(fn, mode="reverse"):
 
 
 def rrule(fn, *types):
-    """Register a reverse rule ``rule(*args, **kwargs) -> (value, pullback)`` for ``fn``."""
+    """Register a reverse rule for ``fn``; use as a decorator.
+
+    The rule is called as ``rule(*args, **kwargs)`` with the call's arguments (values, not
+    this level's tracers) and returns ``(value, pullback)``. ``pullback(dy)`` returns a tuple
+    with one cotangent per positional argument: an array of the argument's shape, a number
+    for a scalar, the same structure for a tree (or a ``wg.Tangent``), ``wg.Zero()`` for no
+    influence, ``wg.NoTangent()`` for no tangent space. For a tuple output ``dy`` is a tuple,
+    ``wg.Zero()`` where an output was not used. Written in NumPy on its inputs (no
+    ``float()``, no branching on values, no writes), a rule supports every order.
+
+    Parameters
+    ----------
+    fn : callable
+        A ``wg.primitive`` (or primitive method), or a NumPy function or ufunc.
+    *types : type
+        Restrict the rule to calls whose positional arguments are instances of these
+        (missing trailing types mean ``object``). The most specific matching rule wins; a
+        tie is a ``DifferentiationError`` at call time, naming both rules. Registering the
+        same ``fn`` and ``types`` again replaces the rule.
+
+    Returns
+    -------
+    callable
+        A decorator that registers the rule and returns it unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> @wg.primitive
+    ... def square(x):
+    ...     return x * x
+    >>> @wg.rrule(square)
+    ... def square_rrule(x):
+    ...     return x * x, lambda dy: (2 * x * dy,)
+    >>> print(wg.gradient(square, 3.0))
+    (6.0,)
+    """
     def register(impl):
         reverse_rules.add(fn, types, impl)
         return impl
@@ -151,7 +187,38 @@ def rrule(fn, *types):
 
 
 def frule(fn, *types):
-    """Register a forward rule ``rule(*tangents, *args, **kwargs) -> (value, tangent)``."""
+    """Register a forward rule for ``fn``; use as a decorator.
+
+    The rule is called as ``rule(*tangents, *args, **kwargs)``: one tangent per positional
+    argument first (``wg.Zero()`` for an argument with none at this level; the same
+    structure for a tree), then the arguments. It returns ``(value, tangent)``, a tuple of
+    tangents for a tuple output. Without a forward rule, forward mode goes through a
+    primitive's body.
+
+    Parameters
+    ----------
+    fn : callable
+        As for ``wg.rrule``.
+    *types : type
+        As for ``wg.rrule``.
+
+    Returns
+    -------
+    callable
+        A decorator that registers the rule and returns it unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> @wg.primitive
+    ... def cube(x):
+    ...     return x ** 3
+    >>> @wg.frule(cube)
+    ... def cube_frule(dx, x):
+    ...     return x ** 3, 3 * x ** 2 * dx
+    >>> print(wg.derivative(cube, 2.0))
+    12.0
+    """
     def register(impl):
         forward_rules.add(fn, types, impl)
         return impl
@@ -159,7 +226,35 @@ def frule(fn, *types):
 
 
 def opt_out(fn, *types):
-    """For these argument types no rule applies: AD goes through the code the call runs."""
+    """For calls of ``fn`` with these argument types no rule applies: AD goes through the
+    code the call runs.
+
+    That code is a primitive's body, or the NumPy override (``__array_ufunc__`` /
+    ``__array_function__``) of an argument's type, run with the tracer in place of the array
+    (how an ``ndarray`` subclass keeps a structured gradient). An opt-out is an entry in the
+    same table as the rules, for both modes: the most specific entry wins, rule or opt-out.
+    With no types it covers every call. Registering a rule for the same types replaces it.
+
+    Parameters
+    ----------
+    fn : callable
+        A ``wg.primitive``, or a NumPy function or ufunc.
+    *types : type
+        The argument types, as for ``wg.rrule``.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> @wg.primitive
+    ... def double(x):
+    ...     return 2 * x
+    >>> @wg.rrule(double)
+    ... def wrong_rule(x):
+    ...     return 2 * x, lambda dy: (3 * dy,)
+    >>> wg.opt_out(double)
+    >>> print(wg.gradient(double, 1.0))   # through the body, not the rule
+    (2.0,)
+    """
     reverse_rules.add(fn, types, OPT_OUT)
     forward_rules.add(fn, types, OPT_OUT)
 
