@@ -451,3 +451,15 @@ def test_withgradient_of_a_tuple_with_params():
     assert loss == pytest.approx(5.0) and extra == pytest.approx(1.0)
     np.testing.assert_allclose(gs[w], 2 * w)
     np.testing.assert_allclose((gs / 2)[w], w)
+
+
+def test_hessian_wants_one_scalar_not_a_tuple():
+    with pytest.raises(wg.DifferentiationError, match="one real scalar"):
+        wg.hessian(lambda x: (np.sum(x ** 2), 1.0), np.ones(2))
+
+
+def test_ravel_gives_numpy_scalars_back_as_numpy_scalars():
+    vector, unravel = wg.ravel({"a": np.float32(2.0), "b": np.ones(2), "c": 1.5})
+    back = unravel(vector)
+    assert type(back["a"]) is np.float32 and type(back["c"]) is float
+    np.testing.assert_array_equal(back["b"], np.ones(2))

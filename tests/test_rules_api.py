@@ -676,3 +676,17 @@ def test_checkpoint_keeps_less_memory_on_a_long_chain():
     g_cp, peak_cp = peak_memory_of_gradient(checkpointed, x)
     np.testing.assert_allclose(g_cp, g_plain, rtol=1e-12)
     assert peak_cp < peak_plain / 2, (peak_cp, peak_plain)
+
+
+def test_a_user_pullback_with_a_cotangent_of_the_wrong_shape_is_an_error():
+    @wg.primitive
+    def total(x):
+        return np.sum(x)
+
+    @wg.rrule(total)
+    def _(x):
+        return np.sum(x), lambda ct: (np.ones(2),)   # x has shape (3,)
+
+    with pytest.raises(wg.DifferentiationError, match=r"shape \(2,\) for its argument 0, of "
+                                                      r"shape \(3,\)"):
+        wg.gradient(total, np.ones(3))

@@ -1,4 +1,4 @@
-"""The transformations of API.md that users call: each mode's own entry points, the ones that
+"""The public transformations users call: each mode's own entry points, the ones that
 combine modes (``jacobian``, ``hessian``), implicit parameters, and the JAX-style ``grad``.
 The engines live below: ``reverse_api.py``, ``forward_api.py``, ``params.py``."""
 import numpy as np
@@ -63,7 +63,7 @@ def hessian(f, x):
             "Im x form a real matrix twice as wide that one complex array of shape "
             "x.shape + x.shape cannot hold. Differentiate in real coordinates instead, e.g. "
             "wg.hessian(lambda v: f(v[0] + 1j * v[1]), np.stack([x.real, x.imag])).")
-    grad_f = lambda z: reverse_api.withgradient(f, z)[1][0]   # noqa: E731
+    grad_f = lambda z: reverse_api.withgradient(f, z, first_of_tuple=False)[1][0]   # noqa: E731
     x_shape = np.shape(primal(x))
     if x_shape == ():
         return forward_api.derivative(grad_f, x)

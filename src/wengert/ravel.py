@@ -58,6 +58,8 @@ def ravel(tree):
                 piece = piece.astype(dtype)   # a float32 leaf comes back float32
             if kind is float or kind is complex:
                 piece = kind(piece) if isinstance(piece, np.ndarray) else piece[()]
+            elif issubclass(kind, np.generic):
+                piece = piece[()]   # a NumPy scalar comes back a NumPy scalar, not a 0-d array
             rebuilt[i] = piece
             start = end
         return unflatten(treedef, rebuilt)

@@ -6,6 +6,7 @@ import numpy as np
 
 # An elementwise node applies the very helpers the rules' own pullbacks use.
 from ..arraytypes import ATOMS as _ATOMS, CONSTANTS as _CONSTANTS, INEXACT_SCALARS as _SCALARS
+from ..arraytypes import shape_of
 from ..arraytypes import ONE_VALUE as _SINGLE_OUTPUTS
 from ..partials import QUIET, times_partial, unbroadcast
 from ..tangents import (NO_TANGENT, ZERO, Indexed, OneHot, accumulate, is_zero, to_dense,
@@ -146,7 +147,7 @@ class ReverseLevel(Level):
             return run_without_rule(fn, args, kwargs)
         if not rule.masked:   # a user's rule
             y, pullback = rule.impl(*primals, **kwargs)
-            pullback = _ZerosForNone(pullback) if pullback is not None else None
+            pullback = _UserPullback(pullback, primals, fn) if pullback is not None else None
         elif kwargs:
             y, pullback = rule.impl(parents, *primals, **kwargs)
         else:
@@ -257,21 +258,32 @@ class ReverseLevel(Level):
                     _accumulate_structured(spec, g, cts, owned)
 
 
-class _ZerosForNone:
-    """A user's pullback, whose None for an argument (as JAX's custom_vjp and Zygote's
-    ``nothing`` allow) is read as wg.Zero(): inside the engine the zeros are Zero and
-    NoTangent only."""
+class _UserPullback:
+    """A user's pullback, checked where its cotangents enter the engine: a None for an
+    argument (as JAX's custom_vjp and Zygote's ``nothing`` allow) is read as wg.Zero(), so the
+    engine's zeros are Zero and NoTangent only; a cotangent whose shape is not its argument's
+    is an error (broadcasting it on would hand back a gradient of the wrong shape)."""
 
-    __slots__ = ("pullback",)
+    __slots__ = ("pullback", "primals", "fn")
 
-    def __init__(self, pullback):
+    def __init__(self, pullback, primals, fn):
         self.pullback = pullback
+        self.primals = primals
+        self.fn = fn
 
     def __call__(self, ct):
         grads = self.pullback(ct)
-        if type(grads) is tuple:
-            return tuple(map(zero_for_none, grads))
-        return grads   # not a tuple: the walk reports it
+        if type(grads) is not tuple:
+            return grads   # not a tuple: the walk reports it
+        grads = tuple(map(zero_for_none, grads))
+        for position, (g, x) in enumerate(zip(grads, self.primals)):
+            if (hasattr(g, "shape") and hasattr(x, "shape") and not is_zero(g)
+                    and shape_of(g) != shape_of(x)):
+                raise DifferentiationError(
+                    f"The pullback of {name_of(self.fn)} returned a cotangent of shape "
+                    f"{shape_of(g)} for its argument {position}, of shape {shape_of(x)}; "
+                    "each cotangent must have its argument's shape.")
+        return grads
 
 
 def _add_into(cts, owned, index, g, unshared):
