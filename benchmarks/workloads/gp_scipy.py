@@ -8,8 +8,9 @@ write it, gradient w.r.t. the same 3 hyperparameters.
 The data, cases and hand-written analytic gradient are gp.py's, so the rows of the two tables
 compare: this one measures wengert's rules for scipy.linalg.cholesky (one triangle read) and
 solve_triangular where gp measures np.linalg.cholesky and np.linalg.solve. JAX runs the same
-code through jax.scipy.linalg; autograd and PyTorch have no SciPy namespace with these
-derivatives, so they do not run here (gp.py has their rows).
+code through jax.scipy.linalg and PyTorch through torch.linalg's cholesky and
+solve_triangular; autograd has no SciPy namespace with these derivatives, so it does not run
+here (gp.py has its row).
 """
 import numpy as np
 
@@ -36,7 +37,24 @@ def _scipy_linalg(xp):
         import jax.scipy.linalg
 
         return jax.scipy.linalg
+    if xp.__name__ == "torch":
+        return _TorchLinalg(xp)
     raise Skip(f"{xp.__name__} has no scipy.linalg")
+
+
+class _TorchLinalg:
+    """The two SciPy calls, spelled with PyTorch's own (torch.linalg), so that PyTorch runs
+    the same likelihood: a PyTorch user would write exactly these."""
+
+    def __init__(self, torch):
+        self.torch = torch
+
+    def cholesky(self, k, lower=True):
+        chol = self.torch.linalg.cholesky(k)
+        return chol if lower else chol.mT
+
+    def solve_triangular(self, a, b, lower=True):
+        return self.torch.linalg.solve_triangular(a, b[:, None], upper=not lower)[:, 0]
 
 
 def loss(xp, data, theta):
@@ -60,7 +78,7 @@ def cases(quick):
 def contenders(options):
     no_scipy = "no SciPy namespace with derivatives of cholesky and solve_triangular"
     return [baseline(gradient_by_hand), _scipy_baseline(),
-            *standard(loss, skip={"autograd": no_scipy, "torch eager": no_scipy})]
+            *standard(loss, skip={"autograd": no_scipy})]
 
 
 def _scipy_baseline():
