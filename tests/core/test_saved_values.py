@@ -146,3 +146,47 @@ def test_back_of_a_user_rule_returning_its_own_array():
     g = wg.gradient(weighted, np.ones(3))[0]
     g[:] = -1.0
     assert np.array_equal(kept, [0.0, 1.0, 2.0])
+
+
+# --- gradients handed back are the caller's own arrays -----------------------------------------
+
+def test_gradients_never_alias_the_seed_each_other_or_an_earlier_call():
+    x = np.ones(3)
+    seed = np.array([1.0, 2.0, 3.0])
+    _, back = wg.pullback(lambda x: x, x)                 # the cotangent is the seed itself
+    (g1,) = back(seed)
+    assert g1 is not seed and not np.shares_memory(g1, seed)
+    g1[0] = 99.0
+    assert seed[0] == 1.0 and back(seed)[0][0] == 1.0
+    ga, gb = wg.gradient(lambda a, b: np.sum(a + b), x, x)   # one array for two inputs
+    assert not np.shares_memory(ga, gb)
+    _, back = wg.pullback(lambda x: np.sin(x) * 2.0, x)     # the tape outlives each call
+    (c1,), (c2,) = back(np.ones(3)), back(np.ones(3))
+    assert not np.shares_memory(c1, c2)
+
+
+def test_a_fresh_gradient_from_a_rule_is_not_copied_again():
+    # the pullback's own result, which nothing else holds once its node is freed, is handed
+    # over as it is (no pass over the gradient): writing into it changes nothing else
+    w = np.random.default_rng(0).standard_normal(50)
+    kept = []
+
+    @wg.primitive
+    def weighted(x):
+        return w @ x
+
+    @wg.rrule(weighted)
+    def _(x):
+        def back(ct):
+            g = ct * w
+            kept.append(id(g))
+            return (g,)
+        return w @ x, back
+
+    (g,) = wg.gradient(weighted, np.ones(50))
+    np.testing.assert_array_equal(g, w)
+    from wengert.core import reverse
+    if reverse._UNSHARED > 0:   # CPython before 3.14: unshared arrays are recognised
+        assert id(g) == kept[-1]   # the very array the pullback made
+    g[0] = 123.0
+    assert w[0] != 123.0

@@ -1,4 +1,6 @@
 """The reverse level: a tape of nodes recorded while the function runs, walked backwards."""
+import sys
+
 from ..errors import DifferentiationError
 from ..errors import name_of
 from ..registry import reverse_rules
@@ -194,9 +196,22 @@ class ReverseLevel(Level):
         with quiet_collector(), np.errstate(**QUIET):
             self._walk(tape, cts, owned, end, num_inputs, free)
         # A cotangent the walk did not allocate may be the caller's own seed, or one array
-        # handed to several inputs (x + x): each input gets an array of its own.
-        return [ZERO if ct is None else ct if own else _own_copy(ct)
-                for ct, own in zip(cts[1:num_inputs], owned[1:num_inputs])]
+        # handed to several inputs (x + x): each input gets an array of its own. One that
+        # nothing else refers to any more (a pullback's fresh result, its node freed) is
+        # already the caller's own: copying it would cost a pass over the gradient.
+        results = []
+        for i in range(1, num_inputs):
+            ct = cts[i]
+            cts[i] = None   # from here on ``ct`` is the only reference this frame holds
+            if ct is None:
+                ct = ZERO
+            elif not owned[i] and type(ct) is np.ndarray and not (
+                    ct.base is None and _refcount(ct) <= _UNSHARED):
+                ct = ct.copy()
+            elif not owned[i] and type(ct) is not np.ndarray:
+                ct = _own_copy(ct)
+            results.append(ct)
+        return results
 
     @staticmethod
     def _walk(tape, cts, owned, end, num_inputs, free):
@@ -310,6 +325,13 @@ def _saved(constant, partial=None):
 
 def _own_copy(ct):
     return ct.copy() if isinstance(ct, np.ndarray) else ct
+
+
+# How many references an array has when only a local variable holds it: the local, and the
+# argument of getrefcount. CPython 3.14 may borrow references for locals and count fewer, which
+# would make a shared array look unshared: there every such array is copied (-1 never holds).
+_refcount = sys.getrefcount if hasattr(sys, "getrefcount") else (lambda _: 1 << 30)
+_UNSHARED = 2 if sys.version_info < (3, 14) and sys.implementation.name == "cpython" else -1
 
 
 def _elementwise_cotangent(ct, partial, args, out, like, singular):
