@@ -30,6 +30,10 @@ class ForwardLevel(Level):
     def new_input(self, value, tangent):
         return ForwardTracer(value, self, tangent)
 
+    def constant(self, value):
+        """A tracer of this level with no tangent (see ReverseLevel.constant)."""
+        return ForwardTracer(value, self, ZERO)
+
     def process(self, fn, args, kwargs):
         primals = []
         tangents = []

@@ -74,6 +74,12 @@ class ReverseLevel(Level):
         self.tape.append(_INPUT)
         return ReverseTracer(value, self, len(self.tape) - 1)
 
+    def constant(self, value):
+        """A tracer of this level that depends on nothing (np.zeros_like(x), an array
+        overwritten whole by constants): arrays the program writes traced values into."""
+        self.tape.append(_CONSTANT)
+        return ReverseTracer(value, self, len(self.tape) - 1)
+
     def process(self, fn, args, kwargs):
         rule = _generic_rules.get(fn)
         if rule is not None and rule.elementwise is not None and not kwargs:
@@ -317,6 +323,13 @@ def _unless_like(value, out):
 
 _STRUCTURED = (tuple, Indexed, OneHot)
 _INPUT = (None, (), None, None, None, None)   # an input's node (and the sentinel at 0)
+
+
+def _no_parents(ct):
+    return ()
+
+
+_CONSTANT = (_no_parents, (), None, None, None, None)   # a node no cotangent leaves
 _new = object.__new__
 _generic_rules = reverse_rules.generic
 
