@@ -447,3 +447,67 @@ def test_a_scalar_is_rebound_not_written():
         return total + first
 
     check_grads(f, np.array([0.5, -1.0, 2.0]), modes=BOTH)
+
+
+def test_a_write_never_reaches_what_an_inner_transformation_kept():
+    # An outer tracer used by an inner gradient (as a constant, or as the inner input
+    # itself), then written before the inner derivative is taken: the derivative is that of
+    # the values when they were used.
+    def f(x):
+        def inner(y):
+            z = x * y          # x: a constant of the inner tape
+            x[0] = 100.0       # written afterwards
+            return np.sum(z * y)
+
+        g_inner = wg.gradient(inner, x * 1.0)[0]
+        val, back = wg.pullback(lambda y: np.sum(y ** 3), x)
+        x[1] = -50.0           # written between the inner pullback and its back
+        return np.sum(back(1.0)[0] * g_inner)
+
+    def reference(x):
+        g_inner = 2 * x * x    # d/dy sum(x y²) at y = x, with x as inner() read it
+        written = x * 1.0
+        written[0] = 100.0     # the pullback saw x after inner() wrote it, before x[1] was
+        back = 3 * written ** 2
+        return np.sum(back * g_inner)
+
+    x = np.array([0.5, -1.5, 2.0])
+    np.testing.assert_allclose(wg.gradient(f, x)[0], wg.gradient(reference, x)[0])
+    np.testing.assert_allclose(wg.jvp(f, (x,), (np.ones(3),))[1],
+                               wg.jvp(reference, (x,), (np.ones(3),))[1])
+
+
+def test_a_tangent_the_program_writes_is_kept_as_it_was():
+    def f(x):
+        t = x * 0.0 + 1.0
+        def inner(y):
+            t[0] = 10.0        # the tangent passed to jvp below, written during it
+            return np.sum(y ** 2)
+        return wg.jvp(inner, (x,), (t,))[1]
+
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(wg.gradient(f, x)[0], [2.0, 2.0])
+
+
+def test_fill_and_a_parameter_attribute_written_in_place():
+    class Layer:
+        def __init__(self):
+            self.W = np.array([1.0, 2.0, 3.0])
+
+    layer = Layer()
+    kept = layer.W.copy()
+
+    def loss():
+        layer.W *= 2.0           # the stand-in is written; the attribute is put back
+        return np.sum(layer.W ** 2)
+
+    grads = wg.gradient(loss, wg.Params([layer.W]))
+    np.testing.assert_array_equal(grads[layer.W], 8.0 * kept)
+    np.testing.assert_array_equal(layer.W, kept)
+
+    def filled(x):
+        y = x * 1.0
+        y[1:].fill(x[0] ** 2)    # through a view made by basic indexing
+        return y
+
+    check_grads(filled, np.array([0.5, 1.0, 2.0]), modes=BOTH)

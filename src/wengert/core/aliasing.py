@@ -23,24 +23,54 @@ _read = object.__getattribute__   # a stale tracer refuses every ordinary attrib
 
 class Lineage:
     """Where a traced view comes from (``base``, the basic ``index`` it read, or None for the
-    other view functions, named by ``how``) and the views taken from it (weak references)."""
+    other view functions, named by ``how``) and the views taken from it (weak references).
+    A view by indexing is named from its index only when a message needs it: views are
+    made in loops, messages are rare."""
 
     __slots__ = ("base", "index", "how", "views", "prune_at")
 
-    def __init__(self, base=None, index=None, how=None):
+    def __init__(self, base, index, how):
         self.base = base
         self.index = index
         self.how = how
-        self.views = []
-        self.prune_at = 8
+        self.views = None   # most views are never viewed themselves: no list until one is
 
 
 def lineage(x):
     """The lineage of tracer ``x``, or None for a tracer with no part in aliasing."""
-    try:
-        return _read(x, "_lineage")
-    except AttributeError:
-        return None
+    return getattr(x, "_lineage", None)   # a stale tracer answers this one attribute
+
+
+def fields(cls):
+    """The slots a tracer of class ``cls`` keeps its value and place in (not its lineage)."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        names = []
+        for klass in cls.__mro__:
+            names.extend(n for n in getattr(klass, "__slots__", ()) if n not in names)
+        found = _FIELDS[cls] = tuple(n for n in names if n not in ("_lineage", "__weakref__"))
+    return found
+
+
+_FIELDS = {}
+
+
+def kept(x):
+    """A tracer that the program holds, as the engine keeps it (as a constant of an inner
+    level's tape, as the value of an inner input): a new object with the same fields, so
+    that a later write into the program's object (which replaces its fields) cannot change
+    what the engine kept. O(1): the arrays are shared, and a write never changes an array.
+    Anything else as it is."""
+    if not isinstance(x, Tracer):
+        return x
+    cls = type(x)
+    copy = _new(cls)
+    for name in fields(cls):
+        setattr(copy, name, getattr(x, name))   # a stale tracer raises here
+    return copy
+
+
+_new = object.__new__
 
 
 def register_view(base, view, how, index=None):
@@ -55,11 +85,15 @@ def register_view(base, view, how, index=None):
     view._lineage = Lineage(base, index, how)
     family = lineage(base)
     if family is None:
-        family = base._lineage = Lineage()
-    family.views.append(weakref.ref(view))
-    if len(family.views) > family.prune_at:
+        family = base._lineage = Lineage(None, None, None)
+    views = family.views
+    if views is None:
+        views = family.views = []
+        family.prune_at = 8
+    views.append(weakref.ref(view))
+    if len(views) > family.prune_at:
         # Views read in a loop die young: drop their references so the list stays short.
-        family.views = [ref for ref in family.views if ref() is not None]
+        family.views = [ref for ref in views if ref() is not None]
         family.prune_at = 2 * len(family.views) + 8
 
 
@@ -85,15 +119,15 @@ def make_stale(view, write):
     """Swap ``view``'s class for the stale one of its kind, and do the same to the views
     taken from it. Its value is replaced by the reason, which every operation raises."""
     family = lineage(view)
-    how = family.how if family is not None else "a view"
+    how = "a view" if family is None else family.how or f"x[{_index_text(family.index)}]"
     view.__class__ = _stale_class(type(view))
     view._value = _Staleness(how, write)
-    if family is not None:
+    if family is not None and family.views:
         for ref in family.views:
             inner = ref()
             if inner is not None and not isinstance(inner, _Stale):
                 make_stale(inner, write)
-        family.views = []
+        family.views = None
 
 
 class _Staleness:
@@ -166,6 +200,17 @@ def _stale_class(cls):
 def refuse_if_stale(x):
     if isinstance(x, _Stale):
         raise _stale_error(x)
+
+
+def _index_text(index):
+    items = index if type(index) is tuple else (index,)
+    return ", ".join("..." if i is Ellipsis else "None" if i is None else
+                     _slice_text(i) if type(i) is slice else str(i) for i in items)
+
+
+def _slice_text(s):
+    text = ("" if s.start is None else str(s.start)) + ":" + ("" if s.stop is None else str(s.stop))
+    return text if s.step is None else f"{text}:{s.step}"
 
 
 def view_write_error(how):

@@ -10,13 +10,12 @@ of the array: O(size) per write.
 Arrays made to be written into — ``np.zeros_like(x)`` and friends of a traced ``x`` — are
 tracers of x's level with no dependence on x, so that traced values can be written into them.
 """
-import operator
-
 import numpy as np
 
 from ..errors import DifferentiationError
 from ..registry import implementations
-from .aliasing import after_write, lineage, refuse_if_stale, register_view, view_write_error
+from .aliasing import (after_write, fields, lineage, refuse_if_stale, register_view,
+                       view_write_error)
 from .bind import bind
 from .levels import Tracer, primal
 
@@ -42,17 +41,6 @@ implementations[index_update] = _index_update   # the body, for calls with no tr
 # The tracer object takes the new value
 # ---------------------------------------------------------------------------------------------
 
-def _fields(cls):
-    """The slots a tracer of class ``cls`` keeps its value and place in (not its lineage)."""
-    names = []
-    for klass in cls.__mro__:
-        names.extend(n for n in getattr(klass, "__slots__", ()) if n not in names)
-    return tuple(n for n in names if n not in ("_lineage", "__weakref__"))
-
-
-_FIELDS = {}
-
-
 def _take_over(x, result, write):
     """Move the fields of ``result`` (the written array) into the tracer ``x``."""
     level = x._level
@@ -69,10 +57,7 @@ def _take_over(x, result, write):
     cls = type(x)
     if type(result) is not cls:   # pragma: no cover - one tracer class per level
         raise DifferentiationError(f"{write}: cannot store a {type(result).__name__} here")
-    fields = _FIELDS.get(cls)
-    if fields is None:
-        fields = _FIELDS[cls] = _fields(cls)
-    for name in fields:
+    for name in fields(cls):
         setattr(x, name, getattr(result, name))
 
 
@@ -274,6 +259,8 @@ SPECIAL_FUNCTIONS.update({np.zeros_like: _like(np.zeros_like),
 
 
 def _is_basic(index):
+    if type(index) is int:   # the commonest read: a row x[i]
+        return True
     items = index if type(index) is tuple else (index,)
     for item in items:
         kind = type(item)
@@ -283,23 +270,19 @@ def _is_basic(index):
     return True
 
 
-def read(x, index):
-    """``x[index]``. A basic index gives a view in NumPy (unless it picks one element):
-    remembered, with the index, so that a write into it reaches ``x``."""
-    out = bind(operator.getitem, (x, index))
-    if type(out) is np.ndarray and _is_basic(index):
-        out = x._level.constant(out)   # see _traced
-    if isinstance(out, Tracer):
+def as_view(x, out, index):
+    """``out = x[index]``, as a view where NumPy's is one: a basic index (unless it picks
+    one element, a scalar) is remembered with its base, so that a write into it reaches
+    ``x``."""
+    try:
         value = out._value
-        if (type(value) is np.ndarray or isinstance(value, Tracer)) and _is_basic(index) and (
-                isinstance(primal(value), np.ndarray)):
-            register_view(x, out, f"x[{_index_text(index)}]", index)
+    except AttributeError:   # a level with nothing to carry gave NumPy's own result
+        if type(out) is np.ndarray and _is_basic(index):
+            out = x._level.constant(out)   # see _traced
+            register_view(x, out, None, index)
+        return out
+    if type(value) is np.ndarray or isinstance(value, Tracer) and (
+            isinstance(primal(value), np.ndarray)):
+        if _is_basic(index):
+            register_view(x, out, None, index)   # named from the index only if needed
     return out
-
-
-def _index_text(index):
-    items = index if type(index) is tuple else (index,)
-    return ", ".join("..." if i is Ellipsis else "None" if i is None else
-                     (f"{'' if i.start is None else i.start}:{'' if i.stop is None else i.stop}"
-                      + ("" if i.step is None else f":{i.step}")) if type(i) is slice
-                     else str(i) for i in items)

@@ -4,15 +4,16 @@ Every operation becomes a call of the NumPy function it stands for, sent through
 Operands of types wengert does not know (not arrays, NumPy scalars, Python numbers or
 tracers) make the method return ``NotImplemented``, so their own implementation runs.
 """
+import operator
 import sys
 
 import numpy as np
 
-from ..arraytypes import CONSTANTS, astype, dtype_of
+from ..arraytypes import CONSTANTS, INEXACT_SCALARS as _ONE_ELEMENT, astype, dtype_of
 from .bind import bind, register_tracer_class, strip
 from .callers import unreached_call_message
 from .views import Flat as _Flat, view as _view
-from .mutation import SPECIAL_FUNCTIONS, assign, in_place, into_outputs, read
+from .mutation import SPECIAL_FUNCTIONS, as_view, assign, in_place, into_outputs
 from .mutation import out_of_plain_error as into_outputs_error
 from .levels import Tracer, primal
 from ..errors import WAYS_OUT, DifferentiationError
@@ -206,6 +207,9 @@ class ArrayMethods:
     def __setitem__(self, index, value):
         assign(self, index, value, f"x[{'...' if index is Ellipsis else 'i'}] = v")
 
+    def fill(self, value):
+        assign(self, Ellipsis, value, "x.fill(v)")
+
     # x += v and friends write into the tracer object itself (core/mutation.py)
     __iadd__ = in_place(np.add, "+")
     __isub__ = in_place(np.subtract, "-")
@@ -256,7 +260,10 @@ class ArrayMethods:
             yield self[i]
 
     def __getitem__(self, index):
-        return read(self, index)   # a basic index makes a view, remembered for writes
+        out = bind(operator.getitem, (self, index))
+        if type(getattr(out, "_value", None)) in _ONE_ELEMENT:
+            return out   # x[i] of a vector, read in loops: a scalar, no view
+        return as_view(self, out, index)   # a basic index makes a view, kept for writes
 
     # -- operators ------------------------------------------------------------------------
     __add__, __radd__ = _binary(np.add)

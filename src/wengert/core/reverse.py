@@ -14,6 +14,7 @@ from ..tree import flatten, is_differentiable
 from .protocol import ArrayMethods
 from .bind import run_without_rule, split_args
 from .levels import Level, Tracer, quiet_collector
+from .aliasing import kept
 
 
 # A node of the tape: one tuple layout for every node, the only place it is spelled out.
@@ -72,7 +73,7 @@ class ReverseLevel(Level):
 
     def new_input(self, value):
         self.tape.append(_INPUT)
-        return ReverseTracer(value, self, len(self.tape) - 1)
+        return ReverseTracer(kept(value), self, len(self.tape) - 1)
 
     def constant(self, value):
         """A tracer of this level that depends on nothing (np.zeros_like(x), an array
@@ -139,6 +140,7 @@ class ReverseLevel(Level):
                     primals.append(a._value)
                     parents.append(a._index)
                     continue
+                a = kept(a)   # an outer level's tracer, a constant here: the program may write it
             elif type(a) not in _ATOMS:
                 primals, parents = split_args(args, self, _index_of)
                 break
