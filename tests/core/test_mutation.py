@@ -511,3 +511,10 @@ def test_fill_and_a_parameter_attribute_written_in_place():
         return y
 
     check_grads(filled, np.array([0.5, 1.0, 2.0]), modes=BOTH)
+
+
+def test_an_escaped_tracer_makes_no_array():
+    kept = []
+    wg.gradient(lambda x: kept.append(x) or np.sum(x), np.ones(2))
+    with pytest.raises(wg.DifferentiationError, match="already finished"):
+        np.zeros_like(kept[0])

@@ -17,7 +17,7 @@ from ..registry import implementations
 from .aliasing import (after_write, fields, lineage, refuse_if_stale, register_view,
                        view_write_error)
 from .bind import bind
-from .levels import Tracer, primal
+from .levels import Tracer, closed_level_error, primal
 
 _read = object.__getattribute__
 
@@ -181,6 +181,8 @@ def _like(make):
     integer or boolean result stays a plain array (it could hold no derivative)."""
     def like(x, *args, **kwargs):
         traced = x if isinstance(x, Tracer) else None
+        if traced is not None and not traced._level.active:
+            raise closed_level_error(f"np.{make.__name__}")
         value = make(primal(x) if traced is None else x._value, *args, **kwargs)
         if traced is None or not np.issubdtype(np.result_type(primal(value)), np.inexact):
             return primal(value) if not isinstance(value, Tracer) else value
