@@ -161,6 +161,9 @@ ALLOWED = {
     ("rules/placement.py", "_pad_transpose", "arange"),          # flat source indices
     ("rules/shapes.py", "layout", "empty"),                      # shape only
     ("rules/sums.py", "selection_shape", "empty"),               # shape only
+    ("rules/updates.py", "last_writes", "empty"),                # shape only
+    ("rules/updates.py", "last_writes", "arange"),               # positions written
+    ("rules/updates.py", "last_writes", "full"),                 # which position survived
 }
 
 

@@ -17,9 +17,9 @@ import numpy as np
 
 
 class TracedValue:
-    """Base of every tracer class: its operations are recorded, so it is never written into
-    in place. It stands for ``_value``, which may itself be traced by an outer
-    transformation."""
+    """Base of every tracer class: its operations are recorded. It stands for ``_value``,
+    which may itself be traced by an outer transformation; a write into a tracer gives it a
+    new ``_value``, never changes the array it held."""
 
     __slots__ = ()
 

@@ -122,7 +122,14 @@ def _checkpointed_rrule(captured, values, *args):
         cts = pullback(run, values, *args)[1](ct)
         return (NO_TANGENT, *cts)
 
-    return run(values, *args), checkpointed_pullback
+    # Untraced, a write of f into an argument or a captured array (x[i] = v) would change
+    # it in place, and it is the value of a tracer (maybe the caller's own array, and the
+    # recomputation reads it again): this run gets copies.
+    return run(_copies(values), *_copies(args)), checkpointed_pullback
+
+
+def _copies(arrays):
+    return tuple(a.copy() if type(a) is np.ndarray else a for a in arrays)
 
 
 @frule(_checkpointed_call)

@@ -166,7 +166,8 @@ def pullback(f, *args):
 
 
 def _kept(x):
-    """A copy of a plain array that someone may write into; anything else as it is."""
+    """A copy of a plain array that someone may write into (a tracer is kept as its own
+    object by the level); anything else as it is."""
     if isinstance(x, np.ndarray) and x.flags.writeable:
         return x.copy(order="K")
     return x

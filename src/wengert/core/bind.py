@@ -13,6 +13,7 @@ from ..arraytypes import ATOMS
 from ..errors import DifferentiationError, name_of
 from ..registry import _non_differentiable, definitions, implementations, no_rule
 from ..tree import LEAF, flatten, unflatten
+from .aliasing import kept
 from .levels import Tracer, closed_level_error, primal
 
 _SEQUENCES = (list, tuple)
@@ -129,13 +130,13 @@ def split_args(args, level, info):
                 primals.append(a._value)
                 specs.append(info(a))
             else:
-                primals.append(a)
+                primals.append(kept(a))   # a constant here, which the program may write
                 specs.append(None)
         elif type(a) in _SEQUENCES and _flat(a):
             inner_specs = [info(b) if isinstance(b, Tracer) and b._level is level else None
                            for b in a]
             if any(s is not None for s in inner_specs):
-                primals.append(type(a)(b._value if s is not None else b
+                primals.append(type(a)(b._value if s is not None else kept(b)
                                        for b, s in zip(a, inner_specs)))
                 specs.append(inner_specs)
             else:

@@ -9,6 +9,7 @@ from ..tangents import NO_TANGENT, ZERO, Indexed, zero_for_none
 from ..tree import unflatten_tangent
 from .bind import _ATOMS, TreeSpec, run_without_rule, split_args
 from .levels import Level, Tracer
+from .aliasing import kept
 
 
 class ForwardTracer(ArrayMethods, Tracer):
@@ -28,7 +29,12 @@ class ForwardLevel(Level):
     __slots__ = ()
 
     def new_input(self, value, tangent):
-        return ForwardTracer(value, self, tangent)
+        # The program may write into its own tracers later: the level keeps its own objects.
+        return ForwardTracer(kept(value), self, kept(tangent))
+
+    def constant(self, value):
+        """A tracer of this level with no tangent (see ReverseLevel.constant)."""
+        return ForwardTracer(value, self, ZERO)
 
     def process(self, fn, args, kwargs):
         primals = []

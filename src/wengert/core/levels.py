@@ -67,9 +67,14 @@ def quiet_collector():
 
 
 class Tracer(TracedValue):
-    """A value seen by one level. ``_value`` may itself be a tracer of an outer level."""
+    """A value seen by one level. ``_value`` may itself be a tracer of an outer level.
 
-    __slots__ = ("_value", "_level")
+    ``_lineage`` is set only on tracers that take part in aliasing (core/aliasing.py): a
+    view of another tracer, or a tracer that views were taken from. Ordinary tracers never
+    set it, so it costs them nothing; the weak reference slot lets a base remember its views
+    without keeping them alive."""
+
+    __slots__ = ("_value", "_level", "_lineage", "__weakref__")
 
 
 def closed_level_error(fn_name):

@@ -9,10 +9,12 @@ import sys
 
 import numpy as np
 
-from ..arraytypes import CONSTANTS, astype, dtype_of
+from ..arraytypes import CONSTANTS, INEXACT_SCALARS as _ONE_ELEMENT, astype, dtype_of
 from .bind import bind, register_tracer_class, strip
 from .callers import unreached_call_message
 from .views import Flat as _Flat, view as _view
+from .mutation import SPECIAL_FUNCTIONS, as_view, assign, in_place, into_outputs
+from .mutation import out_of_plain_error as into_outputs_error
 from .levels import Tracer, primal
 from ..errors import WAYS_OUT, DifferentiationError
 from ..errors import name_of
@@ -83,13 +85,22 @@ def _unary(fn):
     return method
 
 
+# NumPy converts a value written into a plain array (buf[i] = t) this way, and no protocol
+# lets wengert see that write: the way out is named in every conversion's message.
+_PLAIN_TARGET = (
+    "If this came from writing a traced value into a plain array (buf = np.zeros(n); "
+    "buf[i] = t), make the array traced: buf = np.zeros_like(t) or np.zeros_like(x) of a "
+    "traced x (then buf[i] = t is differentiated), or build it from traced values with "
+    "np.stack([...]).")
+
+
 def _concrete_conversion(what, hint=""):
     def method(self, *args, **kwargs):
         raise DifferentiationError(
             f"{what} was called on a traced value (a {type(primal(self)).__name__} being "
             f"differentiated): its derivative would be lost.{hint} Keep the computation in "
             "NumPy functions that wengert traces, or take the value out on purpose with "
-            f"wg.stop_gradient(x). {WAYS_OUT}"
+            f"wg.stop_gradient(x). {_PLAIN_TARGET} {WAYS_OUT}"
         )
 
     return method
@@ -129,37 +140,41 @@ class ArrayMethods:
                 sequences = sequences or type(x) in _SEQUENCE_TYPES
         if sequences:
             inputs = tuple(np.asarray(x) if type(x) in _SEQUENCE_TYPES else x for x in inputs)
-        if kwargs and "out" in kwargs:
-            if kwargs["out"] is not None:
-                raise DifferentiationError(
-                    f"np.{ufunc.__name__}(..., out=...) writes into an existing array, which "
-                    "wengert cannot track. Drop out= and use the returned array."
-                )
-            del kwargs["out"]
+        outputs = kwargs.pop("out", None) if kwargs else None
         if method == "__call__":
-            return bind(ufunc, inputs, kwargs)
-        handler = _UFUNC_METHODS.get(method)
-        if handler is None:
-            raise DifferentiationError(
-                f"np.{ufunc.__name__}.{method} on a traced value has no rule. Use the "
-                f"equivalent NumPy function (np.sum, np.cumsum, ...). {WAYS_OUT}"
-            )
-        return handler(ufunc, *inputs, **kwargs)
+            result = bind(ufunc, inputs, kwargs)
+        else:
+            handler = _UFUNC_METHODS.get(method)
+            if handler is None:
+                raise DifferentiationError(
+                    f"np.{ufunc.__name__}.{method} on a traced value has no rule. Use the "
+                    f"equivalent NumPy function (np.sum, np.cumsum, ...). {WAYS_OUT}"
+                )
+            result = handler(ufunc, *inputs, **kwargs)
+        if outputs is None or all(o is None for o in outputs):
+            return result
+        # out=x of a traced x: computed without it, then moved into x (core/mutation.py)
+        return into_outputs(outputs, result, f"np.{ufunc.__name__}")
 
     def __array_function__(self, func, types, args, kwargs):
         for t in types:
             if not (issubclass(t, Tracer) or issubclass(t, np.ndarray) or _rule_names(func, t)):
                 return NotImplemented
+        special = SPECIAL_FUNCTIONS.get(func)   # views, and arrays made to be written into
         if kwargs and "out" in kwargs:
-            if kwargs["out"] is not None:
-                # The rule would fill the caller's array with plain values, which later code
-                # could read with the derivative silently gone.
-                raise DifferentiationError(
-                    f"{name_of(func)}(..., out=...) writes into an existing array, which "
-                    "wengert cannot track. Drop out= and use the returned array."
-                )
-            # out=None is the default spelled out: rules need not accept it.
+            # out=None is the default spelled out: rules need not accept it. A plain out= is
+            # refused (into_outputs): the rule would fill the caller's array with plain
+            # values, which later code could read with the derivative silently gone.
+            outputs = kwargs["out"]
             kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+            if outputs is not None:
+                if not any(isinstance(o, Tracer) for o in
+                           (outputs if type(outputs) is tuple else (outputs,))):
+                    raise into_outputs_error(name_of(func))
+                result = bind(func, args, kwargs) if special is None else special(*args, **kwargs)
+                return into_outputs(outputs, result, name_of(func))
+        if special is not None:
+            return special(*args, **kwargs)
         return bind(func, args, kwargs)
 
     # -- conversions that would drop the derivative ----------------------------------------
@@ -190,11 +205,20 @@ class ArrayMethods:
     tobytes = _concrete_conversion(".tobytes()")
 
     def __setitem__(self, index, value):
-        raise DifferentiationError(
-            "Assigning into a traced array (x[i] = v) cannot be tracked: views of x would "
-            "not see it. Build the new array functionally instead, e.g. "
-            "np.where(mask, v, x) or np.concatenate([...])."
-        )
+        assign(self, index, value, f"x[{'...' if index is Ellipsis else 'i'}] = v")
+
+    def fill(self, value):
+        assign(self, Ellipsis, value, "x.fill(v)")
+
+    # x += v and friends write into the tracer object itself (core/mutation.py)
+    __iadd__ = in_place(np.add, "+")
+    __isub__ = in_place(np.subtract, "-")
+    __imul__ = in_place(np.multiply, "*")
+    __itruediv__ = in_place(np.true_divide, "/")
+    __ifloordiv__ = in_place(np.floor_divide, "//")
+    __imod__ = in_place(np.remainder, "%")
+    __ipow__ = in_place(np.power, "**")
+    __imatmul__ = in_place(np.matmul, "@")
 
     def __round__(self, ndigits=None):
         # Piecewise constant, so no derivative is lost: the plain value, exactly what
@@ -236,7 +260,10 @@ class ArrayMethods:
             yield self[i]
 
     def __getitem__(self, index):
-        return bind(operator.getitem, (self, index))
+        out = bind(operator.getitem, (self, index))
+        if type(getattr(out, "_value", None)) in _ONE_ELEMENT:
+            return out   # x[i] of a vector, read in loops: a scalar, no view
+        return as_view(self, out, index)   # a basic index makes a view, kept for writes
 
     # -- operators ------------------------------------------------------------------------
     __add__, __radd__ = _binary(np.add)
@@ -310,11 +337,12 @@ class ArrayMethods:
     def astype(self, dtype, copy=True, **kwargs):
         return bind(astype, (self, np.dtype(dtype)))
 
+    # copy.copy(x) is a copy in NumPy: a write into one must not reach the other
     def __copy__(self):
-        return self
+        return np.copy(self)
 
     def __deepcopy__(self, memo):
-        return self
+        return np.copy(self)
 
 
 def _metadata(value, name):

@@ -17,6 +17,7 @@ from ..tree import flatten, is_differentiable
 from .protocol import ArrayMethods
 from .bind import run_without_rule, split_args
 from .levels import Level, Tracer, quiet_collector
+from .aliasing import kept
 
 
 # A node of the tape: one tuple layout for every node, the only place it is spelled out.
@@ -75,6 +76,12 @@ class ReverseLevel(Level):
 
     def new_input(self, value):
         self.tape.append(_INPUT)
+        return ReverseTracer(kept(value), self, len(self.tape) - 1)
+
+    def constant(self, value):
+        """A tracer of this level that depends on nothing (np.zeros_like(x), an array
+        overwritten whole by constants): arrays the program writes traced values into."""
+        self.tape.append(_CONSTANT)
         return ReverseTracer(value, self, len(self.tape) - 1)
 
     def process(self, fn, args, kwargs):
@@ -136,6 +143,7 @@ class ReverseLevel(Level):
                     primals.append(a._value)
                     parents.append(a._index)
                     continue
+                a = kept(a)   # an outer level's tracer, a constant here: the program may write it
             elif type(a) not in _ATOMS:
                 primals, parents = split_args(args, self, _index_of)
                 break
@@ -351,6 +359,13 @@ def _unless_like(value, out):
 
 _STRUCTURED = (tuple, Indexed, OneHot)
 _INPUT = (None, (), None, None, None, None)   # an input's node (and the sentinel at 0)
+
+
+def _no_parents(ct):
+    return ()
+
+
+_CONSTANT = (_no_parents, (), None, None, None, None)   # a node no cotangent leaves
 _new = object.__new__
 _generic_rules = reverse_rules.generic
 

@@ -3,11 +3,13 @@ import numpy as np
 
 from ..errors import DifferentiationError
 from .levels import Tracer, primal
+from .mutation import assign
 
 
 class Flat:
     """``x.flat`` of a traced ``x``: reading ``x.flat[i]`` is ``np.ravel(x)[i]``, so it is
-    differentiated like any indexing; writing through it could not be tracked."""
+    differentiated like any indexing; writing ``x.flat[i] = v`` writes those elements of
+    ``x`` (a value shorter than the elements is broadcast, not repeated as NumPy does)."""
 
     __slots__ = ("base",)
 
@@ -18,10 +20,11 @@ class Flat:
         return np.ravel(self.base)[index]
 
     def __setitem__(self, index, value):
-        raise DifferentiationError(
-            "Assigning into x.flat of a traced array cannot be tracked. Build the new array "
-            "functionally instead, e.g. np.where(mask, v, x) on np.ravel(x)."
-        )
+        # The same elements of x by their coordinates (any kind of flat index), written
+        # into x like any other write.
+        x = self.base
+        positions = np.arange(x.size)[index]
+        assign(x, np.unravel_index(positions, x.shape), value, "x.flat[i] = v")
 
     def __iter__(self):
         return iter(np.ravel(self.base))
@@ -41,8 +44,8 @@ class Flat:
 
 def view(x, dtype, cls):
     """``x.view(dtype, type)``. The tracer already stands for its array, so a view that keeps
-    both the dtype and the array type is ``x`` itself (a tracer is never written into, so
-    sharing it is safe), as with JAX's immutable arrays. Reinterpreting the bytes (another
+    both the dtype and the array type is ``x`` itself: a write through either is seen by
+    both, as NumPy's view and base share memory. Reinterpreting the bytes (another
     dtype) or another array type has no derivative: refused, not dropped."""
     if cls is None and isinstance(dtype, type) and issubclass(dtype, (np.ndarray, Tracer)):
         dtype, cls = None, dtype   # x.view(np.ndarray): the first argument names the type

@@ -29,9 +29,9 @@ _STOP = "wg.stop_gradient(x)"
 _CONVERSION = ("converts to a plain ndarray, which would drop the derivative. Build arrays from "
                "traced values with np.stack or np.concatenate, or convert " + _STOP
                + " to take the values on purpose")
-_IN_PLACE = ("writes into an existing array in place, which wengert cannot track. Build the "
-             "result as a new array instead: np.where(mask, values, a), indexing, "
-             "np.concatenate, np.take_along_axis")
+_IN_PLACE = ("writes into an existing array in place through a function wengert does not "
+             "follow. Write with indexing instead (a[index] = values, a[mask] = values, on a "
+             "traced a), or build a new array: np.where(mask, values, a), np.concatenate")
 _TO_FILE = ("writes the values to a file, where the derivative would end without notice. "
             "Save " + _STOP + " to store the values on purpose")
 
