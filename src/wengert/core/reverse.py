@@ -1,21 +1,18 @@
 """The reverse level: a tape of nodes recorded while the function runs, walked backwards."""
 import sys
 
-from ..errors import DifferentiationError
-from ..errors import name_of
 from ..registry import reverse_rules
 import numpy as np
 
 # An elementwise node applies the very helpers the rules' own pullbacks use.
 from ..arraytypes import ATOMS as _ATOMS, CONSTANTS as _CONSTANTS, INEXACT_SCALARS as _SCALARS
-from ..arraytypes import shape_of
 from ..arraytypes import ONE_VALUE as _SINGLE_OUTPUTS
 from ..partials import QUIET, times_partial, unbroadcast
-from ..tangents import (NO_TANGENT, ZERO, Indexed, OneHot, accumulate, is_zero, to_dense,
-                        zero_for_none)
-from ..tree import flatten, is_differentiable
+from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, to_dense
+from ..tree import is_differentiable
 from .protocol import ArrayMethods
 from .bind import run_without_rule, split_args
+from .pullbacks import SelectOutput, UserPullback, accumulate_structured, bad_pullback
 from .levels import Level, Tracer, quiet_collector
 from .aliasing import kept
 
@@ -48,22 +45,6 @@ class ReverseTracer(ArrayMethods, Tracer):
 
 def _index_of(tracer):
     return tracer._index
-
-
-class _SelectOutput:
-    """Pullback of one element of a multi-output call: routes its cotangent into a tuple."""
-
-    __slots__ = ("position", "count")
-
-    def __init__(self, position, count):
-        self.position = position
-        self.count = count
-
-    def __call__(self, ct):
-        cts = [ZERO] * self.count
-        cts[self.position] = ct
-        return (tuple(cts),)
-
 
 
 class ReverseLevel(Level):
@@ -157,7 +138,7 @@ class ReverseLevel(Level):
             return run_without_rule(fn, args, kwargs)
         if not rule.masked:   # a user's rule
             y, pullback = rule.impl(*primals, **kwargs)
-            pullback = _UserPullback(pullback, primals, fn) if pullback is not None else None
+            pullback = UserPullback(pullback, primals, fn) if pullback is not None else None
         elif kwargs:
             y, pullback = rule.impl(parents, *primals, **kwargs)
         else:
@@ -177,7 +158,7 @@ class ReverseLevel(Level):
         outputs = []
         for position, item in enumerate(y):
             if is_differentiable(item):
-                tape.append((_SelectOutput(position, count), (index,), None, None, None, rule))
+                tape.append((SelectOutput(position, count), (index,), None, None, None, rule))
                 item = ReverseTracer(item, self, len(tape) - 1)
             outputs.append(item)
         return type(y)(*outputs) if hasattr(type(y), "_fields") else type(y)(outputs)
@@ -240,7 +221,7 @@ class ReverseLevel(Level):
             if primals is None:   # a pullback
                 grads = step(ct)
                 if type(grads) is not tuple or len(grads) != len(parents):
-                    raise _bad_pullback(rule.fn, parents, grads)
+                    raise bad_pullback(rule.fn, parents, grads)
             elif type(parents) is int:   # an elementwise node with one traced argument
                 g = times_partial(ct, step, primals, out, rule.elementwise[1])
                 if like is not None:
@@ -278,35 +259,7 @@ class ReverseLevel(Level):
                     else:
                         cts[spec], owned[spec] = accumulate(slot, owned[spec], g)
                 else:
-                    _accumulate_structured(spec, g, cts, owned)
-
-
-class _UserPullback:
-    """A user's pullback, checked where its cotangents enter the engine: a None for an
-    argument (as JAX's custom_vjp and Zygote's ``nothing`` allow) is read as wg.Zero(), so the
-    engine's zeros are Zero and NoTangent only; a cotangent whose shape is not its argument's
-    is an error (broadcasting it on would hand back a gradient of the wrong shape)."""
-
-    __slots__ = ("pullback", "primals", "fn")
-
-    def __init__(self, pullback, primals, fn):
-        self.pullback = pullback
-        self.primals = primals
-        self.fn = fn
-
-    def __call__(self, ct):
-        grads = self.pullback(ct)
-        if type(grads) is not tuple:
-            return grads   # not a tuple: the walk reports it
-        grads = tuple(map(zero_for_none, grads))
-        for position, (g, x) in enumerate(zip(grads, self.primals)):
-            if (hasattr(g, "shape") and hasattr(x, "shape") and not is_zero(g)
-                    and shape_of(g) != shape_of(x)):
-                raise DifferentiationError(
-                    f"The pullback of {name_of(self.fn)} returned a cotangent of shape "
-                    f"{shape_of(g)} for its argument {position}, of shape {shape_of(x)}; "
-                    "each cotangent must have its argument's shape.")
-        return grads
+                    accumulate_structured(spec, g, cts, owned)
 
 
 def _add_into(cts, owned, index, g, unshared):
@@ -368,44 +321,3 @@ def _no_parents(ct):
 _CONSTANT = (_no_parents, (), None, None, None, None)   # a node no cotangent leaves
 _new = object.__new__
 _generic_rules = reverse_rules.generic
-
-
-def _accumulate_structured(spec, g, cts, owned):
-    if type(spec) is list:
-        parts = g
-    else:  # TreeSpec: the cotangent mirrors the argument, or is a wg.Tangent of its fields
-        parts = _tree_cotangent_leaves(spec, g)
-    for s, part in zip(spec if type(spec) is list else spec.leaf_specs, parts):
-        if s is not None and not is_zero(part):
-            cts[s], owned[s] = accumulate(cts[s], owned[s], part)
-
-
-def _tree_cotangent_leaves(spec, g):
-    from ..tangents import Tangent
-
-    if isinstance(g, Tangent):
-        g = g.fields
-    if isinstance(g, dict) and spec.treedef.kind in ("dataclass", "registered"):
-        names = spec.treedef.meta[1] if spec.treedef.kind == "dataclass" else None
-        if names is not None:
-            parts = []
-            for name, child in zip(names, spec.treedef.children):
-                value = g.get(name, ZERO)
-                parts.extend([ZERO] * child.num_leaves if is_zero(value) else flatten(value)[0])
-            return parts
-    leaves, treedef = flatten(g)
-    if len(leaves) != spec.treedef.num_leaves:
-        raise DifferentiationError(
-            "A pullback returned a cotangent whose structure does not match its argument "
-            f"(expected {spec.treedef.num_leaves} leaves, got {len(leaves)})."
-        )
-    return leaves
-
-
-def _bad_pullback(fn, parents, grads):
-    return DifferentiationError(
-        f"The pullback of {name_of(fn)} returned {type(grads).__name__}"
-        + (f" of length {len(grads)}" if isinstance(grads, (tuple, list)) else "")
-        + f"; it must return a tuple with one cotangent per positional argument "
-        f"({len(parents)}), using wg.NoTangent() or wg.Zero() where there is none."
-    )
