@@ -52,6 +52,30 @@ def bind(fn, args, kwargs=_EMPTY):
     return top.process(fn, args, kwargs)
 
 
+def bind_operands(fn, args, tracer, other):
+    """``bind(fn, args)`` for an operator of ``tracer`` itself, where ``args`` is ``(tracer,
+    other)`` or ``(other, tracer)``: the same door without the loop over arguments, for the
+    commonest calls (``x * 2.0``, ``x + y``). Anything unusual takes the general way."""
+    top = tracer._level
+    kind = type(other)
+    if kind in _TRACERS:
+        if other._level.order > top.order:
+            top = other._level
+    elif kind not in _ATOMS:
+        return bind(fn, args)   # a list or a structure: look inside it
+    if top.active and fn not in _non_differentiable:
+        return top.process(fn, args, _EMPTY)
+    return bind(fn, args)       # a closed level or a non-differentiable function
+
+
+def bind_alone(fn, tracer):
+    """``bind(fn, (tracer,))`` for a function of one tracer alone (``np.sin(x)``, ``-x``)."""
+    top = tracer._level
+    if top.active and fn not in _non_differentiable:
+        return top.process(fn, (tracer,), _EMPTY)
+    return bind(fn, (tracer,))
+
+
 def _innermost_inside(x, top):
     """The innermost level among ``top`` and the tracers anywhere inside ``x``."""
     if isinstance(x, Tracer):

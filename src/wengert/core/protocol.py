@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from ..arraytypes import CONSTANTS, INEXACT_SCALARS as _ONE_ELEMENT, astype, dtype_of
-from .bind import bind, register_tracer_class, strip
+from .bind import bind, bind_alone, bind_operands, register_tracer_class, strip
 from .callers import unreached_call_message
 from .views import Flat as _Flat, view as _view
 from .mutation import SPECIAL_FUNCTIONS, as_view, assign, in_place, into_outputs
@@ -56,14 +56,14 @@ def _binary(ufunc):
             other = _as_operand(other, ufunc)
             if other is NotImplemented:
                 return NotImplemented
-        return bind(ufunc, (self, other))
+        return bind_operands(ufunc, (self, other), self, other)
 
     def reflected(self, other):
         if type(other) not in _KNOWN:
             other = _as_operand(other, ufunc)
             if other is NotImplemented:
                 return NotImplemented
-        return bind(ufunc, (other, self))
+        return bind_operands(ufunc, (other, self), self, other)
 
     return forward, reflected
 
@@ -80,7 +80,7 @@ def _comparison(ufunc):
 
 def _unary(fn):
     def method(self):
-        return bind(fn, (self,))
+        return bind_alone(fn, self)
 
     return method
 
@@ -130,7 +130,7 @@ class ArrayMethods:
     # -- the NumPy protocols --------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if len(inputs) == 1 and not kwargs and method == "__call__":
-            return bind(ufunc, inputs)   # the hot path: a unary ufunc of this tracer alone
+            return bind_alone(ufunc, self)   # the hot path: a ufunc of this tracer alone
         sequences = False
         for x in inputs:
             if type(x) not in _KNOWN:
