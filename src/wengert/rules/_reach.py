@@ -23,8 +23,9 @@ import importlib.util
 import sys
 import threading
 
+from ..arraytypes import ATOMS
 from ..core.bind import bind
-from ..registry import reached
+from ..registry import implementations, reached
 
 # library module -> the wengert module holding its rules (imported once the library is)
 SUPPORT = {}
@@ -41,7 +42,17 @@ def reach(module, name):
     if current is original:
         @functools.wraps(original)
         def door(*args, **kwargs):
-            return bind(original, args, kwargs)
+            # Plain arrays, numbers and strings only: SciPy's own call, at once (bind would
+            # find no tracer either, a few hundred nanoseconds later). Anything else — a
+            # tracer, a list, a function that may close over tracers — goes through bind.
+            for a in args:
+                if type(a) not in ATOMS:
+                    return bind(original, args, kwargs)
+            for a in kwargs.values():
+                if type(a) not in ATOMS:
+                    return bind(original, args, kwargs)
+            body = implementations.get(original)
+            return (original if body is None else body)(*args, **kwargs)
 
         _originals[door] = original
         setattr(module, name, door)
