@@ -463,3 +463,13 @@ def test_ravel_gives_numpy_scalars_back_as_numpy_scalars():
     back = unravel(vector)
     assert type(back["a"]) is np.float32 and type(back["c"]) is float
     np.testing.assert_array_equal(back["b"], np.ones(2))
+
+
+def test_the_version_is_the_one_the_package_metadata_states():
+    import pathlib
+    import re
+
+    pyproject = pathlib.Path(__file__).resolve().parent.parent / "pyproject.toml"
+    stated = re.search(r'^version = "([^"]+)"', pyproject.read_text(), re.M).group(1)
+    assert wg.__version__ == stated
+    assert "__version__" in dir(wg) and "optim" in dir(wg) and "api" not in dir(wg)

@@ -67,7 +67,7 @@ def _cases():
             yield pytest.param(name, dtype, id=f"{name}-{np.dtype(dtype).name}")
 
 
-@pytest.mark.parametrize("name, dtype", _cases())
+@pytest.mark.parametrize("name, dtype", list(_cases()))
 def test_composite_derivatives(name, dtype, rng):
     fn, shapes, _ = COMPOSITES[name]
     args = random_args(shapes, dtype, rng)

@@ -225,7 +225,7 @@ def cases(dtypes=None):
                 yield pytest.param(name, dtype, id=f"{name}-{np.dtype(dtype).name}")
 
 
-@pytest.mark.parametrize("name, dtype", cases())
+@pytest.mark.parametrize("name, dtype", list(cases()))
 def test_values_and_derivatives(name, dtype):
     spec = SPECS[name]
     args = spec.args(dtype, rng_for(name, dtype))
@@ -246,7 +246,7 @@ def check_four_nestings(f, *args):
     check_grads(lambda *a: wg.jvp(f, a, directions)[1], *args)
 
 
-@pytest.mark.parametrize("name, dtype", cases([np.float64]))
+@pytest.mark.parametrize("name, dtype", list(cases([np.float64])))
 def test_second_order_in_all_four_nestings(name, dtype):
     spec = SPECS[name]
     args = spec.args(dtype, rng_for(name, "order 2"))
@@ -385,7 +385,8 @@ def test_positions_flags_counts_and_text_carry_no_tangent(f):
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda x: np.matvec(np.eye(2), x, axes=[(0, 1), (0,), (0,)]), "matvec.*keyword"),
+    *([(lambda x: np.matvec(np.eye(2), x, axes=[(0, 1), (0,), (0,)]), "matvec.*keyword")]
+      if hasattr(np, "matvec") else []),   # NumPy 2.2
     (lambda x: np.histogram(x, bins="auto"), "bins='auto'"),
     (lambda x: np.nanvar(x, where=x > 0), "where="),
     (lambda x: np.nanquantile(x, 0.5, weights=np.ones(2)), "weights="),

@@ -204,7 +204,7 @@ def unary_cases():
                 yield pytest.param(s, shape, dtype, id=f"{s.name}-{shape}-{dtype}")
 
 
-@pytest.mark.parametrize("s, shape, dtype", unary_cases())
+@pytest.mark.parametrize("s, shape, dtype", list(unary_cases()))
 def test_unary(s, shape, dtype):
     x = make(domain_for(s, 0, dtype), shape, dtype, rng_for(s.name, shape, dtype))
     check(s.fn, x)   # also checks that the gradient has x's type, shape and dtype
@@ -229,7 +229,7 @@ def binary_cases():
                 yield pytest.param(s, ((2, 3), (3,)), dtypes, id=f"{s.name}-{'-'.join(dtypes)}")
 
 
-@pytest.mark.parametrize("s, shapes, dtypes", binary_cases())
+@pytest.mark.parametrize("s, shapes, dtypes", list(binary_cases()))
 def test_binary(s, shapes, dtypes):
     rng = rng_for(s.name, shapes, dtypes)
     x, y = (make(domain_for(s, i, dtypes[i]), shapes[i], dtypes[i], rng) for i in range(2))
@@ -286,7 +286,7 @@ def cotangent_dtype_cases():
             yield pytest.param(s, dtype, id=f"{s.name}-{dtype}")
 
 
-@pytest.mark.parametrize("s, dtype", cotangent_dtype_cases())
+@pytest.mark.parametrize("s, dtype", list(cotangent_dtype_cases()))
 def test_rule_keeps_shape_and_precision(s, dtype):
     """float32 stays float32 inside the chain (not only after wg.gradient casts it back), and
     a broadcast argument gets a cotangent of its own shape."""
@@ -329,7 +329,7 @@ def forward_shape_cases():
                                        id=f"{s.name}-{shapes}-{dtype}-d{'xy'[carrier]}")
 
 
-@pytest.mark.parametrize("s, shapes, dtype, carrier", forward_shape_cases())
+@pytest.mark.parametrize("s, shapes, dtype, carrier", list(forward_shape_cases()))
 def test_forward_tangent_has_the_output_shape_and_dtype(s, shapes, dtype, carrier):
     """Only one argument carries a tangent; when it is the broadcast one (a scalar x against
     an array y), its tangent still spreads over the whole output. (check_grads cannot see a
@@ -358,7 +358,7 @@ def unary_dtype_cases():
             yield pytest.param(s, dtype, id=f"{s.name}-{dtype}")
 
 
-@pytest.mark.parametrize("s, dtype", unary_dtype_cases())
+@pytest.mark.parametrize("s, dtype", list(unary_dtype_cases()))
 def test_forward_tangent_keeps_precision(s, dtype):
     """A float32 tangent stays float32 through every rule (not promoted by a float64
     constant inside a partial); a real function of complex input has a real tangent."""
@@ -389,7 +389,7 @@ def sparse_cases():
                                        id=f"{s.name}-{dtype}-d{'xy'[carrier]}-{other}")
 
 
-@pytest.mark.parametrize("s, dtype, carrier, other", sparse_cases())
+@pytest.mark.parametrize("s, dtype, carrier, other", list(sparse_cases()))
 def test_one_hot_tangent_stays_indexed(s, dtype, carrier, other):
     """A OneHot tangent of an argument shaped like the output gives an Indexed tangent (the
     partial read at one element), equal to what the dense tangent gives, even when the other
@@ -609,7 +609,7 @@ def operator_cases():
 COMPLEX_FOR = {REAL: C_PLANE, NONZERO: C_PLANE, POSITIVE: C_RIGHT}
 
 
-@pytest.mark.parametrize("o, dtype", operator_cases())
+@pytest.mark.parametrize("o, dtype", list(operator_cases()))
 def test_operator(o, dtype):
     rng = rng_for(o.name, dtype)
     complex_ = np.dtype(dtype).kind == "c"
@@ -772,7 +772,7 @@ def second_order_cases():
             yield pytest.param(BY_NAME[name], dtype, id=f"{name}-{dtype}")
 
 
-@pytest.mark.parametrize("s, dtype", second_order_cases())
+@pytest.mark.parametrize("s, dtype", list(second_order_cases()))
 def test_second_order(s, dtype):
     rng = rng_for(s.name, dtype, "order 2")
     shapes = [(3,), (3,)][: len(s.domains)]
@@ -788,7 +788,7 @@ def check_forward_over_forward(f, *args, seed=0):
     check_grads(lambda *a: wg.jvp(f, a, directions)[1], *args, modes=BOTH)
 
 
-@pytest.mark.parametrize("s, dtype", second_order_cases())
+@pytest.mark.parametrize("s, dtype", list(second_order_cases()))
 def test_forward_over_forward(s, dtype):
     rng = rng_for(s.name, dtype, "forward over forward")
     shapes = [(3,), (3,)][: len(s.domains)]

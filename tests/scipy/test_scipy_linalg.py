@@ -21,8 +21,8 @@ from wengert.testing import check_frule, check_grads, check_rrule  # noqa: E402
 BOTH = ("reverse", "forward")
 REAL = (np.float64, np.float32)
 ALL = (np.float64, np.float32, np.complex128)
-# SciPy reads leading axes as a stack of matrices from 1.15 on (inv's assume_a from 1.17).
-BATCHES = np.lib.NumpyVersion(scipy.__version__) >= "1.15.0"
+# SciPy reads leading axes as a stack of matrices from 1.16 on (inv's assume_a from 1.17).
+BATCHES = np.lib.NumpyVersion(scipy.__version__) >= "1.16.0"
 INV_STRUCTURES = np.lib.NumpyVersion(scipy.__version__) >= "1.17.0"
 
 
@@ -204,6 +204,8 @@ def spec_params():
         for shape_name, (shape, shape_dtypes) in SHAPES.items():
             if len(shape) > 2 and not (stacks and BATCHES):
                 continue
+            if name == "solve tridiagonal" and shape == (2, 2) and not INV_STRUCTURES:
+                continue   # SciPy before 1.17 fails on a 2x2 tridiagonal system itself
             for dtype in dtypes:
                 if dtype in shape_dtypes:
                     yield pytest.param(name, shape, dtype,
@@ -277,8 +279,9 @@ def test_one_triangle_readers_have_no_gradient_on_the_other(lower, dtype):
 def test_cho_factor_tangent_is_zero_on_the_untouched_triangle(rng):
     a = spd((3, 3), np.float64, rng)
     (c, lower), (dc, _) = wg.jvp(sl.cho_factor, (a,), (random((3, 3), np.float64, rng),))
-    assert lower is False and np.all(np.tril(dc, -1) == 0)
-    np.testing.assert_array_equal(np.tril(c, -1), np.tril(a, -1))   # SciPy leaves a there
+    assert not lower and np.all(np.tril(dc, -1) == 0)   # SciPy 1.18 gives np.False_
+    # What SciPy leaves there (a's entries; zeros from SciPy 1.18), and no derivative.
+    np.testing.assert_array_equal(np.tril(c, -1), np.tril(sl.cho_factor(a)[0], -1))
 
 
 def test_unit_diagonal_is_not_read(rng):

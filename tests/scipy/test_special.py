@@ -256,7 +256,7 @@ def cases():
             yield pytest.param(s, "complex128", id=f"{s.name}-complex128")
 
 
-@pytest.mark.parametrize("spec, dtype", cases())
+@pytest.mark.parametrize("spec, dtype", list(cases()))
 def test_against_finite_differences(spec, dtype):
     rng = rng_for(spec.name, dtype)
     shapes = SHAPES_64[:len(spec.slots)] if dtype == "float64" else None
@@ -590,7 +590,7 @@ def exact_zero_cases():
                 yield pytest.param(spec, k, id=f"{spec.name}-{k}")
 
 
-@pytest.mark.parametrize("spec, k", exact_zero_cases())
+@pytest.mark.parametrize("spec, k", list(exact_zero_cases()))
 def test_second_derivatives_through_a_traced_zero(spec, k):
     point = [float(v) for v in arguments(spec, "float64", rng_for(spec.name, "traced zero"),
                                           [()] * len(spec.slots))]

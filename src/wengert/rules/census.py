@@ -68,6 +68,7 @@ UNSUPPORTED = {
 TRACED_THROUGH = {
     "np.fromfunction": "calls the function on index grids: a traced closure keeps its tangent",
     "np.row_stack": "np.vstack",
+    "np.trapz": "np.trapezoid",   # NumPy before 2.4
     "np.iterable": "iter() of a traced array yields its traced rows",
     "np.fft.fftfreq": "arithmetic on the spacing d, which may be traced",
     "np.fft.rfftfreq": "arithmetic on the spacing d, which may be traced",

@@ -163,6 +163,8 @@ def _roots(p):
         moving = moving[np.array(_nearest(primal(moving), expected), dtype=np.intp)]
         return moving + (expected - primal(moving))
     roots = _companion_eigenvalues(p[first:last + 1])
+    if not is_complex(p) and is_complex(roots) and np.all(np.imag(primal(roots)) == 0):
+        roots = np.real(roots)   # real roots of real coefficients are real, as np.roots gives
     if trailing:
         # A multiple root 0 has no derivative (it moves as a fractional power of the
         # coefficients): the subgradient 0, as at other singular points.

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core.levels import Tracer, primal
 from ..errors import DifferentiationError
-from ._helpers import as_array, asarray_like, derived_through, is_complex
+from ._helpers import as_array, asarray_like, derived_through, dtype_of, is_complex
 
 try:
     from numpy.lib.array_utils import normalize_axis_tuple
@@ -112,6 +112,12 @@ def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     if n:
         m = nan_where_any(m, primal(s)[..., -1])
     return keep_dims(m, kept_shape, keepdims)
+
+
+# NumPy before 2.4.1 cast a Python-number q to a float data's dtype before computing the
+# weight (in float32 for float32 data); 2.4.1 on compute it in double and apply it as a weak
+# Python float. The values here match the installed NumPy's to the bit.
+_Q_IN_DATA_PRECISION = np.lib.NumpyVersion(np.__version__) < "2.4.1"
 
 
 def _lerp(below, above, gamma):
@@ -242,6 +248,9 @@ def _quantile_of(name, a, q, axis, method, keepdims, weights, weak_q):
 def _quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
               keepdims=False, *, weights=None):
     weak_q = type(q) in (int, float)
+    a = as_array(a)
+    if _Q_IN_DATA_PRECISION and isinstance(q, (int, float)) and dtype_of(a).kind == "f":
+        q, weak_q = asarray_like(q, a, dtype=dtype_of(a)), False
     return _quantile_of("np.quantile", a, q, axis, method, keepdims, weights, weak_q)
 
 
@@ -249,5 +258,10 @@ def _quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
 def _percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                 keepdims=False, *, weights=None):
     weak_q = type(q) in (int, float)
-    q = np.true_divide(as_array(q), 100)
+    a = as_array(a)
+    if _Q_IN_DATA_PRECISION and dtype_of(a).kind == "f":
+        # A Python q divided by 100 of the data's type is of the data's type too.
+        q, weak_q = np.true_divide(q if weak_q else as_array(q), dtype_of(a).type(100)), False
+    else:
+        q = np.true_divide(as_array(q), 100)
     return _quantile_of("np.percentile", a, q, axis, method, keepdims, weights, weak_q)

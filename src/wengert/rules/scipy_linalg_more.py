@@ -255,7 +255,8 @@ def _r_only(out):
 def _qr_rule(needs, a, overwrite_a=False, lwork=None, mode="full", pivoting=False,
              check_finite=True):
     _qr_supported(a, mode)
-    options = dict(lwork=lwork, check_finite=check_finite)
+    # lwork only when given: SciPy 1.18 deprecates it (and warns even for lwork=None).
+    options = dict(check_finite=check_finite, **({} if lwork is None else {"lwork": lwork}))
     out = scipy.linalg.qr(a, mode=mode, pivoting=pivoting, **options)
 
     def qr_pullback(cts):
@@ -280,7 +281,8 @@ def _qr_rule(needs, a, overwrite_a=False, lwork=None, mode="full", pivoting=Fals
 def _qr_forward(tangents, a, overwrite_a=False, lwork=None, mode="full", pivoting=False,
                 check_finite=True):
     _qr_supported(a, mode)
-    options = dict(lwork=lwork, check_finite=check_finite)
+    # lwork only when given: SciPy 1.18 deprecates it (and warns even for lwork=None).
+    options = dict(check_finite=check_finite, **({} if lwork is None else {"lwork": lwork}))
     out = scipy.linalg.qr(a, mode=mode, pivoting=pivoting, **options)
     q, r, order = (_economic_factors(a, mode, pivoting, options) if mode == "r"
                    else (*out[:2], out[2] if pivoting else None))

@@ -189,3 +189,5 @@ non_differentiable(
     np.argpartition, np.isin, np.lexsort, np.nanargmax, np.nanargmin, np.ravel_multi_index,
     np.unravel_index, np.packbits, np.unpackbits, np.diag_indices_from, np.tril_indices_from,
     np.triu_indices_from, np.ix_)
+if hasattr(np, "in1d"):   # NumPy before 2.4: np.isin's deprecated name
+    non_differentiable(np.in1d)

@@ -46,13 +46,22 @@ def _argument_names(fn, count):
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
-        params = []
+        params = _ufunc_parameters(fn)
     names = []
     for p in params:
         if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
             break
         names.append(p.name)
     return [names[i] if i < len(names) else f"args[{i}]" for i in range(count)]
+
+
+def _ufunc_parameters(fn):
+    """A ufunc's inputs as NumPy 2.4 and later name them (``x``, or ``x1, x2, ...``): older
+    NumPy gives ufuncs no signature, and a report should read the same on every version."""
+    if not isinstance(fn, np.ufunc):
+        return []
+    names = ["x"] if fn.nin == 1 else [f"x{i}" for i in range(1, fn.nin + 1)]
+    return [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in names]
 
 
 def _leaf_names(fn, args):
