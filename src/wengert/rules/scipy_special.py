@@ -15,7 +15,8 @@ from ..errors import DifferentiationError, name_of
 from ._helpers import (derived_through, elementwise, forward, is_complex, non_differentiable,
                        reverse)
 from ._reach import reach
-from .scipy_special_more import Fixed, integer, near, parameter, smooth
+from .scipy_special_declare import Fixed, integer, near, parameter, smooth
+from . import scipy_special_more  # noqa: F401  (Bessel, elliptic, orthogonal polynomials)
 from . import scipy_special_softmax  # noqa: F401  (logsumexp, softmax, log_softmax)
 
 SQRT_PI, SQRT_2PI = math.sqrt(math.pi), math.sqrt(2 * math.pi)
