@@ -1,4 +1,5 @@
-"""The transformations of API.md: gradient, withgradient, pullback, grad, jacobian."""
+"""The reverse-mode and combined transformations (docs/api.md): gradient, withgradient,
+pullback, grad, jacobian."""
 import dataclasses
 
 import numpy as np

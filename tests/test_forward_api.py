@@ -1,4 +1,4 @@
-"""The forward-mode transformations of API.md: pushforward, jvp, derivative, partial, forward
+"""The forward-mode transformations (docs/api.md): pushforward, jvp, derivative, partial, forward
 Jacobians and Hessians (forward over reverse)."""
 import collections
 import dataclasses
