@@ -4,8 +4,9 @@ lstsq and the array-API aliases. Solves are in rules/solves.py, norms in rules/n
 Every rule accepts stacks of matrices (leading axes) and complex input where NumPy does, and
 has both modes: each forward rule sits under its reverse rule, and the two are adjoint to
 each other. Cotangents follow the complex convention of docs/conventions.md
-(∂L/∂Re A + i ∂L/∂Im A), so matrix formulas use conjugate transposes; tangents follow the plain chain rule. Rule bodies
-are NumPy code on possibly traced values, so every rule nests (see docs/linalg.md).
+(∂L/∂Re A + i ∂L/∂Im A), so matrix formulas use conjugate transposes; tangents follow the
+plain chain rule. Rule bodies are NumPy code on possibly traced values, so every rule nests
+(see docs/linalg.md).
 """
 import operator
 
