@@ -23,7 +23,9 @@ def stop_gradient(x):
 
     Returns
     -------
-    The same value, untraced; ``x`` itself where nothing in it is traced.
+    The same value, untraced; ``x`` itself where nothing in it is traced. An array taken out
+    of a traced value is a read-only view of what the derivative was recorded with: write into
+    ``wg.stop_gradient(x).copy()`` instead, so that no write can change a derivative.
 
     Examples
     --------
@@ -33,7 +35,16 @@ def stop_gradient(x):
     [1. 2.]
     """
     leaves, treedef = flatten(x)
-    return unflatten(treedef, [primal(v) if isinstance(v, Tracer) else v for v in leaves])
+    return unflatten(treedef, [_read_only(primal(v)) if isinstance(v, Tracer) else v
+                               for v in leaves])
+
+
+def _read_only(value):
+    """A read-only view of a traced value's array (the tape saved that array)."""
+    if isinstance(value, np.ndarray):
+        value = value.view()
+        value.flags.writeable = False
+    return value
 
 
 class _Captured:

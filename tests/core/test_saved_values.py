@@ -190,3 +190,24 @@ def test_a_fresh_gradient_from_a_rule_is_not_copied_again():
         assert id(g) == kept[-1]   # the very array the pullback made
     g[0] = 123.0
     assert w[0] != 123.0
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_stop_gradient_cannot_be_written_into_behind_the_derivatives_back(mode):
+    # the value stop_gradient hands out is the array the derivative was recorded with
+    def f(x):
+        frozen = wg.stop_gradient(x)
+        with pytest.raises(ValueError, match="read-only"):
+            frozen[0] = 100.0
+        scratch = wg.stop_gradient(x).copy()   # the way to a writable copy
+        scratch[0] = 100.0
+        return np.sum(np.sin(x) * x) + 0.0 * np.sum(scratch)
+
+    x = np.array([0.5, 1.5])
+    expected = np.sin(x) + x * np.cos(x)
+    if mode == "reverse":
+        (g,) = wg.gradient(f, x)
+    else:
+        g = wg.jacobian(f, x, mode="forward")[0]
+    np.testing.assert_allclose(g, expected)
+    np.testing.assert_array_equal(x, [0.5, 1.5])
