@@ -6,6 +6,7 @@ from .arraytypes import ones_like_value, shape_of, zeros_like_value
 from .core.forward import ForwardLevel, ForwardTracer
 from .core.levels import Tracer, current_level, enter, leave, primal, scalar_if_scalar
 from .errors import DifferentiationError
+from .partials import QUIET
 from .tangents import ZERO, Indexed, OneHot, is_zero, scale, to_dense, zero_for_none
 from .tree import flatten, is_differentiable, unflatten, unflatten_tangent
 
@@ -28,7 +29,10 @@ def _run_forward(f, args, tangents):
     ]
     token = enter(level)
     try:
-        out = f(*unflatten(treedef, wrapped))
+        # Derivatives at poles are infinite where a tangent 0 then masks them: NumPy's
+        # warnings about those are switched off for the run, once (not once per operation).
+        with np.errstate(**QUIET):
+            out = f(*unflatten(treedef, wrapped))
     finally:
         leave(token)
         level.active = False

@@ -125,16 +125,14 @@ def push_partial(t, partial, x, args, out, singular):
         if type(t) is float or type(t) is complex:
             t = _weakly_typed(t, out)
         return broadcast_tangent(t, out_shape)
-    if singular:   # the partial may be infinite where the tangent is 0: no warning for it
-        with np.errstate(**QUIET):
-            return broadcast_tangent(_times(partial(*args, out), t, out, x, singular), out_shape)
     d = partial(*args, out)
     return broadcast_tangent(_times(d, t, out, x, singular), out_shape)
 
 
 # Floating-point conditions that derivative code meets at poles and then masks (0·∞ in a
 # product that exact_zeros clears): NumPy would print a RuntimeWarning about a number that is
-# never returned. The reverse walk runs under this state as a whole (one switch per pass).
+# never returned. The reverse walk and a forward-mode run are under this state as a whole:
+# one switch per pass, not one per operation (a switch costs about a microsecond).
 QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 
 
@@ -147,9 +145,6 @@ def _push_indexed(t, partial, x, args, out, singular):
         d = partial(*at, out[index])
     else:
         d = partial(*args, out)
-    if singular:
-        with np.errstate(**QUIET):
-            return Indexed(t.index, _times(d, t.values, out, x, singular), shape, dtype_of(out))
     values = _times(d, t.values, out, x, singular)
     return Indexed(t.index, values, shape, dtype_of(out))
 

@@ -6,13 +6,13 @@ from ..errors import DifferentiationError, name_of
 from ..arraytypes import (TracedValue as Tracer, arange_like, asarray_like, dtype_of,
                           eye_like, full_like_value, is_complex, ones_like_value,
                           shape_of, tri_like, zeros_like_value)
-from ..partials import (QUIET, broadcast_tangent, cleared_at_poles, push_partial,
-                        times_partial, unbroadcast)
+from ..partials import (broadcast_tangent, cleared_at_poles, push_partial, times_partial,
+                        unbroadcast)
 from ..primitives import non_differentiable, primitive
 from ..registry import definitions, forward_rules, reverse_rules
 from ..tangents import ZERO, Indexed, add, is_zero, scale, selected, to_dense
 
-__all__ = ["QUIET", "ZERO", "is_zero", "selected", "forward", "add", "scale", "to_dense", "Indexed",
+__all__ = ["ZERO", "is_zero", "selected", "forward", "add", "scale", "to_dense", "Indexed",
            "reverse_only", "broadcast_tangent", "non_differentiable", "primitive", "reverse",
            "linear", "elementwise", "unbroadcast", "safe_divide", "times_partial",
            "cleared_at_poles", "push_partial", "shape_of", "dtype_of", "is_complex", "dense",

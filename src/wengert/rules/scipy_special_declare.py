@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import DifferentiationError, name_of
 from ..registry import forward_rules, reverse_rules
-from ._helpers import (QUIET, ZERO, add, elementwise, forward, is_complex, is_zero,
+from ._helpers import (ZERO, add, elementwise, forward, is_complex, is_zero,
                        push_partial, reverse, times_partial, to_dense, unbroadcast)
 
 
@@ -90,9 +90,7 @@ def _declare(fn, partials, singular, call, several=False):
         dys = [ZERO] * len(outs)
         for t, partial, x in zip(tangents, partials, args):
             if partial is not None and not is_zero(t):
-                with np.errstate(**QUIET):   # a pole's ∞ is masked where the tangent is 0
-                    ds = partial(*args, outs)
-                for k, d in enumerate(ds):
+                for k, d in enumerate(partial(*args, outs)):
                     dys[k] = add(dys[k], push_partial(to_dense(t), lambda *_, d=d: d, x, args,
                                                       outs[k], singular))
         dys = tuple(dy if is_zero(dy) else _where(dy, kwargs) for dy in dys)
