@@ -153,8 +153,9 @@ def _refuse_untraceable(name, args):
                 "gradient. Make it a float array (x.astype(float)) to differentiate it, or "
                 "leave it out: close over it, or pick the arguments to differentiate with "
                 "wg.grad(f, argnums=...) / wg.value_and_grad.")
-        leaves, treedef = flatten(a)
-        if treedef.kind == "leaf" and not is_differentiable(a):
+        if isinstance(a, (list, tuple, dict)):
+            continue   # a structure: its leaves keep None (no need to take it apart twice)
+        if flatten(a)[1].kind == "leaf" and not is_differentiable(a):
             raise DifferentiationError(
                 f"{name}: argument {position} is a {type(a).__module__}.{type(a).__qualname__}, "
                 "which wengert cannot take apart to find arrays in. Describe its class with "

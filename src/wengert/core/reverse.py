@@ -194,11 +194,9 @@ class ReverseLevel(Level):
             cts[i] = None   # from here on ``ct`` is the only reference this frame holds
             if ct is None:
                 ct = ZERO
-            elif not owned[i] and type(ct) is np.ndarray and not (
+            elif not owned[i] and isinstance(ct, np.ndarray) and not (
                     ct.base is None and _refcount(ct) <= _UNSHARED):
                 ct = ct.copy()
-            elif not owned[i] and type(ct) is not np.ndarray:
-                ct = _own_copy(ct)
             results.append(ct)
         return results
 
@@ -282,10 +280,6 @@ def _saved(constant, partial=None):
             and type(partial) is not float):
         return constant.copy(order="K")   # the same layout: BLAS rounds the same way
     return constant
-
-
-def _own_copy(ct):
-    return ct.copy() if isinstance(ct, np.ndarray) else ct
 
 
 # How many references an array has when only a local variable holds it: the local, and the
