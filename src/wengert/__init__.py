@@ -9,6 +9,7 @@ from .api import gradient, grad, hessian, jacobian, pullback, value_and_grad, wi
 from .forward_api import derivative, jvp, partial, pushforward
 from .forwarddiff import forwarddiff
 from .checkpoint import checkpoint, stop_gradient
+from .compile_api import compile
 from .errors import DifferentiationError
 from .params import Grads, Params, update
 from .primitives import non_differentiable, primitive
@@ -27,6 +28,7 @@ __all__ = [
     "Params", "Grads", "update",
     "primitive", "rrule", "frule", "opt_out", "non_differentiable",
     "register_tree", "ravel", "testing", "DifferentiationError", "checkpoint", "stop_gradient",
+    "compile",
 ]
 
 

@@ -24,6 +24,18 @@ class TracedValue:
     __slots__ = ()
 
 
+class StagedValue:
+    """Base of the staging level's values (``wg.compile``): an array kind of its own, not a
+    ``TracedValue`` (``concrete`` stops at it), whose operations are recorded all the same."""
+
+    __slots__ = ()
+
+
+# What sparse tangent arithmetic must compute through traced operations, never by writing
+# into a plain array: values of a transformation, and staged values.
+RECORDED = (TracedValue, StagedValue)
+
+
 def concrete(x):
     """The value beneath any number of traced layers."""
     while isinstance(x, TracedValue):

@@ -7,7 +7,7 @@ until something needs a dense array. ``Tangent`` mirrors an object field by fiel
 """
 import numpy as np
 
-from .arraytypes import IN_PLACE, TracedValue, dtype_of, mark_selected
+from .arraytypes import IN_PLACE, RECORDED, dtype_of, mark_selected
 
 
 class Zero:
@@ -138,7 +138,7 @@ class Indexed:
         return f"{type(self).__name__}(index={self.index!r}, shape={self.shape})"
 
     def to_dense(self):
-        if isinstance(self.values, TracedValue):
+        if isinstance(self.values, RECORDED):
             # Nested differentiation: the scatter itself must be traced by the outer level.
             return _traced_scatter(np.zeros(self.shape, self.dtype), self.index, self.values)
         dense = np.zeros(self.shape, np.result_type(self.dtype, dtype_of(self.values)))
@@ -292,13 +292,13 @@ def _add_indexed(a, b):
     if isinstance(a, Indexed) and isinstance(b, Indexed):
         if a.shape == b.shape and _same_index(a.index, b.index):
             return Indexed(a.index, a.values + b.values, a.shape, np.result_type(a.dtype, b.dtype))
-        if isinstance(a.values, TracedValue) or isinstance(b.values, TracedValue):
+        if isinstance(a.values, RECORDED) or isinstance(b.values, RECORDED):
             return a.to_dense() + b.to_dense()
         dense = a.to_dense()
         return _plus_indexed(dense, b) if dense.shape == b.shape else dense + b.to_dense()
     sparse, other = (a, b) if isinstance(a, Indexed) else (b, a)
     if type(other) in IN_PLACE and other.shape == sparse.shape \
-            and not isinstance(sparse.values, TracedValue):
+            and not isinstance(sparse.values, RECORDED):
         return _plus_indexed(other, sparse)
     return to_dense(a) + to_dense(b)
 
@@ -349,7 +349,7 @@ def accumulate(slot, owned, g):
         return g, False
     if type(slot) is tuple:
         return add(slot, g), False
-    if isinstance(slot, TracedValue) or isinstance(g, TracedValue):
+    if isinstance(slot, RECORDED) or isinstance(g, RECORDED):
         return add(slot, g), False
     if isinstance(g, Indexed):
         if not owned or isinstance(slot, Indexed):

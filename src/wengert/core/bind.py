@@ -47,7 +47,7 @@ def bind(fn, args, kwargs=_EMPTY):
         return _without_tracers(fn, args, kwargs)
     if not top.active:
         raise closed_level_error(name_of(fn))
-    if fn in _non_differentiable:
+    if fn in _non_differentiable and not top.records_everything:
         return fn(*_strip_tree(args), **_strip_tree(kwargs))
     return top.process(fn, args, kwargs)
 
@@ -78,14 +78,14 @@ def bind_alone(fn, tracer):
 
 def _innermost_inside(x, top):
     """The innermost level among ``top`` and the tracers anywhere inside ``x``."""
-    if isinstance(x, Tracer):
+    if isinstance(x, Tracer) or type(x) in _TRACERS:
         leaves = (x,)
     elif type(x) in _SEQUENCES and _flat(x):
         leaves = x   # the common structured case, a flat list of arrays: no flattening
     else:
         leaves = flatten(x)[0]
     for leaf in leaves:
-        if isinstance(leaf, Tracer):
+        if isinstance(leaf, Tracer) or type(leaf) in _TRACERS:   # the staging level's too
             level = leaf._level
             if top is None or level.order > top.order:
                 top = level

@@ -23,6 +23,8 @@ _creation = itertools.count(1)
 
 class Level:
     __slots__ = ("parent", "order", "active", "__weakref__")
+    # The staging level (core/staging.py) records every call, non-differentiable ones too.
+    records_everything = False
 
     def __init__(self, parent):
         self.parent = parent

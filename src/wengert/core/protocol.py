@@ -158,8 +158,8 @@ class ArrayMethods:
 
     def __array_function__(self, func, types, args, kwargs):
         for t in types:
-            if not (issubclass(t, Tracer) or issubclass(t, np.ndarray) or _rule_names(func, t)):
-                return NotImplemented
+            if not (issubclass(t, (ArrayMethods, np.ndarray)) or _rule_names(func, t)):
+                return NotImplemented   # (ArrayMethods: a tracer, staged values included)
         special = SPECIAL_FUNCTIONS.get(func)   # views, and arrays made to be written into
         if kwargs and "out" in kwargs:
             # out=None is the default spelled out: rules need not accept it. A plain out= is

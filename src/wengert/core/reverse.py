@@ -15,6 +15,7 @@ from .bind import run_without_rule, split_args
 from .pullbacks import SelectOutput, UserPullback, accumulate_structured, bad_pullback
 from .levels import Level, Tracer, quiet_collector
 from .aliasing import kept
+from . import staging
 
 
 # A node of the tape: one tuple layout for every node, the only place it is spelled out.
@@ -278,6 +279,8 @@ def _saved(constant, partial=None):
     (add, subtract) never reads its arguments, so nothing is copied for it."""
     if (constant.flags.writeable and type(partial) is not int
             and type(partial) is not float):
+        if staging.tracing:   # wg.compile: the program refers to it (core/staging.py)
+            return staging.lift_constant(constant)
         return constant.copy(order="K")   # the same layout: BLAS rounds the same way
     return constant
 

@@ -1,0 +1,244 @@
+"""``wg.compile``: trace a function once per signature into a NumPy program, run that after.
+
+A signature is the structure of the arguments, the shape, dtype and type of each array, and
+the values of everything else (static arguments, Python numbers, strings). The first call
+with a signature runs the function under a staging level (core/staging.py), whose program —
+the forward pass and, for a derivative, the whole backward walk — is pruned and emitted as
+Python source (compile_program.py). Each emitted program checks the decisions its trace took
+(its guards); one whose guard fails hands the call to another path of the same signature, or
+to a new trace.
+"""
+import functools
+import types
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from .core import staging
+from .core.staging import StagingLevel
+from .compile_program import Retrace, emit, fold, is_staged, load, prune
+from .errors import DifferentiationError
+from .tree import LEAF, flatten, unflatten
+
+# Paths kept per compiled function (all signatures together), least recently used dropped;
+# past this many traces the function is said to keep retracing.
+MAX_PATHS = 8
+
+
+class Program:
+    """One traced path: the emitted function, its source, and how to rebuild the output."""
+
+    __slots__ = ("run", "source", "out_treedef")
+
+    def __init__(self, run, source, out_treedef):
+        self.run = run
+        self.source = source
+        self.out_treedef = out_treedef
+
+    def __call__(self, leaves):
+        results = self.run(*leaves)
+        if self.out_treedef is LEAF:
+            return results[0]
+        return unflatten(self.out_treedef, results)
+
+
+class Compiled:
+    """What ``wg.compile(fn)`` returns: call it as ``fn``; ``source(*args)`` shows the program."""
+
+    def __init__(self, fn, static_argnums=()):
+        if not callable(fn):
+            raise DifferentiationError(f"wg.compile needs a function; it received {fn!r}.")
+        self.fn = fn
+        if isinstance(static_argnums, int):
+            static_argnums = (static_argnums,)
+        self.static_argnums = frozenset(static_argnums)
+        self._paths = OrderedDict()   # (signature, trace number) -> Program
+        self._traces = 0
+        self._warned = False
+        functools.update_wrapper(self, fn, updated=())
+
+    def __call__(self, *args):
+        key, leaves, dynamic = self._signature(args)
+        for path_key in [k for k in self._paths if k[0] == key]:
+            program = self._paths[path_key]
+            try:
+                result = program(leaves)
+            except Retrace:
+                continue
+            self._paths.move_to_end(path_key)
+            return result
+        program, result = self._trace(key, args, dynamic)
+        return result
+
+    def source(self, *args):
+        """The emitted Python source for the signature of ``args`` (traced if it is new)."""
+        key, leaves, dynamic = self._signature(args)
+        for path_key in [k for k in self._paths if k[0] == key]:
+            program = self._paths[path_key]
+            try:   # the path these arguments take: the one whose guards hold
+                program(leaves)
+            except Retrace:
+                continue
+            return program.source
+        return self._trace(key, args, dynamic)[0].source
+
+    # -- signature -------------------------------------------------------------------------------
+    def _signature(self, args):
+        dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
+        static = tuple((i, _hashable(a, "static argument")) for i, a in enumerate(args)
+                       if i in self.static_argnums)
+        leaves, treedef = flatten(dynamic)
+        described = []
+        arrays = []
+        for leaf in leaves:
+            if type(leaf) is np.ndarray or isinstance(leaf, np.generic):
+                described.append((type(leaf), np.shape(leaf), leaf.dtype))
+                arrays.append(leaf)
+            else:
+                if hasattr(leaf, "__array_function__") or hasattr(leaf, "__array_ufunc__"):
+                    raise DifferentiationError(
+                        f"wg.compile takes NumPy arrays; it received a "
+                        f"{type(leaf).__name__}. Convert it with np.asarray first.")
+                described.append((type(leaf), _hashable(leaf, "argument")))
+        return (len(args), static, _tree_key(treedef), tuple(described)), arrays, dynamic
+
+    # -- tracing ---------------------------------------------------------------------------------
+    def _trace(self, key, args, dynamic):
+        level = StagingLevel(external=_reachable_arrays(self.fn))
+        leaves, treedef = flatten(dynamic)
+        staged = [level.new_input(x) if (type(x) is np.ndarray or isinstance(x, np.generic))
+                  else x for x in leaves]
+        staged_args = iter(unflatten(treedef, staged))
+        call_args = [a if i in self.static_argnums else next(staged_args)
+                     for i, a in enumerate(args)]
+        staging.tracing.append(level)
+        try:
+            out = self.fn(*call_args)
+        finally:
+            staging.tracing.pop()
+            level.active = False
+        out_leaves, out_treedef = flatten(out)
+        results = [self._result(level, leaf) for leaf in out_leaves]
+        lines = prune(fold(level.lines, results), [r for r in results if type(r) is staging.Ref],
+                      level.inputs)
+        source, namespace = emit(lines, level.inputs, results, _name_of(self.fn))
+        program = Program(load(source, namespace, _name_of(self.fn)), source, out_treedef)
+        self._remember(key, program)
+        result = unflatten(out_treedef, [x._value if is_staged(x) else x for x in out_leaves])
+        return program, result
+
+    @staticmethod
+    def _result(level, leaf):
+        """A result as the program returns it: a Ref (a fresh copy of a read-only array,
+        such as a broadcast view, so that the caller owns what it gets) or a constant."""
+        if not is_staged(leaf):
+            if isinstance(leaf, np.ndarray):
+                return level._template(leaf)
+            return leaf
+        if isinstance(leaf._value, np.ndarray) and not leaf._value.flags.writeable:
+            leaf = level.process(np.copy, (leaf,), {})
+        return leaf._ref
+
+    def _remember(self, key, program):
+        self._traces += 1
+        self._paths[(key, self._traces)] = program
+        while len(self._paths) > MAX_PATHS:
+            self._paths.popitem(last=False)
+        if self._traces > MAX_PATHS and not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"wg.compile: {_name_of(self.fn)} has been traced {self._traces} times: its "
+                "signatures (shapes, dtypes, Python values) or the decisions it takes on "
+                "values keep changing, and each change traces again. Pass values that "
+                "change as arrays, or call the function uncompiled.", RuntimeWarning,
+                stacklevel=3)
+
+
+def compile(fn, static_argnums=()):
+    """``fn`` compiled: the first call per signature traces it into a NumPy program (see
+    docs/compile.md); later calls with that signature run the program only."""
+    return Compiled(fn, static_argnums)
+
+
+def _name_of(fn):
+    name = getattr(fn, "__name__", "compiled")
+    return name if name.isidentifier() and not name.startswith("<") else "compiled"
+
+
+def _hashable(value, what):
+    try:
+        hash(value)
+    except TypeError:
+        raise DifferentiationError(
+            f"wg.compile keys its programs by the values of non-array arguments; a "
+            f"{what} of type {type(value).__name__} cannot be a key (it is not hashable). "
+            "Pass arrays, numbers, strings or tuples.") from None
+    return value
+
+
+def _tree_key(treedef):
+    meta = treedef.meta
+    try:
+        hash(meta)
+    except TypeError:
+        meta = repr(meta)
+    return (treedef.kind, meta, tuple(_tree_key(c) for c in treedef.children))
+
+
+def _reachable_arrays(fn, depth=4):
+    """The NumPy arrays ``fn`` can read without being passed them: in its closure, defaults,
+    the globals its code names, and the same of the functions and objects found there. The
+    emitted program refers to these (in-place changes are seen); it copies other constants."""
+    found = {}
+    seen = set()
+
+    def visit(x, depth):
+        if id(x) in seen or depth < 0:
+            return
+        seen.add(id(x))
+        if isinstance(x, np.ndarray):
+            found[id(x)] = x
+        elif isinstance(x, (types.FunctionType, types.MethodType, functools.partial)):
+            visit_function(x, depth)
+        elif isinstance(x, (list, tuple, set)):
+            for v in x:
+                visit(v, depth - 1)
+        elif isinstance(x, dict):
+            for v in x.values():
+                visit(v, depth - 1)
+        elif hasattr(x, "__dict__") and not isinstance(x, (type, types.ModuleType)):
+            visit(vars(x), depth - 1)
+        elif callable(x) and hasattr(x, "__wrapped__"):
+            visit(x.__wrapped__, depth - 1)
+
+    def visit_function(f, depth):
+        if isinstance(f, functools.partial):
+            visit(f.func, depth - 1)
+            visit(f.args, depth - 1)
+            visit(f.keywords, depth - 1)
+            return
+        if isinstance(f, types.MethodType):
+            visit(f.__self__, depth - 1)
+            f = f.__func__
+        for cell in f.__closure__ or ():
+            try:
+                visit(cell.cell_contents, depth - 1)
+            except ValueError:   # an empty cell
+                pass
+        visit(f.__defaults__, depth - 1)
+        visit(f.__kwdefaults__, depth - 1)
+        for name in _names_used(f.__code__):
+            if name in f.__globals__:
+                visit(f.__globals__[name], depth - 1)
+
+    visit(fn, depth)
+    return list(found.values())
+
+
+def _names_used(code):
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names_used(const)
+    return names

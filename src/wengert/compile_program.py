@@ -1,0 +1,271 @@
+"""From a recorded Wengert list to Python source: dead code removed, one NumPy call a line.
+
+The staging level (core/staging.py) records every call of a traced run, the backward walk's
+included. ``prune`` keeps what the results, the guards and the writes into live buffers need;
+``emit`` writes the rest as a Python function of the array inputs, with the functions and the
+constants it calls held in a namespace (NumPy's by their public names), so that the source
+reads as NumPy and compiles with ``compile``.
+"""
+import math
+import operator
+
+import numpy as np
+
+from .core.staging import Guard, Line, Ref, StagingTracer, StagingSelected
+
+
+class Retrace(Exception):
+    """A guard of the emitted program failed: the run took another path; trace again."""
+
+
+# -- constants folded -------------------------------------------------------------------------
+
+def _deterministic(fn):
+    module = getattr(fn, "__module__", None) or ""
+    return (isinstance(fn, np.ufunc) or fn is operator.getitem or (
+        module.startswith("numpy") and not module.startswith("numpy.random")))
+
+
+def _substituted(x, values):
+    kind = type(x)
+    if kind is Ref:
+        return values.get(x.number, x)
+    if kind is tuple or kind is list:
+        return kind(_substituted(v, values) for v in x)
+    if kind is dict:
+        return {k: _substituted(v, values) for k, v in x.items()}
+    return x
+
+
+def _has_refs(args, kwargs):
+    return bool(_refs_in(args, _refs_in(kwargs, [])))
+
+
+def fold(lines, results):
+    """Lines that read no input (the seed 1.0 of a gradient, made and broadcast) computed
+    once, when tracing: their results become constants of the program. Never a result, nor a
+    buffer that a line writes into (or a view of one): those must be fresh in every run."""
+    written = {r.number for r in results if type(r) is Ref}
+    for line in lines:
+        if type(line) is Line and line.effect:
+            target = _written(line)
+            if target is not None:
+                written.add(target.number)
+    for line in lines:
+        if type(line) is Line and line.view_of is not None and (
+                line.out.number in written):
+            written.add(line.view_of.number)
+    values = {}
+    folded = []
+    for line in lines:
+        if type(line) is Guard:
+            folded.append(line)
+            continue
+        args = _substituted(line.args, values)
+        kwargs = _substituted(line.kwargs, values)
+        if (not line.effect and line.out.number not in written and _deterministic(line.fn)
+                and (line.value is not None or not _has_refs(args, kwargs))):
+            values[line.out.number] = (line.value if line.value is not None
+                                       else line.fn(*args, **kwargs))
+            continue
+        if args is not line.args or kwargs is not line.kwargs:
+            line = Line(line.fn, args, kwargs, line.out, line.effect, line.view_of)
+        folded.append(line)
+    return folded
+
+
+# -- dead code ---------------------------------------------------------------------------------
+
+def _refs_in(x, found):
+    kind = type(x)
+    if kind is Ref:
+        found.append(x)
+    elif kind is tuple or kind is list:
+        for v in x:
+            _refs_in(v, found)
+    elif kind is dict:
+        for v in x.values():
+            _refs_in(v, found)
+    return found
+
+
+def _written(line):
+    """The Ref a writing line writes into (its ``out=`` or its first argument), or None."""
+    out = line.kwargs.get("out") if line.kwargs else None
+    target = out if out is not None else (line.args[0] if line.args else None)
+    if type(target) is tuple:
+        target = target[0] if target else None
+    return target if type(target) is Ref else None
+
+
+def prune(lines, results, inputs):
+    """The lines the results need, in order. A line is needed when a later needed line or a
+    result reads its output, when it is a guard, or when it writes into a buffer (or a view
+    of one) that a later needed line reads, an input, or an array the program refers to."""
+    root = {}
+    for line in lines:
+        if type(line) is Line and line.view_of is not None:
+            root[line.out.number] = root.get(line.view_of.number, line.view_of.number)
+
+    def root_of(ref):
+        return root.get(ref.number, ref.number)
+
+    live = {root_of(r) for r in results} | {r.number for r in results}
+    input_numbers = {r.number for r in inputs}
+    kept = []
+    for line in reversed(lines):
+        if type(line) is Guard:
+            needed = True
+            reads = [line.ref]
+        else:
+            reads = _refs_in(line.args, _refs_in(line.kwargs, []))
+            if line.effect:
+                target = _written(line)
+                needed = target is None or root_of(target) in live or (
+                    root_of(target) in input_numbers)
+            else:
+                needed = line.out.number in live
+        if needed:
+            kept.append(line)
+            for r in reads:
+                live.add(r.number)
+                live.add(root_of(r))
+    kept.reverse()
+    return kept
+
+
+# -- emission ----------------------------------------------------------------------------------
+
+_LITERALS = (bool, int, str, type(None))
+
+
+class Namespace:
+    """The names the emitted source calls and reads: NumPy as ``np``, everything else under
+    a readable name of its own."""
+
+    def __init__(self):
+        self.values = {"np": np, "_Retrace": Retrace}
+        self._names = {}
+
+    def function(self, fn):
+        public = _numpy_name(fn)
+        if public is not None:
+            return public
+        return self._named(fn, getattr(fn, "__name__", "f").lstrip("_") or "f")
+
+    def constant(self, value):
+        return self._named(value, "c")
+
+    def _named(self, value, stem):
+        key = id(value)
+        if key in self._names:
+            return self._names[key]
+        stem = "".join(ch if ch.isalnum() else "_" for ch in stem)
+        name = f"_{stem}{len(self._names)}"
+        self._names[key] = name
+        self.values[name] = value
+        return name
+
+
+def _numpy_name(fn):
+    """``np.name`` (or ``np.linalg.name``, ``np.add.at``) where NumPy exports ``fn`` so."""
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, np.ufunc):   # a ufunc method: np.add.at, np.add.reduce
+        base = _numpy_name(owner)
+        return f"{base}.{fn.__name__}" if base is not None else None
+    name = getattr(fn, "__name__", None)
+    if name is None:
+        return None
+    for prefix, module in (("np", np), ("np.linalg", np.linalg), ("np.fft", np.fft)):
+        if getattr(module, name, None) is fn:
+            return f"{prefix}.{name}"
+    return None
+
+
+def _source_of(x, names):
+    """Python source for an argument: a Ref's name, a literal, or a namespace name."""
+    kind = type(x)
+    if kind is Ref:
+        return repr(x)
+    if kind in _LITERALS:
+        return repr(x)
+    if kind is float:
+        return repr(x) if math.isfinite(x) else names.constant(x)
+    if kind is tuple:
+        inner = ", ".join(_source_of(v, names) for v in x)
+        return f"({inner},)" if len(x) == 1 else f"({inner})"
+    if kind is list:
+        return "[" + ", ".join(_source_of(v, names) for v in x) + "]"
+    if kind is slice:
+        return (f"slice({_source_of(x.start, names)}, {_source_of(x.stop, names)}, "
+                f"{_source_of(x.step, names)})")
+    if x is Ellipsis:
+        return "..."
+    if kind is dict and all(type(k) is str for k in x):
+        return "{" + ", ".join(f"{k!r}: {_source_of(v, names)}" for k, v in x.items()) + "}"
+    return names.constant(x)
+
+
+def _index_source(index, names):
+    """An index as written between brackets: ``t3[0, 1:2]``."""
+    if type(index) is slice:
+        start, stop = ("" if v is None else _source_of(v, names) for v in (index.start, index.stop))
+        step = "" if index.step is None else ":" + _source_of(index.step, names)
+        return f"{start}:{stop}{step}"
+    if type(index) is tuple and index:
+        return ", ".join(_index_source(i, names) for i in index)
+    return _source_of(index, names)
+
+
+def _line_source(line, names):
+    fn = line.fn
+    out = repr(line.out)
+    if fn is operator.getitem:
+        return f"{out} = {_source_of(line.args[0], names)}[{_index_source(line.args[1], names)}]"
+    if fn is operator.setitem:
+        target, index, value = (_source_of(line.args[0], names),
+                                _index_source(line.args[1], names),
+                                _source_of(line.args[2], names))
+        return f"{target}[{index}] = {value}"
+    if fn.__name__ == "_identity":
+        return f"{out} = {_source_of(line.args[0], names)}"
+    call_args = [_source_of(a, names) for a in line.args]
+    call_args += [f"{k}={_source_of(v, names)}" for k, v in line.kwargs.items()]
+    call = f"{names.function(fn)}({', '.join(call_args)})"
+    return call if line.effect else f"{out} = {call}"   # a write: its result is never read
+
+
+def _guard_source(guard, names):
+    ref = repr(guard.ref)
+    expected = guard.expected
+    if guard.kind == "bool":
+        return f"if {'not ' if expected else ''}{ref}: raise _Retrace"
+    if guard.kind in ("float", "complex") and expected != expected:   # NaN stays NaN
+        return f"if {guard.kind}({ref}) == {guard.kind}({ref}): raise _Retrace"
+    read = f"{ref}.item()" if guard.kind == "item" else f"{guard.kind}({ref})"
+    return f"if {read} != {_source_of(expected, names)}: raise _Retrace"
+
+
+def emit(lines, inputs, results, name="compiled"):
+    """``(source, namespace)``: a function ``name(*inputs)`` returning ``results``, a list
+    of Refs and constants."""
+    names = Namespace()
+    body = []
+    for line in lines:
+        body.append(_guard_source(line, names) if type(line) is Guard
+                    else _line_source(line, names))
+    returned = ", ".join(_source_of(r, names) for r in results)
+    body.append(f"return ({returned}{',' if len(results) == 1 else ''})")
+    header = f"def {name}({', '.join(repr(r) for r in inputs)}):"
+    return "\n".join([header] + ["    " + line for line in body]) + "\n", names.values
+
+
+def load(source, namespace, name="compiled"):
+    """The function the source defines, with its names bound."""
+    scope = dict(namespace)
+    exec(compile(source, f"<wg.compile {name}>", "exec"), scope)
+    return scope[name]
+
+
+def is_staged(x):
+    return type(x) is StagingTracer or type(x) is StagingSelected

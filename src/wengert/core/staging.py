@@ -1,0 +1,455 @@
+"""The staging level: tracers that record every NumPy call as one line of a program.
+
+``wg.compile`` opens it outermost, so every call that reaches it — the user's function, the
+rules' forward code, every pullback and pushforward of the walk — is recorded, in order, as
+a line ``ref = fn(*args, **kwargs)`` of a Wengert list. A staging tracer also carries its
+concrete value: tracing is one eager run, and shapes, dtypes and the decisions the run took
+are read from real numbers.
+
+A staging tracer is, to every other level, an *array type* (it has a record in
+``arraytypes``, like NumPy's) and not a ``TracedValue``: ``concrete()`` stops at it. So the
+engine's own reads of values — a NaN check, a mask, ``bool()`` of a comparison — reach the
+staging tracer's protocols and are recorded (a comparison is a line; ``bool()``, ``float()``,
+``int()`` are *guards*: the emitted program checks that the same decision holds, or retraces).
+
+Arrays that are not staged (constants the function made or closed over) enter lines as
+constants. One that existed before tracing began (``external``) is referred to by identity,
+so that the emitted program sees later in-place changes; any other is copied where it enters
+a line, so that a buffer the function refills while tracing keeps each value it had.
+"""
+import operator
+
+import numpy as np
+
+from ..arraytypes import ArrayType, SelectedArray, StagedValue, register_array_type
+from ..errors import DifferentiationError, name_of
+from .levels import Level, Tracer
+from .protocol import ArrayMethods
+
+# -- the program being recorded ---------------------------------------------------------------
+
+
+class Ref:
+    """A value of the program: an input (``x3``) or the result of a line (``t7``)."""
+
+    __slots__ = ("number", "kind")
+
+    def __init__(self, number, kind="t"):
+        self.number = number
+        self.kind = kind
+
+    def __repr__(self):
+        return f"{self.kind}{self.number}"
+
+
+class Line:
+    """``out = fn(*args, **kwargs)``; ``args`` and ``kwargs`` hold ``Ref``s where the call read
+    staged values. ``effect``: the call writes into an argument (``out=``, ``np.add.at``, a
+    write by index), so it is kept even when nothing reads ``out``."""
+
+    __slots__ = ("fn", "args", "kwargs", "out", "effect", "view_of", "value")
+
+    def __init__(self, fn, args, kwargs, out, effect=False, view_of=None, value=None):
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.out = out
+        self.effect = effect
+        self.view_of = view_of   # the Ref whose memory ``out`` shares, if it is a view
+        self.value = value       # the result, kept where the call read no staged value
+
+
+class Guard:
+    """A decision the traced run took on a staged value: ``kind(ref) == expected``, where
+    ``kind`` is ``bool``, ``int``, ``float``, ``complex`` or ``item``."""
+
+    __slots__ = ("ref", "kind", "expected")
+
+    def __init__(self, ref, kind, expected):
+        self.ref = ref
+        self.kind = kind
+        self.expected = expected
+
+
+# Functions that read only shapes and dtypes, fixed by the signature: answered at once, not
+# recorded.
+METADATA = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj,
+            np.can_cast, np.min_scalar_type}
+# Functions that write into one of their arguments.
+WRITERS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, operator.setitem}
+
+_STAGED_SCALARS = (bool, int, float, complex, np.generic)
+
+
+class StagingLevel(Level):
+    """Records a program while the function runs on concrete values."""
+
+    __slots__ = ("lines", "inputs", "external", "written", "_count")
+    records_everything = True
+
+    def __init__(self, external=()):
+        super().__init__(None)
+        self.lines = []
+        self.inputs = []
+        self.external = {id(a): a for a in external}
+        self.written = {}   # id of a plain array a line wrote into -> (array, its Ref)
+        self._count = 0
+
+    def _ref(self, kind="t"):
+        self._count += 1
+        return Ref(self._count, kind)
+
+    def new_input(self, value):
+        ref = self._ref("x")
+        self.inputs.append(ref)
+        return self.wrap(value, ref)
+
+    def wrap(self, value, ref):
+        cls = StagingSelected if type(value) is SelectedArray else StagingTracer
+        return cls(value, self, ref)
+
+    # -- recording ----------------------------------------------------------------------------
+    def process(self, fn, args, kwargs, effect=False):
+        if fn in METADATA:
+            return fn(*_concrete_tree(args), **_concrete_tree(kwargs))
+        effect = effect or fn in WRITERS or (
+            kwargs.get("out") is not None if kwargs else False)
+        if effect:
+            self._stage_targets(args, kwargs)
+        template_args = self._template(args)
+        template_kwargs = self._template(kwargs)
+        out = fn(*_concrete_tree(args), **_concrete_tree(kwargs))
+        effect = effect or out is None
+        ref = self._ref()
+        constant = not effect and not _has_ref(template_args) and not _has_ref(template_kwargs)
+        self.lines.append(Line(fn, template_args, template_kwargs, ref, effect,
+                               _viewed(out, args), out if constant else None))
+        return self._outputs(fn, out, ref)
+
+    def _stage_targets(self, args, kwargs):
+        """A plain array that a line writes staged values into becomes a staged buffer of
+        its own (a fresh copy per run of the program), read by every later line in its
+        place; one that existed before tracing is written into, as the function does."""
+        out = kwargs.get("out") if kwargs else None
+        targets = [] if out is None else list(out) if type(out) is tuple else [out]
+        if args:
+            targets.append(args[0])
+        for target in targets:
+            if (type(target) is np.ndarray and not self._is_external(target)
+                    and id(target) not in self.written):
+                ref = self._ref()
+                self.lines.append(Line(np.array, (target.copy(),), {}, ref))
+                self.written[id(target)] = (target, ref)
+
+    def _outputs(self, fn, out, ref):
+        if out is None:
+            return None
+        if isinstance(out, (np.ndarray, *_STAGED_SCALARS)):
+            return self.wrap(out, ref)
+        if isinstance(out, (tuple, list)):
+            items = []
+            for position, item in enumerate(out):
+                if isinstance(item, (np.ndarray, *_STAGED_SCALARS)):
+                    item_ref = self._ref()
+                    self.lines.append(Line(operator.getitem, (ref, position), {}, item_ref))
+                    item = self.wrap(item, item_ref)
+                elif item is not None and not isinstance(item, (str, np.dtype)):
+                    raise _unsupported(fn, f"one of its results is a {type(item).__name__}")
+                items.append(item)
+            return type(out)(*items) if hasattr(type(out), "_fields") else type(out)(items)
+        raise _unsupported(fn, f"it returned a {type(out).__name__}")
+
+    def _template(self, x):
+        """``x`` with staged values replaced by their ``Ref``s and plain arrays made safe to
+        keep (see the module's docstring)."""
+        kind = type(x)
+        if kind in _STAGING:
+            if x._level is not self:
+                raise _unsupported(None, "a value traced by another wg.compile reached it")
+            return x._ref
+        if kind is tuple or kind is list:
+            return kind(self._template(v) for v in x)
+        if kind is dict:
+            return {k: self._template(v) for k, v in x.items()}
+        if isinstance(x, np.ndarray):
+            written = self.written.get(id(x))
+            if written is not None and written[0] is x:
+                return written[1]
+            return x if self._is_external(x) else x.copy()
+        if isinstance(x, Tracer):
+            raise _unsupported(None, "a value of a transformation that is still running "
+                                     "reached the compiled program")
+        return x
+
+    def _is_external(self, x):
+        while x is not None:
+            if id(x) in self.external:
+                return True
+            x = x.base if isinstance(x, np.ndarray) else None
+        return False
+
+    def guard(self, tracer, kind):
+        value = tracer._value
+        expected = {"bool": bool, "int": int, "float": float, "complex": complex,
+                    "item": _item}[kind](value)
+        self.lines.append(Guard(tracer._ref, kind, expected))
+        return expected
+
+    def lift(self, array):
+        """A plain array as a staged value (the program reads it where a line reads it)."""
+        ref = self._ref()
+        kept = self._template(array)   # a copy, unless the program refers to the array itself
+        self.lines.append(Line(_identity, (kept,), {}, ref))
+        return self.wrap(kept if type(kept) is np.ndarray else array, ref)
+
+
+# The staging levels tracing now, innermost last: constants made like a staged value
+# (np.zeros of its shape, ...) are lines of the innermost, fresh in every run.
+tracing = []
+
+
+def _made_by(make):
+    def made(*args, **kwargs):
+        return tracing[-1].process(make, args, kwargs)
+    return made
+
+
+def lift_constant(array):
+    """A plain array that a node keeps for the walk, as the staging level refers to it (the
+    reverse level copies it outside compile)."""
+    return tracing[-1].lift(array)
+
+
+def _has_ref(x):
+    kind = type(x)
+    if kind is Ref:
+        return True
+    if kind is tuple or kind is list:
+        return any(_has_ref(v) for v in x)
+    if kind is dict:
+        return any(_has_ref(v) for v in x.values())
+    return False
+
+
+def _viewed(out, args):
+    """The Ref of the staged argument whose memory the array ``out`` shares, or None."""
+    if type(out) is not np.ndarray or out.base is None:
+        return None
+    for a in args:
+        if type(a) in _STAGING and isinstance(a._value, np.ndarray) and np.may_share_memory(
+                out, a._value):
+            return a._ref
+    return None
+
+
+def _item(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _identity(x):
+    return x
+
+
+def _concrete_tree(x):
+    kind = type(x)
+    if kind in _STAGING:
+        return x._value
+    if kind is tuple or kind is list:
+        return kind(_concrete_tree(v) for v in x)
+    if kind is dict:
+        return {k: _concrete_tree(v) for k, v in x.items()}
+    return x
+
+
+def _unsupported(fn, why):
+    where = f"{name_of(fn)}: " if fn is not None else ""
+    return DifferentiationError(
+        f"wg.compile cannot stage this call ({where}{why}). Mark the function that does it "
+        "with wg.primitive (it is then called as it is from the compiled program), or call "
+        "the uncompiled function.")
+
+
+# -- the tracer ---------------------------------------------------------------------------------
+
+
+def _conversion(kind):
+    def convert(self, *args):
+        return self._level.guard(self, kind)
+    return convert
+
+
+def _staged_comparison(ufunc):
+    def compare(self, other):
+        if isinstance(other, Tracer):
+            return NotImplemented   # an inner level's tracer: its own comparison runs
+        return self._level.process(ufunc, (self, other), {})
+    return compare
+
+
+def _binary_staged(ufunc):
+    def operate(self, other):
+        if isinstance(other, Tracer):
+            return NotImplemented
+        return self._level.process(ufunc, (self, other), {})
+    return operate
+
+
+def _in_place(ufunc):
+    """``x += v``: in place where the concrete value is an array, as NumPy does it."""
+    def method(self, other):
+        if isinstance(self._value, np.ndarray) and not isinstance(other, Tracer):
+            self._level.process(ufunc, (self, other), {"out": self}, effect=True)
+            return self
+        return ufunc(self, other)
+    return method
+
+
+class StagingTracer(ArrayMethods, StagedValue):
+    """A staged value: its concrete ``_value`` and the ``_ref`` the program names it by."""
+
+    __slots__ = ("_value", "_level", "_ref")
+
+    def __init__(self, value, level, ref):
+        self._value = value
+        self._level = level
+        self._ref = ref
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        out = kwargs.get("out")
+        if any(isinstance(x, Tracer) for x in inputs) or any(
+                isinstance(x, Tracer) for x in (() if out is None else out)):
+            return NotImplemented   # an inner level's tracer takes the call
+        fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        if "out" in kwargs and kwargs["out"] is not None:
+            outputs = kwargs["out"]
+            effect_kwargs = dict(kwargs)
+            self._level.process(fn, inputs, effect_kwargs, effect=True)
+            return outputs[0] if len(outputs) == 1 else outputs
+        kwargs.pop("out", None)
+        return self._level.process(fn, inputs, kwargs, effect=method == "at")
+
+    def __array_function__(self, func, types, args, kwargs):
+        for t in types:
+            if issubclass(t, Tracer):
+                return NotImplemented   # an inner level's tracer takes the call
+        if func in METADATA:
+            return func(*_concrete_tree(args), **_concrete_tree(kwargs))
+        out = kwargs.get("out") if kwargs else None
+        result = self._level.process(func, args, kwargs, effect=out is not None)
+        return out if out is not None else result
+
+    def __array__(self, *args, **kwargs):
+        raise DifferentiationError(
+            "np.asarray (or np.array, or a library function that converts its arguments) "
+            "was called on a value traced by wg.compile: the compiled program cannot see "
+            "what is done with the plain array. Use NumPy functions on the value, or mark "
+            "the function that converts it with wg.primitive.")
+
+    __bool__ = _conversion("bool")
+    __float__ = _conversion("float")
+    __int__ = __index__ = _conversion("int")
+    __complex__ = _conversion("complex")
+    item = _conversion("item")
+
+    def tolist(self):
+        return self._level.guard(self, "item") if np.ndim(self._value) == 0 else [
+            v.tolist() for v in self]
+
+    __lt__ = _staged_comparison(np.less)
+    __le__ = _staged_comparison(np.less_equal)
+    __gt__ = _staged_comparison(np.greater)
+    __ge__ = _staged_comparison(np.greater_equal)
+    __eq__ = _staged_comparison(np.equal)
+    __ne__ = _staged_comparison(np.not_equal)
+    __and__ = __rand__ = _binary_staged(np.bitwise_and)
+    __or__ = __ror__ = _binary_staged(np.bitwise_or)
+    __xor__ = __rxor__ = _binary_staged(np.bitwise_xor)
+
+    def __invert__(self):
+        return self._level.process(np.invert, (self,), {})
+
+    __iadd__ = _in_place(np.add)
+    __isub__ = _in_place(np.subtract)
+    __imul__ = _in_place(np.multiply)
+    __itruediv__ = _in_place(np.true_divide)
+
+    def __round__(self, ndigits=None):
+        return round(self._level.guard(self, "item"), ndigits)
+
+    def __repr__(self):
+        return f"StagingTracer({self._value!r})"
+
+    shape = property(lambda self: np.shape(self._value))
+    ndim = property(lambda self: np.ndim(self._value))
+    size = property(lambda self: np.size(self._value))
+    dtype = property(lambda self: np.result_type(self._value))
+    flags = property(lambda self: self._value.flags)
+    base = None
+
+    def __len__(self):
+        return len(self._value)
+
+    def __getitem__(self, index):
+        return self._level.process(operator.getitem, (self, index), {})
+
+    def __setitem__(self, index, value):
+        if isinstance(value, Tracer):
+            raise _unsupported(operator.setitem, "it writes a value of a transformation "
+                                                 "that is still running into a compiled array")
+        self._level.process(operator.setitem, (self, index, value), {}, effect=True)
+
+    def fill(self, value):
+        self[...] = value
+
+    def view(self, dtype=None, type=None):
+        kind = type if type is not None else dtype
+        if isinstance(kind, _CLASS) and issubclass(kind, StagingTracer):
+            # marking a cotangent selected, or taking the mark off: free, no line
+            value = self._value
+            if isinstance(value, np.ndarray):
+                value = value.view(SelectedArray if kind is StagingSelected else np.ndarray)
+            return kind(value, self._level, self._ref)
+        return self._level.process(_view, (self, dtype, type), {})
+
+    def astype(self, dtype, copy=True, **kwargs):
+        return self._level.process(_astype, (self, np.dtype(dtype)), {})
+
+    def copy(self, order="C"):
+        return self._level.process(np.copy, (self,), {"order": order})
+
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+
+class StagingSelected(StagingTracer):
+    """A staged cotangent whose zeros are structural (NumPy's ``SelectedArray``, staged)."""
+
+    __slots__ = ()
+
+
+def _view(x, dtype, kind):
+    return x.view(*(a for a in (dtype, kind) if a is not None))
+
+
+def _astype(x, dtype):
+    return x.astype(dtype) if hasattr(x, "astype") else np.asarray(x).astype(dtype)
+
+
+def _staged_asarray(value, dtype=None):
+    if type(value) in _STAGING:
+        return value if dtype is None or value.dtype == dtype else value.astype(dtype)
+    return np.asarray(value, dtype)
+
+
+_STAGING = {StagingTracer, StagingSelected}
+_CLASS = type
+
+# To every other level a staged value is an array of its own kind: constants made like it are
+# lines of the program, and its cotangents are never accumulated in place.
+register_array_type(ArrayType(
+    StagingTracer, in_place=False, selected=StagingSelected, asarray=_staged_asarray,
+    zeros=_made_by(np.zeros), ones=_made_by(np.ones), full=_made_by(np.full),
+    eye=_made_by(np.eye), tri=_made_by(np.tri), arange=_made_by(np.arange)))
