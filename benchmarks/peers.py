@@ -53,6 +53,24 @@ def wengert(loss, case):
     return Prepared(lambda: wg.gradient(f, *params), as_float64_tuple)
 
 
+def wengert_compiled(loss):
+    """wengert's gradient under ``wg.compile``: the first call traces (its time is the note,
+    beside JAX's trace+compile), the timed calls run the emitted NumPy program."""
+    def build(case):
+        import wengert as wg
+
+        data, params = case.data, case.params
+
+        def f(*params):
+            return loss(np, data, *params)
+
+        compiled = wg.compile(lambda *params: wg.gradient(f, *params))
+        _, seconds = timed(lambda: compiled(*params))
+        return Prepared(lambda: compiled(*params), as_float64_tuple, f"trace {seconds:.2g} s")
+
+    return Contender("wengert compiled", build)
+
+
 def autograd(loss, case):
     try:
         import autograd as ag

@@ -11,7 +11,7 @@ keeps the correctness check meaningful.
 import numpy as np
 
 from ..harness import Case
-from ..peers import baseline, standard
+from ..peers import baseline, standard, wengert_compiled
 
 NAME = "chain"
 TITLE = "chain: elementwise ops on a 3-vector, gradient (forward + backward)"
@@ -63,4 +63,4 @@ def cases(quick):
 
 
 def contenders(options):
-    return [baseline(gradient_by_hand), *standard(loss)]
+    return [baseline(gradient_by_hand), *standard(loss), wengert_compiled(loss)]

@@ -17,7 +17,7 @@ would write, and its row shows how much slack the NumPy-only baseline leaves.
 import numpy as np
 
 from ..harness import Case, Contender, NotInstalled, Prepared, as_float64_tuple
-from ..peers import baseline, standard
+from ..peers import baseline, standard, wengert_compiled
 
 NAME = "gp"
 TITLE = "gp: Gaussian-process negative log-likelihood, gradient w.r.t. (s2, lengthscale, noise)"
@@ -109,4 +109,5 @@ def cases(quick):
 
 
 def contenders(options):
-    return [baseline(gradient_by_hand), _scipy_baseline(), *standard(loss)]
+    return [baseline(gradient_by_hand), _scipy_baseline(), *standard(loss),
+            wengert_compiled(loss)]

@@ -7,7 +7,7 @@ whether an AD system adds anything to the BLAS calls a hand-written backprop mak
 import numpy as np
 
 from ..harness import Case
-from ..peers import baseline, standard
+from ..peers import baseline, standard, wengert_compiled
 
 NAME = "mlp"
 TITLE = "mlp: 3 tanh layers, float64, MSE loss, gradient w.r.t. all weights and biases"
@@ -54,4 +54,4 @@ def cases(quick):
 
 
 def contenders(options):
-    return [baseline(gradient_by_hand), *standard(loss)]
+    return [baseline(gradient_by_hand), *standard(loss), wengert_compiled(loss)]

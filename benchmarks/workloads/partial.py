@@ -80,6 +80,7 @@ def contenders(options):
     return [Contender("numpy f(x, y) (hand-written)", _numpy_baseline),
             Contender("numpy f, x − y kept", _numpy_kept),
             Contender("wengert", _wengert_partial),
+            Contender("wengert compiled", _wengert_compiled_partial),
             Contender("wengert gradient (reverse, all 2n)", _wengert_gradient),
             Contender("wengert jvp, dense one-hot", _wengert_dense_jvp),
             Contender("jax eager jvp", lambda case: _jax_jvp(case, jit=False)),
@@ -106,6 +107,15 @@ def _wengert_partial(case):
 
     f, i = _f_of(case), case.data["index"]
     return Prepared(lambda: wg.partial(f, *case.params, argnum=0, index=i), as_float64_tuple)
+
+
+def _wengert_compiled_partial(case):
+    import wengert as wg
+
+    f, i = _f_of(case), case.data["index"]
+    compiled = wg.compile(lambda x, y: wg.partial(f, x, y, argnum=0, index=i))
+    _, seconds = timed(lambda: compiled(*case.params))
+    return Prepared(lambda: compiled(*case.params), as_float64_tuple, f"trace {seconds:.2g} s")
 
 
 def _wengert_gradient(case):
