@@ -119,7 +119,9 @@ class Compiled:
             staging.tracing.pop()
             level.active = False
         out_leaves, out_treedef = flatten(out)
-        results = [self._result(level, leaf) for leaf in out_leaves]
+        out_leaves = [self._owned(level, leaf) for leaf in out_leaves]
+        results = [leaf._ref if is_staged(leaf) else self._constant(level, leaf)
+                   for leaf in out_leaves]
         lines = prune(fold(level.lines, results), [r for r in results if type(r) is staging.Ref],
                       level.inputs)
         source, namespace = emit(lines, level.inputs, results, _name_of(self.fn))
@@ -129,16 +131,18 @@ class Compiled:
         return program, result
 
     @staticmethod
-    def _result(level, leaf):
-        """A result as the program returns it: a Ref (a fresh copy of a read-only array,
-        such as a broadcast view, so that the caller owns what it gets) or a constant."""
-        if not is_staged(leaf):
-            if isinstance(leaf, np.ndarray):
-                return level._template(leaf)
-            return leaf
-        if isinstance(leaf._value, np.ndarray) and not leaf._value.flags.writeable:
-            leaf = level.process(np.copy, (leaf,), {})
-        return leaf._ref
+    def _owned(level, leaf):
+        """A staged result the caller may write into: a read-only one (a broadcast view, as
+        the cotangent of a sum is) is copied, as the uncompiled transformations do."""
+        if is_staged(leaf) and isinstance(leaf._value, np.ndarray) and (
+                not leaf._value.flags.writeable):
+            return level.process(np.copy, (leaf,), {})
+        return leaf
+
+    @staticmethod
+    def _constant(level, leaf):
+        """A result that is no staged value, as the program returns it."""
+        return level._template(leaf) if isinstance(leaf, np.ndarray) else leaf
 
     def _remember(self, key, program):
         self._traces += 1

@@ -329,6 +329,11 @@ def _same_part(p, q):
     return type(p) is slice and type(q) is slice and p == q
 
 
+def _recorded_sparse(t):
+    """A sparse tangent whose values are recorded: never written into a plain array."""
+    return isinstance(t, Indexed) and isinstance(t.values, RECORDED)
+
+
 def accumulate(slot, owned, g):
     """Add cotangent ``g`` into ``slot``; returns ``(new_slot, new_owned)``.
 
@@ -349,7 +354,8 @@ def accumulate(slot, owned, g):
         return g, False
     if type(slot) is tuple:
         return add(slot, g), False
-    if isinstance(slot, RECORDED) or isinstance(g, RECORDED):
+    if (isinstance(slot, RECORDED) or isinstance(g, RECORDED) or _recorded_sparse(g)
+            or _recorded_sparse(slot)):
         return add(slot, g), False
     if isinstance(g, Indexed):
         if not owned or isinstance(slot, Indexed):
