@@ -12,6 +12,7 @@ tracers of x's level with no dependence on x, so that traced values can be writt
 """
 import numpy as np
 
+from ..arraytypes import StagedValue
 from ..errors import DifferentiationError
 from ..registry import implementations
 from .aliasing import (after_write, fields, lineage, refuse_if_stale, register_view,
@@ -65,8 +66,11 @@ def _written_array(x, write):
     """Check that ``x`` may be written: not stale, not a 0-d scalar, and a view only if it
     was made by basic indexing (whose write reaches its base). Returns its lineage."""
     refuse_if_stale(x)
-    if not isinstance(primal(x), np.ndarray):
-        raise TypeError(f"'{type(primal(x)).__name__}' object does not support item assignment")
+    value = primal(x)
+    if isinstance(value, StagedValue):   # wg.compile: the array it stands for
+        value = value._value
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"'{type(value).__name__}' object does not support item assignment")
     family = lineage(x)
     if family is not None and family.base is not None and family.index is None:
         raise view_write_error(family.how)
