@@ -27,7 +27,8 @@ MAX_PATHS = 8
 
 
 class Program:
-    """One traced path: the emitted function, its source, and how to rebuild the output."""
+    """One traced path: the emitted function, its source, and how to rebuild the output
+    (None where the source returns the output's structure itself)."""
 
     __slots__ = ("run", "source", "out_treedef")
 
@@ -37,10 +38,9 @@ class Program:
         self.out_treedef = out_treedef
 
     def __call__(self, leaves):
-        results = self.run(*leaves)
-        if self.out_treedef is LEAF:
-            return results[0]
-        return unflatten(self.out_treedef, results)
+        if self.out_treedef is None:
+            return self.run(*leaves)
+        return unflatten(self.out_treedef, self.run(*leaves))
 
 
 class Compiled:
@@ -53,35 +53,54 @@ class Compiled:
         if isinstance(static_argnums, int):
             static_argnums = (static_argnums,)
         self.static_argnums = frozenset(static_argnums)
-        self._paths = OrderedDict()   # (signature, trace number) -> Program
+        self._paths = OrderedDict()   # (signature, trace number) -> Program, oldest first
+        self._by_key = {}             # signature -> its Programs, newest first
         self._traces = 0
         self._warned = False
         functools.update_wrapper(self, fn, updated=())
 
     def __call__(self, *args):
-        key, leaves, dynamic = self._signature(args)
-        for path_key in [k for k in self._paths if k[0] == key]:
-            program = self._paths[path_key]
-            try:
-                result = program(leaves)
-            except Retrace:
-                continue
-            self._paths.move_to_end(path_key)
-            return result
-        program, result = self._trace(key, args, dynamic)
-        return result
+        key = self._plain_key(args)
+        if key is not None:   # arrays only, the common call: no flattening
+            leaves = args
+        else:
+            key, leaves, _ = self._signature(args)
+        paths = self._by_key.get(key)
+        if paths:
+            for program in paths:
+                try:
+                    return program(leaves)
+                except Retrace:
+                    continue
+        if leaves is args:
+            key, leaves, _ = self._signature(args)
+        return self._trace(key, args)[1]
+
+    def _plain_key(self, args):
+        """The key of a call whose arguments are all NumPy arrays and none static, else None."""
+        if self.static_argnums:
+            return None
+        key = []
+        for a in args:
+            if type(a) is not np.ndarray:
+                return None
+            key.append(a.shape)
+            key.append(a.dtype)
+        return tuple(key)
 
     def source(self, *args):
         """The emitted Python source for the signature of ``args`` (traced if it is new)."""
-        key, leaves, dynamic = self._signature(args)
-        for path_key in [k for k in self._paths if k[0] == key]:
-            program = self._paths[path_key]
+        key = self._plain_key(args)
+        leaves = args
+        if key is None:
+            key, leaves, _ = self._signature(args)
+        for program in self._by_key.get(key, ()):
             try:   # the path these arguments take: the one whose guards hold
                 program(leaves)
             except Retrace:
                 continue
             return program.source
-        return self._trace(key, args, dynamic)[0].source
+        return self._trace(key, args)[0].source
 
     # -- signature -------------------------------------------------------------------------------
     def _signature(self, args):
@@ -101,11 +120,14 @@ class Compiled:
                         f"wg.compile takes NumPy arrays; it received a "
                         f"{type(leaf).__name__}. Convert it with np.asarray first.")
                 described.append((type(leaf), _hashable(leaf, "argument")))
+        if self._plain_key(args) is not None:
+            return self._plain_key(args), arrays, dynamic
         return (len(args), static, _tree_key(treedef), tuple(described)), arrays, dynamic
 
     # -- tracing ---------------------------------------------------------------------------------
-    def _trace(self, key, args, dynamic):
+    def _trace(self, key, args):
         level = StagingLevel(external=_reachable_arrays(self.fn))
+        dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
         leaves, treedef = flatten(dynamic)
         staged = [level.new_input(x) if (type(x) is np.ndarray or isinstance(x, np.generic))
                   else x for x in leaves]
@@ -124,8 +146,11 @@ class Compiled:
                    for leaf in out_leaves]
         lines = prune(fold(level.lines, results), [r for r in results if type(r) is staging.Ref],
                       level.inputs)
-        source, namespace = emit(lines, level.inputs, results, _name_of(self.fn))
-        program = Program(load(source, namespace, _name_of(self.fn)), source, out_treedef)
+        direct = _literal(out_treedef)
+        source, namespace = emit(lines, level.inputs, results, _name_of(self.fn),
+                                 out_treedef if direct else None)
+        program = Program(load(source, namespace, _name_of(self.fn)), source,
+                          None if direct else out_treedef)
         self._remember(key, program)
         result = unflatten(out_treedef, [x._value if is_staged(x) else x for x in out_leaves])
         return program, result
@@ -147,8 +172,12 @@ class Compiled:
     def _remember(self, key, program):
         self._traces += 1
         self._paths[(key, self._traces)] = program
+        self._by_key.setdefault(key, []).insert(0, program)
         while len(self._paths) > MAX_PATHS:
-            self._paths.popitem(last=False)
+            (old_key, _), old = self._paths.popitem(last=False)
+            self._by_key[old_key].remove(old)
+            if not self._by_key[old_key]:
+                del self._by_key[old_key]
         if self._traces > MAX_PATHS and not self._warned:
             self._warned = True
             warnings.warn(
@@ -181,8 +210,16 @@ def _hashable(value, what):
     return value
 
 
+def _literal(treedef):
+    """Whether the emitted source can build the output itself: leaves in tuples and lists."""
+    return treedef.kind == "leaf" or (treedef.kind in ("tuple", "list") and all(
+        _literal(c) for c in treedef.children))
+
+
 def _tree_key(treedef):
     meta = treedef.meta
+    if treedef.kind == "dataclass":   # (the instance, its field names): its class is the key
+        meta = (type(meta[0]), meta[1])
     try:
         hash(meta)
     except TypeError:

@@ -246,18 +246,31 @@ def _guard_source(guard, names):
     return f"if {read} != {_source_of(expected, names)}: raise _Retrace"
 
 
-def emit(lines, inputs, results, name="compiled"):
-    """``(source, namespace)``: a function ``name(*inputs)`` returning ``results``, a list
-    of Refs and constants."""
+def emit(lines, inputs, results, name="compiled", structure=None):
+    """``(source, namespace)``: a function ``name(*inputs)`` returning ``results`` (Refs and
+    constants): as a tuple of them, or, given the ``structure`` of the output (leaves in
+    tuples and lists), as that structure itself."""
     names = Namespace()
     body = []
     for line in lines:
         body.append(_guard_source(line, names) if type(line) is Guard
                     else _line_source(line, names))
-    returned = ", ".join(_source_of(r, names) for r in results)
-    body.append(f"return ({returned}{',' if len(results) == 1 else ''})")
+    if structure is None:
+        returned = ", ".join(_source_of(r, names) for r in results)
+        body.append(f"return ({returned}{',' if len(results) == 1 else ''})")
+    else:
+        body.append("return " + _structure_source(structure, iter(results), names))
     header = f"def {name}({', '.join(repr(r) for r in inputs)}):"
     return "\n".join([header] + ["    " + line for line in body]) + "\n", names.values
+
+
+def _structure_source(treedef, results, names):
+    if treedef.kind == "leaf":
+        return _source_of(next(results), names)
+    items = [_structure_source(c, results, names) for c in treedef.children]
+    if treedef.kind == "list":
+        return "[" + ", ".join(items) + "]"
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
 def load(source, namespace, name="compiled"):
