@@ -17,7 +17,7 @@ import numpy as np
 
 from .core import staging
 from .core.staging import StagingLevel
-from .compile_program import Retrace, emit, fold, is_staged, load, prune
+from .compile_program import Retrace, emit, fold, is_staged, load, prune, reuse
 from .errors import DifferentiationError
 from .tree import LEAF, flatten, unflatten
 
@@ -144,8 +144,8 @@ class Compiled:
         out_leaves = [self._owned(level, leaf) for leaf in out_leaves]
         results = [leaf._ref if is_staged(leaf) else self._constant(level, leaf)
                    for leaf in out_leaves]
-        lines = prune(fold(level.lines, results), [r for r in results if type(r) is staging.Ref],
-                      level.inputs)
+        returned = [r for r in results if type(r) is staging.Ref]
+        lines = reuse(prune(fold(level.lines, results), returned, level.inputs), returned)
         direct = _literal(out_treedef)
         source, namespace = emit(lines, level.inputs, results, _name_of(self.fn),
                                  out_treedef if direct else None)

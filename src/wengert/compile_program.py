@@ -37,6 +37,20 @@ def _substituted(x, values):
     return x
 
 
+def _selected_whole(line, args, kwargs):
+    """The branch ``np.where(mask, a, b)`` selects whole when ``mask`` is a constant that is
+    all False (``b``) or all True (``a``), else None. A cotangent masked where a constant
+    cotangent is 0 (0·∞ = 0) is the commonest: a gradient's seed is never 0."""
+    if line.fn is not np.where or kwargs or len(args) != 3 or type(args[0]) is Ref:
+        return None
+    mask = np.asarray(args[0])
+    if mask.dtype != bool:
+        return None
+    if not mask.any():
+        return args[2]
+    return args[1] if mask.all() else None
+
+
 def _has_refs(args, kwargs):
     return bool(_refs_in(args, _refs_in(kwargs, [])))
 
@@ -55,21 +69,32 @@ def fold(lines, results):
         if type(line) is Line and line.view_of is not None and (
                 line.out.number in written):
             written.add(line.view_of.number)
-    values = {}
+    values = {}   # Ref number -> the constant or the Ref that stands for it from here on
+    fresh = {}
     folded = []
     for line in lines:
         if type(line) is Guard:
-            folded.append(line)
+            ref = values.get(line.ref.number, line.ref)
+            if type(ref) is Ref:   # a guard on a constant holds for the whole signature
+                folded.append(Guard(ref, line.kind, line.expected))
             continue
         args = _substituted(line.args, values)
         kwargs = _substituted(line.kwargs, values)
+        if line.fresh is not None:
+            fresh[line.out.number] = line.fresh
+        chosen = _selected_whole(line, args, kwargs)
+        if (type(chosen) is Ref and line.out.number not in written and line.fresh is not None
+                and fresh.get(chosen.number) == line.fresh):
+            values[line.out.number] = chosen   # np.where of a constant mask: one branch
+            continue
         if (not line.effect and line.out.number not in written and _deterministic(line.fn)
                 and (line.value is not None or not _has_refs(args, kwargs))):
             values[line.out.number] = (line.value if line.value is not None
                                        else line.fn(*args, **kwargs))
             continue
         if args is not line.args or kwargs is not line.kwargs:
-            line = Line(line.fn, args, kwargs, line.out, line.effect, line.view_of)
+            line = Line(line.fn, args, kwargs, line.out, line.effect, line.view_of,
+                        fresh=line.fresh)
         folded.append(line)
     return folded
 
@@ -132,6 +157,43 @@ def prune(lines, results, inputs):
                 live.add(root_of(r))
     kept.reverse()
     return kept
+
+
+# -- buffers reused ----------------------------------------------------------------------------
+
+def reuse(lines, results):
+    """An elementwise ufunc writes its result into an argument that no later line reads (a
+    fresh array of the result's shape and dtype, which no view, write or result shares):
+    ``t9 = np.tanh(t8, out=t8)``. Large arrays then cost no new memory per line."""
+    fresh = {}
+    shared = {r.number for r in results if type(r) is Ref}
+    last_read = {}
+    for position, line in enumerate(lines):
+        if type(line) is Guard:
+            last_read[line.ref.number] = position
+            continue
+        if line.fresh is not None:
+            fresh[line.out.number] = line.fresh
+        if line.view_of is not None:
+            shared.add(line.view_of.number)
+        if line.effect:
+            target = _written(line)
+            if target is not None:
+                shared.add(target.number)
+        for r in _refs_in(line.args, _refs_in(line.kwargs, [])):
+            last_read[r.number] = position
+    reused = []
+    for position, line in enumerate(lines):
+        if (type(line) is Line and isinstance(line.fn, np.ufunc) and not line.kwargs
+                and line.fresh is not None):
+            for a in line.args:
+                if (type(a) is Ref and a.number not in shared and last_read[a.number] == position
+                        and fresh.get(a.number) == line.fresh):
+                    line = Line(line.fn, line.args, {"out": a}, line.out, False, None)
+                    shared.add(a.number)   # one result per buffer
+                    break
+        reused.append(line)
+    return reused
 
 
 # -- emission ----------------------------------------------------------------------------------

@@ -264,3 +264,23 @@ def test_unsupported_conversion_raises():
 def test_unhashable_argument_raises():
     with pytest.raises(wg.DifferentiationError, match="hashable"):
         wg.compile(lambda x, d: np.sum(x))(X, [{1}])
+
+
+def test_buffers_reused_where_nothing_reads_them():
+    def f(w):
+        h = np.tanh(M @ w + 1.0)
+        return np.sum(h ** 2)
+
+    cf = wg.compile(wg.grad(f))
+    w = RNG.normal(size=3)
+    source = cf.source(w)
+    assert "out=" in source
+    for v in (w, 2 * w):
+        _same(cf(v), wg.grad(f)(v))
+    assert np.array_equal(w, w.copy())   # the input is never a reused buffer
+
+
+def test_a_seed_mask_is_folded_away():
+    cf = wg.compile(wg.grad(lambda x: np.sum(x ** 2)))
+    assert "where" not in cf.source(X)
+    _same(cf(X), 2 * X)

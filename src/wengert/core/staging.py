@@ -47,9 +47,10 @@ class Line:
     staged values. ``effect``: the call writes into an argument (``out=``, ``np.add.at``, a
     write by index), so it is kept even when nothing reads ``out``."""
 
-    __slots__ = ("fn", "args", "kwargs", "out", "effect", "view_of", "value")
+    __slots__ = ("fn", "args", "kwargs", "out", "effect", "view_of", "value", "fresh")
 
-    def __init__(self, fn, args, kwargs, out, effect=False, view_of=None, value=None):
+    def __init__(self, fn, args, kwargs, out, effect=False, view_of=None, value=None,
+                 fresh=None):
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
@@ -57,6 +58,8 @@ class Line:
         self.effect = effect
         self.view_of = view_of   # the Ref whose memory ``out`` shares, if it is a view
         self.value = value       # the result, kept where the call read no staged value
+        # (shape, dtype) of a result that is a new array of its own, writable, no view
+        self.fresh = fresh
 
 
 class Guard:
@@ -123,7 +126,8 @@ class StagingLevel(Level):
         ref = self._ref()
         constant = not effect and not _has_ref(template_args) and not _has_ref(template_kwargs)
         self.lines.append(Line(fn, template_args, template_kwargs, ref, effect,
-                               _viewed(out, args), out if constant else None))
+                               _viewed(out, args), out if constant else None,
+                               _fresh(out, args)))
         return self._outputs(fn, out, ref)
 
     def _stage_targets(self, args, kwargs):
@@ -229,6 +233,17 @@ def _has_ref(x):
     if kind is dict:
         return any(_has_ref(v) for v in x.values())
     return False
+
+
+def _fresh(out, args):
+    """``(shape, dtype)`` of ``out`` where it is a new array that owns its memory (the
+    program may then write into it once nothing reads it any more), else None."""
+    if type(out) is not np.ndarray or out.base is not None or not out.flags.writeable:
+        return None
+    for a in args:
+        if out is (a._value if type(a) in _STAGING else a):
+            return None
+    return out.shape, out.dtype
 
 
 def _viewed(out, args):
