@@ -144,8 +144,9 @@ class Compiled:
         out_leaves = [self._owned(level, leaf) for leaf in out_leaves]
         results = [leaf._ref if is_staged(leaf) else self._constant(level, leaf)
                    for leaf in out_leaves]
+        lines, results = fold(level.lines, results)
         returned = [r for r in results if type(r) is staging.Ref]
-        lines = reuse(prune(fold(level.lines, results), returned, level.inputs), returned)
+        lines = reuse(prune(lines, returned, level.inputs), returned)
         direct = _literal(out_treedef)
         source, namespace = emit(lines, level.inputs, results, _name_of(self.fn),
                                  out_treedef if direct else None)

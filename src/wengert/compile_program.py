@@ -37,10 +37,27 @@ def _substituted(x, values):
     return x
 
 
+# x · 1, 1 · x, x + 0, 0 + x, x − 0, x / 1: the argument at that position, where the other
+# is a constant of that value (a gradient's seed of ones, a zero cotangent made dense).
+_NEUTRAL = {np.multiply: (1, (0, 1)), np.add: (0, (0, 1)), np.subtract: (0, (0,)),
+            np.true_divide: (1, (0,))}
+
+
 def _selected_whole(line, args, kwargs):
-    """The branch ``np.where(mask, a, b)`` selects whole when ``mask`` is a constant that is
-    all False (``b``) or all True (``a``), else None. A cotangent masked where a constant
-    cotangent is 0 (0·∞ = 0) is the commonest: a gradient's seed is never 0."""
+    """The argument a line equals whole, or None: the branch ``np.where(mask, a, b)``
+    selects where ``mask`` is a constant all False (``b``) or all True (``a``) — a cotangent
+    masked where a constant cotangent is 0 (0·∞ = 0) — or ``x`` of ``x · 1`` and friends.
+    The caller checks that shape and dtype are the result's."""
+    neutral = _NEUTRAL.get(line.fn)
+    if neutral is not None and not kwargs and len(args) == 2:
+        value, positions = neutral
+        for position in positions:
+            other = args[1 - position]
+            if (type(args[position]) is Ref and type(other) is not Ref
+                    and isinstance(other, (np.ndarray, np.generic, int, float))
+                    and np.all(np.asarray(other) == value)):
+                return args[position]
+        return None
     if line.fn is not np.where or kwargs or len(args) != 3 or type(args[0]) is Ref:
         return None
     mask = np.asarray(args[0])
@@ -58,8 +75,10 @@ def _has_refs(args, kwargs):
 def fold(lines, results):
     """Lines that read no input (the seed 1.0 of a gradient, made and broadcast) computed
     once, when tracing: their results become constants of the program. Never a result, nor a
-    buffer that a line writes into (or a view of one): those must be fresh in every run."""
-    written = {r.number for r in results if type(r) is Ref}
+    buffer that a line writes into (or a view of one): those must be fresh in every run.
+    Returns the lines and the results, renamed where a line was found to be another."""
+    returned = {r.number for r in results if type(r) is Ref}
+    written = set()
     for line in lines:
         if type(line) is Line and line.effect:
             target = _written(line)
@@ -87,7 +106,8 @@ def fold(lines, results):
                 and fresh.get(chosen.number) == line.fresh):
             values[line.out.number] = chosen   # np.where of a constant mask: one branch
             continue
-        if (not line.effect and line.out.number not in written and _deterministic(line.fn)
+        if (not line.effect and line.out.number not in written | returned
+                and _deterministic(line.fn)
                 and (line.value is not None or not _has_refs(args, kwargs))):
             values[line.out.number] = (line.value if line.value is not None
                                        else line.fn(*args, **kwargs))
@@ -96,7 +116,7 @@ def fold(lines, results):
             line = Line(line.fn, args, kwargs, line.out, line.effect, line.view_of,
                         fresh=line.fresh)
         folded.append(line)
-    return folded
+    return folded, [_substituted(r, values) for r in results]
 
 
 # -- dead code ---------------------------------------------------------------------------------
