@@ -21,6 +21,9 @@ from .compile_program import Retrace, emit, fold, is_staged, load, prune, reuse
 from .errors import DifferentiationError
 from .tree import LEAF, flatten, unflatten
 
+# Rules that take faster ways on concrete arrays: called whole by the emitted program.
+staging.opaque.update({np.linalg.solve, np.linalg.cholesky})
+
 # Paths kept per compiled function (all signatures together), least recently used dropped;
 # past this many traces the function is said to keep retracing.
 MAX_PATHS = 8

@@ -205,7 +205,7 @@ def reuse(lines, results):
     reused = []
     for position, line in enumerate(lines):
         if (type(line) is Line and isinstance(line.fn, np.ufunc) and not line.kwargs
-                and line.fresh is not None):
+                and line.fn.signature is None and line.fresh is not None):   # not matmul
             for a in line.args:
                 if (type(a) is Ref and a.number not in shared and last_read[a.number] == position
                         and fresh.get(a.number) == line.fresh):

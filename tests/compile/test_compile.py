@@ -284,3 +284,31 @@ def test_a_seed_mask_is_folded_away():
     cf = wg.compile(wg.grad(lambda x: np.sum(x ** 2)))
     assert "where" not in cf.source(X)
     _same(cf(X), 2 * X)
+
+
+def _gp_like(theta, d2, y):
+    k = theta[0] * np.exp(-d2 / (2 * theta[1] ** 2)) + theta[2] * np.eye(len(y))
+    chol = np.linalg.cholesky(k)
+    z = np.linalg.solve(chol, y)
+    return 0.5 * (z @ z) + np.sum(np.log(np.diagonal(chol)))
+
+
+@pytest.mark.parametrize("n", [4, 300])   # 300: the blocked Cholesky sweep, run whole
+def test_rules_called_whole_by_the_program(n):
+    points = RNG.uniform(size=(n, 2))
+    d2 = np.sum((points[:, None] - points[None]) ** 2, axis=-1)
+    y = np.sin(points[:, 0])
+    f = lambda theta: _gp_like(theta, d2, y)
+    cf = wg.compile(wg.grad(f))
+    assert "cholesky_rule" in cf.source(np.array([1.0, 0.5, 0.1]))
+    for theta in (np.array([1.0, 0.5, 0.1]), np.array([0.7, 0.3, 0.2])):
+        np.testing.assert_allclose(cf(theta), wg.grad(f)(theta), rtol=1e-9)
+
+
+def test_rules_inside_a_hessian_are_recorded_line_by_line():
+    d2 = np.array([[0.0, 1.0, 4.0], [1.0, 0.0, 1.0], [4.0, 1.0, 0.0]])
+    y = np.array([0.3, -0.2, 0.5])
+    f = lambda theta: _gp_like(theta, d2, y)
+    cf = wg.compile(lambda theta: wg.hessian(f, theta))
+    for theta in (np.array([1.0, 0.5, 0.1]), np.array([0.7, 0.3, 0.2])):
+        np.testing.assert_allclose(cf(theta), wg.hessian(f, theta), rtol=1e-9)

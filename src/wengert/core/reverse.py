@@ -10,6 +10,7 @@ from ..arraytypes import ONE_VALUE as _SINGLE_OUTPUTS
 from ..partials import QUIET, times_partial, unbroadcast
 from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, to_dense
 from ..tree import is_differentiable
+from ..errors import name_of as rule_name
 from .protocol import ArrayMethods
 from .bind import run_without_rule, split_args
 from .pullbacks import SelectOutput, UserPullback, accumulate_structured, bad_pullback
@@ -137,7 +138,10 @@ class ReverseLevel(Level):
             rule = reverse_rules.lookup(fn, primals)
         if rule is None:
             return run_without_rule(fn, args, kwargs)
-        if not rule.masked:   # a user's rule
+        if staging.tracing and fn in staging.opaque and rule.masked and not any(
+                isinstance(p, Tracer) for p in primals):   # wg.compile: the rule as one line
+            y, pullback = staging.opaque_rule(rule.impl, parents, primals, kwargs, rule_name(fn))
+        elif not rule.masked:   # a user's rule
             y, pullback = rule.impl(*primals, **kwargs)
             pullback = UserPullback(pullback, primals, fn) if pullback is not None else None
         elif kwargs:

@@ -25,6 +25,7 @@ from ..arraytypes import ArrayType, SelectedArray, StagedValue, register_array_t
 from ..errors import DifferentiationError, name_of
 from .levels import Level, Tracer
 from .protocol import ArrayMethods
+from ..tangents import NO_TANGENT, ZERO, to_dense
 
 # -- the program being recorded ---------------------------------------------------------------
 
@@ -157,7 +158,8 @@ class StagingLevel(Level):
                     item_ref = self._ref()
                     self.lines.append(Line(operator.getitem, (ref, position), {}, item_ref))
                     item = self.wrap(item, item_ref)
-                elif item is not None and not isinstance(item, (str, np.dtype)):
+                elif not (item is None or item is ZERO or item is NO_TANGENT
+                          or isinstance(item, (str, np.dtype))):
                     raise _unsupported(fn, f"one of its results is a {type(item).__name__}")
                 items.append(item)
             return type(out)(*items) if hasattr(type(out), "_fields") else type(out)(items)
@@ -167,8 +169,8 @@ class StagingLevel(Level):
         """``x`` with staged values replaced by their ``Ref``s and plain arrays made safe to
         keep (see the module's docstring)."""
         kind = type(x)
-        if kind in _STAGING:
-            if x._level is not self:
+        if kind in _STAGING or kind is _Opaque:
+            if kind is not _Opaque and x._level is not self:
                 raise _unsupported(None, "a value traced by another wg.compile reached it")
             return x._ref
         if kind is tuple or kind is list:
@@ -257,6 +259,62 @@ def _viewed(out, args):
     return None
 
 
+# Functions whose reverse rules take faster ways on concrete arrays than on staged ones (a
+# Cholesky factor known by identity, LAPACK factors kept for the pullback): under a staging
+# level their rule runs whole, as one line, on the program's arrays; its pullback is called
+# as another (the set is filled by wg.compile).
+opaque = set()
+
+
+class OpaqueRule:
+    """A rule's forward call as one line: ``(y, pullback)`` of the arrays the program has."""
+
+    def __init__(self, impl, parents, name):
+        self.impl = impl
+        self.parents = parents
+        self.__name__ = f"{name}_rule"
+
+    def __call__(self, *primals, **kwargs):
+        return self.impl(self.parents, *primals, **kwargs)
+
+
+def _pull_back(forward, ct):
+    """The cotangents of a rule called whole (``forward`` is its ``(y, pullback)``), made
+    dense: the program passes arrays along."""
+    return tuple(to_dense(g) for g in forward[1](ct))
+
+
+def opaque_rule(impl, parents, primals, kwargs, name):
+    """``(y, pullback)`` of a rule called whole by the program (see ``opaque``)."""
+    level = tracing[-1]
+    call = OpaqueRule(impl, parents, name)
+    ref = level._ref()
+    level.lines.append(Line(call, level._template(tuple(primals)), level._template(kwargs), ref))
+    y, pullback = call(*_concrete_tree(primals), **_concrete_tree(kwargs))
+    if type(y) is not np.ndarray:
+        raise _unsupported(call, "its rule returned no single array")
+    y_ref = level._ref()
+    level.lines.append(Line(operator.getitem, (ref, 0), {}, y_ref))
+    forward = level.wrap(y, y_ref)
+
+    def staged_pullback(ct):
+        grads = level.process(_pull_back, (_Opaque((y, pullback), ref), ct), {})
+        return grads
+
+    return forward, staged_pullback
+
+
+class _Opaque:
+    """A value of the program that is no array (a rule's pullback closure): passed along by
+    its Ref, its concrete object used while tracing."""
+
+    __slots__ = ("_value", "_ref")
+
+    def __init__(self, value, ref):
+        self._value = value
+        self._ref = ref
+
+
 def _item(value):
     return value.item() if hasattr(value, "item") else value
 
@@ -267,7 +325,7 @@ def _identity(x):
 
 def _concrete_tree(x):
     kind = type(x)
-    if kind in _STAGING:
+    if kind in _STAGING or kind is _Opaque:
         return x._value
     if kind is tuple or kind is list:
         return kind(_concrete_tree(v) for v in x)
