@@ -19,7 +19,7 @@ from .core import staging
 from .core.staging import StagingLevel
 from .compile_program import Retrace, emit, fold, is_staged, load, prune, reuse
 from .errors import DifferentiationError
-from .tree import LEAF, flatten, unflatten
+from .tree import flatten, unflatten
 
 # Rules that take faster ways on concrete arrays: called whole by the emitted program.
 staging.opaque.update({np.linalg.solve, np.linalg.cholesky})

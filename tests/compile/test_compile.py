@@ -1,6 +1,5 @@
 """wg.compile: compiled results equal eager ones, for plain functions and derivatives; the
 source compiles; later calls do not trace; guards retrace; closures are referred to."""
-import warnings
 
 import numpy as np
 import pytest

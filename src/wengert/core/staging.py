@@ -21,11 +21,12 @@ import operator
 
 import numpy as np
 
-from ..arraytypes import ArrayType, SelectedArray, StagedValue, register_array_type
-from ..errors import DifferentiationError, name_of
-from .levels import Level, Tracer
-from .protocol import ArrayMethods
+from ..arraytypes import SelectedArray
 from ..tangents import NO_TANGENT, ZERO, to_dense
+from .levels import Level, Tracer
+from .staged import (METADATA, STAGING as _STAGING, Opaque as _Opaque, StagingSelected,
+                     StagingTracer, concrete_tree as _concrete_tree, tracing,
+                     unsupported as _unsupported)
 
 # -- the program being recorded ---------------------------------------------------------------
 
@@ -75,10 +76,6 @@ class Guard:
         self.expected = expected
 
 
-# Functions that read only shapes and dtypes, fixed by the signature: answered at once, not
-# recorded.
-METADATA = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj,
-            np.can_cast, np.min_scalar_type}
 # Functions that write into one of their arguments.
 WRITERS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, operator.setitem}
 
@@ -209,17 +206,6 @@ class StagingLevel(Level):
         return self.wrap(kept if type(kept) is np.ndarray else array, ref)
 
 
-# The staging levels tracing now, innermost last: constants made like a staged value
-# (np.zeros of its shape, ...) are lines of the innermost, fresh in every run.
-tracing = []
-
-
-def _made_by(make):
-    def made(*args, **kwargs):
-        return tracing[-1].process(make, args, kwargs)
-    return made
-
-
 def lift_constant(array):
     """A plain array that a node keeps for the walk, as the staging level refers to it (the
     reverse level copies it outside compile)."""
@@ -304,17 +290,6 @@ def opaque_rule(impl, parents, primals, kwargs, name):
     return forward, staged_pullback
 
 
-class _Opaque:
-    """A value of the program that is no array (a rule's pullback closure): passed along by
-    its Ref, its concrete object used while tracing."""
-
-    __slots__ = ("_value", "_ref")
-
-    def __init__(self, value, ref):
-        self._value = value
-        self._ref = ref
-
-
 def _item(value):
     return value.item() if hasattr(value, "item") else value
 
@@ -323,206 +298,3 @@ def _identity(x):
     return x
 
 
-def _concrete_tree(x):
-    kind = type(x)
-    if kind in _STAGING or kind is _Opaque:
-        return x._value
-    if kind is tuple or kind is list:
-        return kind(_concrete_tree(v) for v in x)
-    if kind is dict:
-        return {k: _concrete_tree(v) for k, v in x.items()}
-    return x
-
-
-def _unsupported(fn, why):
-    where = f"{name_of(fn)}: " if fn is not None else ""
-    return DifferentiationError(
-        f"wg.compile cannot stage this call ({where}{why}). Mark the function that does it "
-        "with wg.primitive (it is then called as it is from the compiled program), or call "
-        "the uncompiled function.")
-
-
-# -- the tracer ---------------------------------------------------------------------------------
-
-
-def _conversion(kind):
-    def convert(self, *args):
-        return self._level.guard(self, kind)
-    return convert
-
-
-def _staged_comparison(ufunc):
-    def compare(self, other):
-        if isinstance(other, Tracer):
-            return NotImplemented   # an inner level's tracer: its own comparison runs
-        return self._level.process(ufunc, (self, other), {})
-    return compare
-
-
-def _binary_staged(ufunc):
-    def operate(self, other):
-        if isinstance(other, Tracer):
-            return NotImplemented
-        return self._level.process(ufunc, (self, other), {})
-    return operate
-
-
-def _in_place(ufunc):
-    """``x += v``: in place where the concrete value is an array, as NumPy does it."""
-    def method(self, other):
-        if isinstance(self._value, np.ndarray) and not isinstance(other, Tracer):
-            self._level.process(ufunc, (self, other), {"out": self}, effect=True)
-            return self
-        return ufunc(self, other)
-    return method
-
-
-class StagingTracer(ArrayMethods, StagedValue):
-    """A staged value: its concrete ``_value`` and the ``_ref`` the program names it by."""
-
-    __slots__ = ("_value", "_level", "_ref")
-
-    def __init__(self, value, level, ref):
-        self._value = value
-        self._level = level
-        self._ref = ref
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        out = kwargs.get("out")
-        if any(isinstance(x, Tracer) for x in inputs) or any(
-                isinstance(x, Tracer) for x in (() if out is None else out)):
-            return NotImplemented   # an inner level's tracer takes the call
-        fn = ufunc if method == "__call__" else getattr(ufunc, method)
-        if "out" in kwargs and kwargs["out"] is not None:
-            outputs = kwargs["out"]
-            effect_kwargs = dict(kwargs)
-            self._level.process(fn, inputs, effect_kwargs, effect=True)
-            return outputs[0] if len(outputs) == 1 else outputs
-        kwargs.pop("out", None)
-        return self._level.process(fn, inputs, kwargs, effect=method == "at")
-
-    def __array_function__(self, func, types, args, kwargs):
-        for t in types:
-            if issubclass(t, Tracer):
-                return NotImplemented   # an inner level's tracer takes the call
-        if func in METADATA:
-            return func(*_concrete_tree(args), **_concrete_tree(kwargs))
-        out = kwargs.get("out") if kwargs else None
-        result = self._level.process(func, args, kwargs, effect=out is not None)
-        return out if out is not None else result
-
-    def __array__(self, *args, **kwargs):
-        raise DifferentiationError(
-            "np.asarray (or np.array, or a library function that converts its arguments) "
-            "was called on a value traced by wg.compile: the compiled program cannot see "
-            "what is done with the plain array. Use NumPy functions on the value, or mark "
-            "the function that converts it with wg.primitive.")
-
-    __bool__ = _conversion("bool")
-    __float__ = _conversion("float")
-    __int__ = __index__ = _conversion("int")
-    __complex__ = _conversion("complex")
-    item = _conversion("item")
-
-    def tolist(self):
-        return self._level.guard(self, "item") if np.ndim(self._value) == 0 else [
-            v.tolist() for v in self]
-
-    __lt__ = _staged_comparison(np.less)
-    __le__ = _staged_comparison(np.less_equal)
-    __gt__ = _staged_comparison(np.greater)
-    __ge__ = _staged_comparison(np.greater_equal)
-    __eq__ = _staged_comparison(np.equal)
-    __ne__ = _staged_comparison(np.not_equal)
-    __and__ = __rand__ = _binary_staged(np.bitwise_and)
-    __or__ = __ror__ = _binary_staged(np.bitwise_or)
-    __xor__ = __rxor__ = _binary_staged(np.bitwise_xor)
-
-    def __invert__(self):
-        return self._level.process(np.invert, (self,), {})
-
-    __iadd__ = _in_place(np.add)
-    __isub__ = _in_place(np.subtract)
-    __imul__ = _in_place(np.multiply)
-    __itruediv__ = _in_place(np.true_divide)
-
-    def __round__(self, ndigits=None):
-        return round(self._level.guard(self, "item"), ndigits)
-
-    def __repr__(self):
-        return f"StagingTracer({self._value!r})"
-
-    shape = property(lambda self: np.shape(self._value))
-    ndim = property(lambda self: np.ndim(self._value))
-    size = property(lambda self: np.size(self._value))
-    dtype = property(lambda self: np.result_type(self._value))
-    flags = property(lambda self: self._value.flags)
-    base = None
-
-    def __len__(self):
-        return len(self._value)
-
-    def __getitem__(self, index):
-        return self._level.process(operator.getitem, (self, index), {})
-
-    def __setitem__(self, index, value):
-        if isinstance(value, Tracer):
-            raise _unsupported(operator.setitem, "it writes a value of a transformation "
-                                                 "that is still running into a compiled array")
-        self._level.process(operator.setitem, (self, index, value), {}, effect=True)
-
-    def fill(self, value):
-        self[...] = value
-
-    def view(self, dtype=None, type=None):
-        kind = type if type is not None else dtype
-        if isinstance(kind, _CLASS) and issubclass(kind, StagingTracer):
-            # marking a cotangent selected, or taking the mark off: free, no line
-            value = self._value
-            if isinstance(value, np.ndarray):
-                value = value.view(SelectedArray if kind is StagingSelected else np.ndarray)
-            return kind(value, self._level, self._ref)
-        return self._level.process(_view, (self, dtype, type), {})
-
-    def astype(self, dtype, copy=True, **kwargs):
-        return self._level.process(_astype, (self, np.dtype(dtype)), {})
-
-    def copy(self, order="C"):
-        return self._level.process(np.copy, (self,), {"order": order})
-
-    def __copy__(self):
-        return self.copy()
-
-    def __deepcopy__(self, memo):
-        return self.copy()
-
-
-class StagingSelected(StagingTracer):
-    """A staged cotangent whose zeros are structural (NumPy's ``SelectedArray``, staged)."""
-
-    __slots__ = ()
-
-
-def _view(x, dtype, kind):
-    return x.view(*(a for a in (dtype, kind) if a is not None))
-
-
-def _astype(x, dtype):
-    return x.astype(dtype) if hasattr(x, "astype") else np.asarray(x).astype(dtype)
-
-
-def _staged_asarray(value, dtype=None):
-    if type(value) in _STAGING:
-        return value if dtype is None or value.dtype == dtype else value.astype(dtype)
-    return np.asarray(value, dtype)
-
-
-_STAGING = {StagingTracer, StagingSelected}
-_CLASS = type
-
-# To every other level a staged value is an array of its own kind: constants made like it are
-# lines of the program, and its cotangents are never accumulated in place.
-register_array_type(ArrayType(
-    StagingTracer, in_place=False, selected=StagingSelected, asarray=_staged_asarray,
-    zeros=_made_by(np.zeros), ones=_made_by(np.ones), full=_made_by(np.full),
-    eye=_made_by(np.eye), tri=_made_by(np.tri), arange=_made_by(np.arange)))
