@@ -269,4 +269,6 @@ def asarray_like(value, like=None, dtype=None):
     """The concrete ``value`` as an array of the kind of ``like`` (by default, of its own
     kind): ``np.asarray(value, dtype)`` for NumPy."""
     value = concrete(value)
+    if isinstance(value, StagedValue):   # staged by wg.compile: it stays in the program
+        return value if dtype is None else astype(value, dtype)
     return _maker(value if like is None else like, "asarray")[1](value, dtype)

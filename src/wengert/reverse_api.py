@@ -3,7 +3,8 @@ the gradient, pullback and reverse-mode Jacobian built on it. (wg.Params, modes 
 the JAX-style transforms are in ``api.py``.)"""
 import numpy as np
 
-from .arraytypes import asarray_like, dtype_of, ones_like_value, shape_of, zeros_like_value
+from .arraytypes import (StagedValue, asarray_like, dtype_of, ones_like_value, shape_of,
+                         zeros_like_value)
 from .core.levels import (Tracer, current_level, enter, leave, primal, quiet_collector,
                           scalar_if_scalar)
 from .core.reverse import ReverseLevel, ReverseTracer
@@ -91,6 +92,8 @@ def _project(x, g):
     if type(x) is complex:
         return complex(g)
     x = primal(x)
+    if isinstance(g, StagedValue):   # wg.compile, of an array it was not passed: staged
+        return g if g.dtype == x_dtype else g.astype(x_dtype)
     g = asarray_like(g, x) if not isinstance(g, (np.ndarray, np.generic)) else g
     if g.dtype != x_dtype:
         g = g.astype(x_dtype)

@@ -311,3 +311,49 @@ def test_rules_inside_a_hessian_are_recorded_line_by_line():
     cf = wg.compile(lambda theta: wg.hessian(f, theta))
     for theta in (np.array([1.0, 0.5, 0.1]), np.array([0.7, 0.3, 0.2])):
         np.testing.assert_allclose(cf(theta), wg.hessian(f, theta), rtol=1e-9)
+
+
+def test_derivatives_with_respect_to_closed_over_arrays_follow_them():
+    w = np.array([0.5, -1.0, 2.0, 0.3])
+    cf = wg.compile(lambda x: wg.gradient(lambda w: np.sum(np.sin(w) ** 2), w)[0] + x)
+    jf = wg.compile(lambda x: wg.jvp(lambda w: np.sum(w ** 3), (w,), (w,))[1] * x)
+    for _ in range(2):
+        _same(cf(X), 2 * np.sin(w) * np.cos(w) + X)
+        _same(jf(X), 3 * np.sum(w ** 3) * X)
+        w *= 1.5   # in place: the next run sees it
+
+
+def test_params_inside_compile():
+    class Layer:
+        def __init__(self):
+            self.w = np.array([[0.5, -0.2], [0.1, 0.3]])
+            self.b = np.array([0.1, -0.1])
+
+    layer = Layer()
+    ps = wg.Params(layer)
+    loss = lambda x: np.sum(np.tanh(layer.w @ x + layer.b) ** 2) + np.sum(layer.w ** 2)
+    cf = wg.compile(lambda x: tuple(wg.gradient(lambda: loss(x), ps)[p] for p in ps))
+    x = np.array([1.0, 2.0])
+    for _ in range(2):
+        got = cf(x)
+        want = wg.gradient(lambda: loss(x), ps)
+        for g, p in zip(got, ps):
+            _same(g, want[p])
+        layer.w -= 0.1 * got[0]   # an optimizer's step, in place
+        layer.b -= 0.1 * got[1]
+
+
+def test_checkpoint_inside_compile():
+    block = wg.checkpoint(lambda h: np.tanh(h) * 2.0)
+    f = lambda x: np.sum(block(block(x)))
+    cf = wg.compile(wg.grad(f))
+    for x in (X, -X):
+        _same(cf(x), wg.grad(f)(x))
+
+
+def test_scipy_inside_compile():
+    special = pytest.importorskip("scipy.special")
+    f = lambda x: np.sum(special.gammaln(x) + special.erf(x))
+    cf = wg.compile(wg.grad(f))
+    for x in (X, X + 1):
+        _same(cf(x), wg.grad(f)(x))

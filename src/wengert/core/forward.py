@@ -10,6 +10,7 @@ from ..tree import unflatten_tangent
 from .bind import _ATOMS, TreeSpec, run_without_rule, split_args
 from .levels import Level, Tracer
 from .aliasing import kept
+from . import staging
 
 
 class ForwardTracer(ArrayMethods, Tracer):
@@ -29,6 +30,9 @@ class ForwardLevel(Level):
     __slots__ = ()
 
     def new_input(self, value, tangent):
+        if staging.tracing:   # wg.compile: see ReverseLevel.new_input
+            value, tangent = (staging.lift_constant(v) if type(v) is np.ndarray else v
+                              for v in (value, tangent))
         # The program may write into its own tracers later: the level keeps its own objects.
         return ForwardTracer(kept(value), self, kept(tangent))
 

@@ -59,6 +59,10 @@ class ReverseLevel(Level):
 
     def new_input(self, value):
         self.tape.append(_INPUT)
+        if staging.tracing and type(value) is np.ndarray:
+            # wg.compile: an array not passed to the compiled function (a closed-over one,
+            # a parameter) is read by the program, so its derivative is computed there too
+            value = staging.lift_constant(value)
         return ReverseTracer(kept(value), self, len(self.tape) - 1)
 
     def constant(self, value):
