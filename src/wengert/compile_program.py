@@ -72,24 +72,57 @@ def _has_refs(args, kwargs):
     return bool(_refs_in(args, _refs_in(kwargs, [])))
 
 
-def fold(lines, results):
-    """Lines that read no input (the seed 1.0 of a gradient, made and broadcast) computed
-    once, when tracing: their results become constants of the program. Never a result, nor a
-    buffer that a line writes into (or a view of one): those must be fresh in every run.
-    Returns the lines and the results, renamed where a line was found to be another."""
-    returned = {r.number for r in results if type(r) is Ref}
+def _written_buffers(lines):
+    """The numbers of the Refs some line writes into, and of the arrays they are views of."""
     written = set()
     for line in lines:
         if type(line) is Line and line.effect:
             target = _written(line)
             if target is not None:
                 written.add(target.number)
-    for line in lines:
-        if type(line) is Line and line.view_of is not None and (
-                line.out.number in written):
+    for line in reversed(lines):   # a view comes after its base: chains of views, backwards
+        if type(line) is Line and line.view_of is not None and line.out.number in written:
             written.add(line.view_of.number)
+    return written
+
+
+def _call_key(fn, args, kwargs):
+    """A hashable key of a call by its function and the values it reads (Refs by number,
+    arrays by identity), or None."""
+    try:
+        key = (fn, _value_key(args), _value_key(kwargs))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _value_key(x):
+    kind = type(x)
+    if kind is Ref:
+        return ("ref", x.number)
+    if kind is tuple or kind is list:
+        return (kind.__name__, tuple(_value_key(v) for v in x))
+    if kind is dict:
+        return ("dict", tuple((k, _value_key(v)) for k, v in x.items()))
+    if kind is slice:
+        return ("slice", _value_key(x.start), _value_key(x.stop), _value_key(x.step))
+    if isinstance(x, (np.ndarray, np.generic)) or callable(x):
+        return ("id", id(x))
+    return (kind, x)
+
+
+def fold(lines, results):
+    """Lines that read no input (the seed 1.0 of a gradient, made and broadcast) computed
+    once, when tracing: their results become constants of the program. Never a result, nor a
+    buffer that a line writes into (or a view of one): those must be fresh in every run.
+    A pure call repeated on the same values (no write between) is computed once.
+    Returns the lines and the results, renamed where a line was found to be another."""
+    returned = {r.number for r in results if type(r) is Ref}
+    written = _written_buffers(lines)
     values = {}   # Ref number -> the constant or the Ref that stands for it from here on
     fresh = {}
+    seen = {}     # a pure call's key -> the Ref of its first result (common subexpressions)
     folded = []
     for line in lines:
         if type(line) is Guard:
@@ -99,6 +132,15 @@ def fold(lines, results):
             continue
         args = _substituted(line.args, values)
         kwargs = _substituted(line.kwargs, values)
+        if line.effect:
+            seen.clear()   # a write: what was computed before may read other values now
+        elif (line.out.number not in written | returned and _deterministic(line.fn)
+              and _has_refs(args, kwargs)):
+            key = _call_key(line.fn, args, kwargs)
+            earlier = seen.setdefault(key, line.out) if key is not None else line.out
+            if earlier is not line.out:
+                values[line.out.number] = earlier   # the same call on the same values
+                continue
         if line.fresh is not None:
             fresh[line.out.number] = line.fresh
         chosen = _selected_whole(line, args, kwargs)

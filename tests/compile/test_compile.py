@@ -357,3 +357,27 @@ def test_scipy_inside_compile():
     cf = wg.compile(wg.grad(f))
     for x in (X, X + 1):
         _same(cf(x), wg.grad(f)(x))
+
+
+def test_common_subexpressions_are_computed_once():
+    def f(x):
+        return np.sum(np.sin(x) * np.exp(x)) + np.sum(np.sin(x) / np.exp(x))
+
+    cf = wg.compile(wg.grad(f))
+    source = cf.source(X)
+    assert source.count("np.sin(") == 1 and source.count("np.exp(") == 1
+    assert source.count("np.cos(") == 1   # the two partials of sin are one line
+    for x in (X, 2 * X):
+        _same(cf(x), wg.grad(f)(x))
+
+
+def test_no_subexpression_is_shared_across_a_write():
+    def f(x):
+        y = np.zeros_like(x)
+        a = np.sum(y * x)
+        y[0] = 1.0
+        return a + np.sum(y * x)
+
+    cf = wg.compile(f)
+    for x in (X, 2 * X):
+        _same(cf(x), f(x))
