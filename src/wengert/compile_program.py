@@ -155,8 +155,7 @@ def fold(lines, results):
                                        else line.fn(*args, **kwargs))
             continue
         if args is not line.args or kwargs is not line.kwargs:
-            line = Line(line.fn, args, kwargs, line.out, line.effect, line.view_of,
-                        fresh=line.fresh)
+            line = line.replaced(args=args, kwargs=kwargs, value=None)
         folded.append(line)
     return folded, [_substituted(r, values) for r in results]
 
@@ -251,7 +250,7 @@ def reuse(lines, results):
             for a in line.args:
                 if (type(a) is Ref and a.number not in shared and last_read[a.number] == position
                         and fresh.get(a.number) == line.fresh):
-                    line = Line(line.fn, line.args, {"out": a}, line.out, False, None)
+                    line = line.replaced(kwargs={"out": a})
                     shared.add(a.number)   # one result per buffer
                     break
         reused.append(line)
@@ -376,9 +375,17 @@ def emit(lines, inputs, results, name="compiled", structure=None):
     tuples and lists), as that structure itself."""
     names = Namespace()
     body = []
+    errors = None   # the error handling of the block being written (None: the caller's)
     for line in lines:
-        body.append(_guard_source(line, names) if type(line) is Guard
-                    else _line_source(line, names))
+        if type(line) is Guard:
+            body.append(("    " if errors else "") + _guard_source(line, names))
+            continue
+        if line.errors != errors:
+            errors = line.errors
+            if errors:   # lines the walk ran with some warnings off
+                changed = ", ".join(f"{k}={v!r}" for k, v in sorted(errors.items()))
+                body.append(f"with np.errstate({changed}):")
+        body.append(("    " if errors else "") + _line_source(line, names))
     if structure is None:
         returned = ", ".join(_source_of(r, names) for r in results)
         body.append(f"return ({returned}{',' if len(results) == 1 else ''})")

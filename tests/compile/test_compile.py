@@ -381,3 +381,19 @@ def test_no_subexpression_is_shared_across_a_write():
     cf = wg.compile(f)
     for x in (X, 2 * X):
         _same(cf(x), f(x))
+
+
+def test_the_walk_stays_as_quiet_as_uncompiled():
+    import warnings
+
+    def f(x):
+        return np.sum(np.where(x > 0, np.sqrt(x), 0.0))   # 1/(2√0) in the walk, masked
+
+    x = np.array([0.0, 1.0, 2.0])
+    cf = wg.compile(wg.grad(f))
+    cf(x)
+    for run in (wg.grad(f), cf):   # the second runs the emitted program
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = run(x)
+    _same(got, wg.grad(f)(x))

@@ -49,10 +49,10 @@ class Line:
     staged values. ``effect``: the call writes into an argument (``out=``, ``np.add.at``, a
     write by index), so it is kept even when nothing reads ``out``."""
 
-    __slots__ = ("fn", "args", "kwargs", "out", "effect", "view_of", "value", "fresh")
+    __slots__ = ("fn", "args", "kwargs", "out", "effect", "view_of", "value", "fresh", "errors")
 
     def __init__(self, fn, args, kwargs, out, effect=False, view_of=None, value=None,
-                 fresh=None):
+                 fresh=None, errors=None):
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
@@ -62,6 +62,16 @@ class Line:
         self.value = value       # the result, kept where the call read no staged value
         # (shape, dtype) of a result that is a new array of its own, writable, no view
         self.fresh = fresh
+        # NumPy's floating-point error handling where it was not the caller's (the walk
+        # silences the warnings of poles it masks): the program runs the line so too
+        self.errors = errors
+
+    def replaced(self, **changes):
+        """A copy of the line with some of its fields changed."""
+        line = Line(self.fn, self.args, self.kwargs, self.out)
+        for name in self.__slots__:
+            setattr(line, name, changes.get(name, getattr(self, name)))
+        return line
 
 
 class Guard:
@@ -85,7 +95,7 @@ _STAGED_SCALARS = (bool, int, float, complex, np.generic)
 class StagingLevel(Level):
     """Records a program while the function runs on concrete values."""
 
-    __slots__ = ("lines", "inputs", "external", "written", "_count")
+    __slots__ = ("lines", "inputs", "external", "written", "ambient", "_count")
     records_everything = True
 
     def __init__(self, external=()):
@@ -94,6 +104,7 @@ class StagingLevel(Level):
         self.inputs = []
         self.external = {id(a): a for a in external}
         self.written = {}   # id of a plain array a line wrote into -> (array, its Ref)
+        self.ambient = np.geterr()   # the caller's floating-point error handling
         self._count = 0
 
     def _ref(self, kind="t"):
@@ -123,9 +134,10 @@ class StagingLevel(Level):
         effect = effect or out is None
         ref = self._ref()
         constant = not effect and not _has_ref(template_args) and not _has_ref(template_kwargs)
+        errors = np.geterr()
         self.lines.append(Line(fn, template_args, template_kwargs, ref, effect,
                                _viewed(out, args), out if constant else None,
-                               _fresh(out, args)))
+                               _fresh(out, args), None if errors == self.ambient else errors))
         return self._outputs(fn, out, ref)
 
     def _stage_targets(self, args, kwargs):
