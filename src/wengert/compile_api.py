@@ -168,10 +168,17 @@ class Compiled:
             return level.process(np.copy, (leaf,), {})
         return leaf
 
-    @staticmethod
-    def _constant(level, leaf):
+    def _constant(self, level, leaf):
         """A result that is no staged value, as the program returns it."""
-        return level._template(leaf) if isinstance(leaf, np.ndarray) else leaf
+        if isinstance(leaf, np.ndarray):
+            return level._template(leaf)
+        if not isinstance(leaf, _RESULT_CONSTANTS):
+            raise DifferentiationError(
+                f"wg.compile: {_name_of(self.fn)} returned a {type(leaf).__name__}; a "
+                "compiled function returns arrays, numbers, strings and None (in tuples, "
+                "lists and dicts). Call a pullback's back inside the compiled function "
+                "rather than returning it.")
+        return leaf
 
     def _remember(self, key, program):
         self._traces += 1
@@ -190,6 +197,9 @@ class Compiled:
                 "values keep changing, and each change traces again. Pass values that "
                 "change as arrays, or call the function uncompiled.", RuntimeWarning,
                 stacklevel=3)
+
+
+_RESULT_CONSTANTS = (bool, int, float, complex, str, type(None), np.generic, np.dtype)
 
 
 def compile(fn, static_argnums=()):

@@ -207,10 +207,10 @@ def jacobian(f, *args):
             jac_leaves.append(None)
             continue
         x_shape = np.shape(primal(x))
-        stacked = np.array([np.asarray(r[j]) for r in rows])
+        stacked = np.stack([asarray_like(r[j]) for r in rows])   # staged ones too
         if np.iscomplexobj(primal(x)):
             stacked = np.conjugate(stacked) if complex_output else stacked
         elif complex_output:
-            stacked = stacked + 1j * np.array([np.asarray(r[j]) for r in imaginary_rows])
+            stacked = stacked + 1j * np.stack([asarray_like(r[j]) for r in imaginary_rows])
         jac_leaves.append(stacked.reshape(y_shape + x_shape))
     return unflatten_tangent(arg_def, jac_leaves)

@@ -397,3 +397,23 @@ def test_the_walk_stays_as_quiet_as_uncompiled():
             warnings.simplefilter("error")
             got = run(x)
     _same(got, wg.grad(f)(x))
+
+
+@pytest.mark.parametrize("transform", [
+    lambda f: lambda x: wg.pullback(f, x)[1](1.0),
+    lambda f: lambda x: wg.jacobian(lambda x: np.sin(x) * f(x), x),
+    lambda f: lambda x: wg.jacobian(lambda x: np.sin(x) * f(x), x, mode="forward"),
+    lambda f: lambda x: wg.partial(f, x, index=2),
+    lambda f: lambda x: wg.value_and_grad(f)(x),
+    lambda f: lambda x: wg.derivative(lambda t: f(x * t), 1.5),
+], ids=["pullback", "jacobian", "jacobian-forward", "partial", "value_and_grad", "derivative"])
+def test_other_transformations_inside(transform):
+    made = transform(reductions)
+    cf = wg.compile(made)
+    for x in (X, 1.5 * X):
+        _flat_same(cf(x), made(x))
+
+
+def test_returning_a_function_raises():
+    with pytest.raises(wg.DifferentiationError, match="returned a method"):
+        wg.compile(lambda x: wg.pullback(np.sin, x))(X)

@@ -187,6 +187,10 @@ class StagingTracer(ArrayMethods, StagedValue):
     def fill(self, value):
         self[...] = value
 
+    @property
+    def flat(self):
+        return _Flat(self)
+
     def view(self, dtype=None, type=None):
         kind = type if type is not None else dtype
         if isinstance(kind, _CLASS) and issubclass(kind, StagingTracer):
@@ -208,6 +212,20 @@ class StagingTracer(ArrayMethods, StagedValue):
 
     def __deepcopy__(self, memo):
         return self.copy()
+
+
+class _Flat:
+    """``x.flat`` of a staged array: reads and writes by flat position, as lines."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def __getitem__(self, index):
+        return np.ravel(self.base)[index]
+
+    def __setitem__(self, index, value):
+        shape = self.base.shape
+        self.base[np.unravel_index(np.arange(int(np.prod(shape)))[index], shape)] = value
 
 
 class StagingSelected(StagingTracer):
