@@ -417,3 +417,20 @@ def test_other_transformations_inside(transform):
 def test_returning_a_function_raises():
     with pytest.raises(wg.DifferentiationError, match="returned a method"):
         wg.compile(lambda x: wg.pullback(np.sin, x))(X)
+
+
+def test_a_while_loop_on_values_is_unrolled_and_guarded():
+    traced = []
+
+    def halve_until_small(x):
+        traced.append(1)
+        while np.max(np.abs(x)) > 1.0:
+            x = x / 2
+        return np.sum(x ** 2)
+
+    cf = wg.compile(wg.grad(halve_until_small))
+    big = np.array([3.0, -5.0])
+    for x in (big, big * 1.1, big * 4, big * 1.1):
+        want = wg.grad(halve_until_small)(x)
+        _same(cf(x), want)
+    assert len(traced) == 4 + 2   # 4 eager runs; 2 traces: 8x needs one more halving
