@@ -4,7 +4,7 @@ A signature is the structure of the arguments, the shape, dtype and type of each
 the values of everything else (static arguments, Python numbers, strings). The first call
 with a signature runs the function under a staging level (core/staging.py), whose program —
 the forward pass and, for a derivative, the whole backward walk — is pruned and emitted as
-Python source (compile_program.py). Each emitted program checks the decisions its trace took
+Python source (compile_passes.py, compile_emit.py). Each emitted program checks the decisions its trace took
 (its guards); one whose guard fails hands the call to another path of the same signature, or
 to a new trace.
 """
@@ -17,7 +17,8 @@ import numpy as np
 
 from .core import staging
 from .core.staging import StagingLevel
-from .compile_program import Retrace, emit, fold, is_staged, load, prune, reuse
+from .compile_emit import Retrace, emit, is_staged, load
+from .compile_passes import fold, prune, reuse
 from .errors import DifferentiationError
 from .tree import flatten, unflatten
 
