@@ -434,3 +434,17 @@ def test_a_while_loop_on_values_is_unrolled_and_guarded():
         want = wg.grad(halve_until_small)(x)
         _same(cf(x), want)
     assert len(traced) == 4 + 2   # 4 eager runs; 2 traces: 8x needs one more halving
+
+
+def test_an_array_a_primitive_returns_is_never_written_into():
+    kept = np.array([1.0, 2.0, 3.0, 4.0])
+
+    @wg.primitive
+    def stored(x):
+        return kept   # the same array every call
+
+    f = lambda x: np.tanh(stored(x)) + x
+    cf = wg.compile(f)
+    for x in (X, 2 * X):
+        _same(cf(x), np.tanh([1.0, 2.0, 3.0, 4.0]) + x)
+    assert np.array_equal(kept, [1.0, 2.0, 3.0, 4.0])

@@ -137,7 +137,7 @@ class StagingLevel(Level):
         errors = np.geterr()
         self.lines.append(Line(fn, template_args, template_kwargs, ref, effect,
                                _viewed(out, args), out if constant else None,
-                               _fresh(out, args), None if errors == self.ambient else errors))
+                               _fresh(fn, out, args), None if errors == self.ambient else errors))
         return self._outputs(fn, out, ref)
 
     def _stage_targets(self, args, kwargs):
@@ -235,10 +235,14 @@ def _has_ref(x):
     return False
 
 
-def _fresh(out, args):
+def _fresh(fn, out, args):
     """``(shape, dtype)`` of ``out`` where it is a new array that owns its memory (the
-    program may then write into it once nothing reads it any more), else None."""
+    program may then write into it once nothing reads it any more), else None. Only NumPy's
+    own functions are trusted to return new arrays: a primitive may return one it keeps."""
     if type(out) is not np.ndarray or out.base is not None or not out.flags.writeable:
+        return None
+    if not (isinstance(fn, np.ufunc) or (getattr(fn, "__module__", None) or "").startswith(
+            "numpy")):
         return None
     for a in args:
         if out is (a._value if type(a) in _STAGING else a):
