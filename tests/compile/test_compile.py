@@ -448,3 +448,15 @@ def test_an_array_a_primitive_returns_is_never_written_into():
     for x in (X, 2 * X):
         _same(cf(x), np.tanh([1.0, 2.0, 3.0, 4.0]) + x)
     assert np.array_equal(kept, [1.0, 2.0, 3.0, 4.0])
+
+
+def test_no_buffer_is_reused_while_a_view_of_it_is_read():
+    def f(x):
+        y = np.exp(x)
+        b1, _ = np.broadcast_arrays(y, x)   # views of y, through a list of arguments
+        z = np.sin(y)                      # the last read of y itself
+        return np.sum(b1 * z)
+
+    cf = wg.compile(f)
+    for x in (X, 2 * X):
+        _same(cf(x), f(x))

@@ -138,7 +138,7 @@ class StagingLevel(Level):
         self.lines.append(Line(fn, template_args, template_kwargs, ref, effect,
                                _viewed(out, args), out if constant else None,
                                _fresh(fn, out, args), None if errors == self.ambient else errors))
-        return self._outputs(fn, out, ref)
+        return self._outputs(fn, out, ref, args)
 
     def _stage_targets(self, args, kwargs):
         """A plain array that a line writes staged values into becomes a staged buffer of
@@ -155,7 +155,7 @@ class StagingLevel(Level):
                 self.lines.append(Line(np.array, (target.copy(),), {}, ref))
                 self.written[id(target)] = (target, ref)
 
-    def _outputs(self, fn, out, ref):
+    def _outputs(self, fn, out, ref, args):
         if out is None:
             return None
         if isinstance(out, (np.ndarray, *_STAGED_SCALARS)):
@@ -165,7 +165,8 @@ class StagingLevel(Level):
             for position, item in enumerate(out):
                 if isinstance(item, (np.ndarray, *_STAGED_SCALARS)):
                     item_ref = self._ref()
-                    self.lines.append(Line(operator.getitem, (ref, position), {}, item_ref))
+                    self.lines.append(Line(operator.getitem, (ref, position), {}, item_ref,
+                                           view_of=_viewed(item, args)))
                     item = self.wrap(item, item_ref)
                 elif not (item is None or item is ZERO or item is NO_TANGENT
                           or isinstance(item, (str, np.dtype))):
@@ -251,13 +252,15 @@ def _fresh(fn, out, args):
 
 
 def _viewed(out, args):
-    """The Ref of the staged argument whose memory the array ``out`` shares, or None."""
-    if type(out) is not np.ndarray or out.base is None:
+    """The Ref of the staged argument (or item of a list or tuple argument) whose memory the
+    array ``out`` shares, or None."""
+    if type(out) is not np.ndarray:
         return None
     for a in args:
-        if type(a) in _STAGING and isinstance(a._value, np.ndarray) and np.may_share_memory(
-                out, a._value):
-            return a._ref
+        for b in (a if type(a) is tuple or type(a) is list else (a,)):
+            if type(b) in _STAGING and isinstance(b._value, np.ndarray) and (
+                    out is b._value or np.may_share_memory(out, b._value)):
+                return b._ref
     return None
 
 
