@@ -16,6 +16,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .core import staging
+from .core.staged import begin_tracing, end_tracing, tracing
 from .core.staging import StagingLevel
 from .compile_emit import Retrace, emit, is_staged, load
 from .compile_passes import fold, prune, reuse
@@ -64,6 +65,8 @@ class Compiled:
         functools.update_wrapper(self, fn, updated=())
 
     def __call__(self, *args):
+        if tracing() is not None:   # called while another is traced: part of it
+            return self.fn(*args)
         key = self._plain_key(args)
         if key is not None:   # arrays only, the common call: no flattening
             leaves = args
@@ -138,11 +141,11 @@ class Compiled:
         staged_args = iter(unflatten(treedef, staged))
         call_args = [a if i in self.static_argnums else next(staged_args)
                      for i, a in enumerate(args)]
-        staging.tracing.append(level)
+        token = begin_tracing(level)
         try:
             out = self.fn(*call_args)
         finally:
-            staging.tracing.pop()
+            end_tracing(token)
             level.active = False
         out_leaves, out_treedef = flatten(out)
         out_leaves = [self._owned(level, leaf) for leaf in out_leaves]

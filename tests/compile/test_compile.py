@@ -460,3 +460,32 @@ def test_no_buffer_is_reused_while_a_view_of_it_is_read():
     cf = wg.compile(f)
     for x in (X, 2 * X):
         _same(cf(x), f(x))
+
+
+def test_a_compiled_function_inside_another_is_part_of_it():
+    inner = wg.compile(lambda x: np.sin(x) * 2.0)
+    outer = wg.compile(wg.grad(lambda x: np.sum(inner(x) ** 2)))
+    for x in (X, 2 * X):
+        _same(outer(x), 8 * np.sin(x) * np.cos(x))
+
+
+def test_another_thread_differentiates_while_one_traces():
+    import threading
+
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    results = []
+    started, release = threading.Event(), threading.Event()
+
+    def slow(x):
+        started.set()
+        release.wait(5)
+        return np.sum(np.sin(x) * w)
+
+    tracer = threading.Thread(target=lambda: results.append(wg.compile(wg.grad(slow))(X)))
+    tracer.start()
+    started.wait(5)
+    eager = wg.grad(lambda x: np.sum(x * w))(X)   # keeps its constants as usual
+    release.set()
+    tracer.join()
+    _same(eager, w)
+    _same(results[0], np.cos(X) * w)

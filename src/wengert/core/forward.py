@@ -30,7 +30,7 @@ class ForwardLevel(Level):
     __slots__ = ()
 
     def new_input(self, value, tangent):
-        if staging.tracing:   # wg.compile: see ReverseLevel.new_input
+        if staging.tracing():   # wg.compile: see ReverseLevel.new_input
             value, tangent = (staging.lift_constant(v) if type(v) is np.ndarray else v
                               for v in (value, tangent))
         # The program may write into its own tracers later: the level keeps its own objects.

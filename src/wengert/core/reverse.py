@@ -59,7 +59,7 @@ class ReverseLevel(Level):
 
     def new_input(self, value):
         self.tape.append(_INPUT)
-        if staging.tracing and type(value) is np.ndarray:
+        if type(value) is np.ndarray and staging.tracing():
             # wg.compile: an array not passed to the compiled function (a closed-over one,
             # a parameter) is read by the program, so its derivative is computed there too
             value = staging.lift_constant(value)
@@ -142,7 +142,7 @@ class ReverseLevel(Level):
             rule = reverse_rules.lookup(fn, primals)
         if rule is None:
             return run_without_rule(fn, args, kwargs)
-        if staging.tracing and fn in staging.opaque and rule.masked and not any(
+        if fn in staging.opaque and rule.masked and staging.tracing() and not any(
                 isinstance(p, Tracer) for p in primals):   # wg.compile: the rule as one line
             y, pullback = staging.opaque_rule(rule.impl, parents, primals, kwargs, rule_name(fn))
         elif not rule.masked:   # a user's rule
@@ -287,7 +287,7 @@ def _saved(constant, partial=None):
     (add, subtract) never reads its arguments, so nothing is copied for it."""
     if (constant.flags.writeable and type(partial) is not int
             and type(partial) is not float):
-        if staging.tracing:   # wg.compile: the program refers to it (core/staging.py)
+        if staging.tracing():   # wg.compile: the program refers to it (core/staging.py)
             return staging.lift_constant(constant)
         return constant.copy(order="K")   # the same layout: BLAS rounds the same way
     return constant

@@ -5,6 +5,7 @@ NumPy call on it is handed to its level, which records a line; ``bool()``, ``int
 ``float()`` and ``.item()`` record a guard; comparisons are lines like any other. To every
 other level it is an array of a registered kind, not a ``TracedValue``.
 """
+import contextvars
 import operator
 
 import numpy as np
@@ -19,14 +20,27 @@ from .protocol import ArrayMethods
 METADATA = {np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj,
             np.can_cast, np.min_scalar_type}
 
-# The staging levels tracing now, innermost last: constants made like a staged value
-# (np.zeros of its shape, ...) are lines of the innermost, fresh in every run.
-tracing = []
+# The staging level tracing now in this thread (or task), or None: constants made like a
+# staged value (np.zeros of its shape, ...) are lines of it, fresh in every run.
+_tracing = contextvars.ContextVar("wengert_staging", default=None)
+
+
+def tracing():
+    """The staging level that is tracing, or None."""
+    return _tracing.get()
+
+
+def begin_tracing(level):
+    return _tracing.set(level)
+
+
+def end_tracing(token):
+    _tracing.reset(token)
 
 
 def _made_by(make):
     def made(*args, **kwargs):
-        return tracing[-1].process(make, args, kwargs)
+        return _tracing.get().process(make, args, kwargs)
     return made
 
 

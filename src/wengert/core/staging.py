@@ -222,7 +222,7 @@ class StagingLevel(Level):
 def lift_constant(array):
     """A plain array that a node keeps for the walk, as the staging level refers to it (the
     reverse level copies it outside compile)."""
-    return tracing[-1].lift(array)
+    return tracing().lift(array)
 
 
 def _has_ref(x):
@@ -291,7 +291,7 @@ def _pull_back(forward, ct):
 
 def opaque_rule(impl, parents, primals, kwargs, name):
     """``(y, pullback)`` of a rule called whole by the program (see ``opaque``)."""
-    level = tracing[-1]
+    level = tracing()
     call = OpaqueRule(impl, parents, name)
     ref = level._ref()
     level.lines.append(Line(call, level._template(tuple(primals)), level._template(kwargs), ref))
