@@ -489,3 +489,22 @@ def test_another_thread_differentiates_while_one_traces():
     tracer.join()
     _same(eager, w)
     _same(results[0], np.cos(X) * w)
+
+
+def test_a_custom_frule_and_forwarddiff_inside():
+    @wg.primitive
+    def logsumexp(v):
+        m = np.max(v)
+        return m + np.log(np.sum(np.exp(v - m)))
+
+    @wg.frule(logsumexp)
+    def _logsumexp_frule(dv, v):
+        value = logsumexp(v)
+        return value, np.sum(np.exp(v - value) * dv)
+
+    pushed = lambda x: wg.jvp(logsumexp, (x,), (np.ones_like(x),))[1]
+    through_forwarddiff = lambda x: wg.forwarddiff(lambda v: np.sin(v) * logsumexp(v), x)
+    for made in (pushed, through_forwarddiff):
+        cf = wg.compile(made)
+        for x in (X, 3 * X):
+            _flat_same(cf(x), made(x))
