@@ -19,7 +19,7 @@ from .core import staging
 from .core.staged import begin_tracing, end_tracing, tracing
 from .core.staging import StagingLevel
 from .compile_emit import Retrace, emit, is_staged, load
-from .compile_passes import fold, prune, reuse
+from .compile_passes import fold, hoist, prune, reuse
 from .errors import DifferentiationError
 from .tree import flatten, unflatten
 
@@ -153,7 +153,7 @@ class Compiled:
                    for leaf in out_leaves]
         lines, results = fold(level.lines, results)
         returned = [r for r in results if type(r) is staging.Ref]
-        lines = reuse(prune(lines, returned, level.inputs), returned)
+        lines = reuse(hoist(prune(lines, returned, level.inputs)), returned)
         direct = _literal(out_treedef)
         source, namespace = emit(lines, level.inputs, results, _name_of(self.fn),
                                  out_treedef if direct else None)

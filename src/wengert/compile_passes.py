@@ -114,7 +114,7 @@ def fold(lines, results):
     returned = {r.number for r in results if type(r) is Ref}
     written = _written_buffers(lines)
     values = {}   # Ref number -> the constant or the Ref that stands for it from here on
-    fresh = {}
+    meta = {}     # Ref number -> (its line's meta, whether it is a value of its own)
     seen = {}     # a pure call's key -> the Ref of its first result (common subexpressions)
     folded = []
     for line in lines:
@@ -134,13 +134,17 @@ def fold(lines, results):
             if earlier is not line.out:
                 values[line.out.number] = earlier   # the same call on the same values
                 continue
-        if line.fresh is not None:
-            fresh[line.out.number] = line.fresh
+        meta[line.out.number] = (line.meta, line.fresh is not None or (
+            line.meta is not None and line.meta[0] is not np.ndarray))   # new, or a scalar
         chosen = _selected_whole(line, args, kwargs)
-        if (type(chosen) is Ref and line.out.number not in written and line.fresh is not None
-                and fresh.get(chosen.number) == line.fresh):
-            values[line.out.number] = chosen   # np.where of a constant mask: one branch
+        if (type(chosen) is Ref and line.out.number not in written and line.meta is not None
+                and chosen.number in meta and meta[chosen.number][0] == line.meta
+                and (meta[chosen.number][1] or line.out.number not in returned)):
+            values[line.out.number] = chosen   # x · 1, np.where of a constant mask, ...
             continue
+        if line.fn is np.power and len(args) == 2 and type(args[1]) is int and args[1] == 2:
+            line = line.replaced(fn=np.square, args=args[:1], kwargs=kwargs)   # as x ** 2 does
+            args = line.args
         if (not line.effect and line.out.number not in written | returned
                 and _deterministic(line.fn)
                 and (line.value is not None or not _has_refs(args, kwargs))):
@@ -215,6 +219,56 @@ def prune(lines, results, inputs):
 
 # -- buffers reused ----------------------------------------------------------------------------
 
+def _elementwise(line):
+    """A plain call of an elementwise ufunc whose result is a new array: it may write into
+    an argument of its result's shape and dtype (not matmul, a ufunc with a signature)."""
+    return (type(line) is Line and isinstance(line.fn, np.ufunc) and not line.kwargs
+            and line.fn.signature is None and line.fresh is not None)
+
+
+def hoist(lines):
+    """Move the few later readers of an elementwise line's argument (pure lines that make
+    no view, whose own arguments exist already, with no write in between) above it, so that
+    the line may write into the argument: ``t5 = t3[i]`` before ``t4 = np.square(t3)``."""
+    readers = {}
+    for line in lines:
+        if type(line) is Line:
+            for r in _refs_in(line.args, _refs_in(line.kwargs, [])):
+                readers.setdefault(r.number, []).append(line)
+    order = {id(line): float(k) for k, line in enumerate(lines)}
+    defined = {line.out.number: order[id(line)] for line in lines if type(line) is Line}
+    writes = [order[id(line)] for line in lines if type(line) is not Line or line.effect]
+    for line in lines:
+        if not _elementwise(line):
+            continue
+        here = order[id(line)]
+        for a in line.args:
+            if type(a) is not Ref:
+                continue
+            later = [r for r in readers.get(a.number, ()) if order[id(r)] > here]
+            if not later or len(later) > 2 or not all(
+                    _hoistable(r, line.errors, here, order, defined, writes) for r in later):
+                continue
+            for k, r in enumerate(sorted(later, key=lambda r: order[id(r)])):
+                order[id(r)] = here - 0.5 + k / 4 / len(later)   # just above, in order
+                defined[r.out.number] = order[id(r)]
+            break
+    return sorted(lines, key=lambda line: order[id(line)])
+
+
+def _hoistable(line, errors, here, order, defined, writes):
+    """Whether ``line`` may move up to ``here``: pure, no view, under the same error
+    handling, reading nothing made after ``here``, with no write in between."""
+    if (type(line) is not Line or line.effect or line.view_of is not None
+            or line.errors != errors):
+        return False
+    there = order[id(line)]
+    if any(here < w < there for w in writes):
+        return False
+    return all(defined.get(r.number, -1.0) < here
+               for r in _refs_in(line.args, _refs_in(line.kwargs, [])))
+
+
 def reuse(lines, results):
     """An elementwise ufunc writes its result into an argument that no later line reads (a
     fresh array of the result's shape and dtype, which no view, write or result shares):
@@ -238,8 +292,7 @@ def reuse(lines, results):
             last_read[r.number] = position
     reused = []
     for position, line in enumerate(lines):
-        if (type(line) is Line and isinstance(line.fn, np.ufunc) and not line.kwargs
-                and line.fn.signature is None and line.fresh is not None):   # not matmul
+        if _elementwise(line):
             for a in line.args:
                 if (type(a) is Ref and a.number not in shared and last_read[a.number] == position
                         and fresh.get(a.number) == line.fresh):

@@ -508,3 +508,23 @@ def test_a_custom_frule_and_forwarddiff_inside():
         cf = wg.compile(made)
         for x in (X, 3 * X):
             _flat_same(cf(x), made(x))
+
+
+def test_reads_move_above_an_elementwise_line_so_it_reuses_its_argument():
+    f = lambda x, y: np.exp(-np.sum((x - y) ** 2))
+    cf = wg.compile(lambda x, y: wg.partial(f, x, y, index=2))
+    assert "np.square(t3, out=t3)" in cf.source(X, X[::-1].copy())
+    for y in (X[::-1].copy(), 2 * X):
+        _same(cf(X, y), wg.partial(f, X, y, index=2))
+
+
+def test_no_read_moves_across_a_write():
+    def f(x):
+        y = np.exp(x)
+        z = np.sin(y)
+        y[0] = 5.0
+        return np.sum(z) + y[0] * y[1]
+
+    cf = wg.compile(f)
+    for x in (X, 2 * X):
+        _same(cf(x), f(x))

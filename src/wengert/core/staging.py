@@ -49,10 +49,11 @@ class Line:
     staged values. ``effect``: the call writes into an argument (``out=``, ``np.add.at``, a
     write by index), so it is kept even when nothing reads ``out``."""
 
-    __slots__ = ("fn", "args", "kwargs", "out", "effect", "view_of", "value", "fresh", "errors")
+    __slots__ = ("fn", "args", "kwargs", "out", "effect", "view_of", "value", "fresh", "errors",
+                 "meta")
 
     def __init__(self, fn, args, kwargs, out, effect=False, view_of=None, value=None,
-                 fresh=None, errors=None):
+                 fresh=None, errors=None, meta=None):
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
@@ -65,6 +66,7 @@ class Line:
         # NumPy's floating-point error handling where it was not the caller's (the walk
         # silences the warnings of poles it masks): the program runs the line so too
         self.errors = errors
+        self.meta = meta   # (type, shape, dtype) of an array or NumPy scalar result
 
     def replaced(self, **changes):
         """A copy of the line with some of its fields changed."""
@@ -137,7 +139,8 @@ class StagingLevel(Level):
         errors = np.geterr()
         self.lines.append(Line(fn, template_args, template_kwargs, ref, effect,
                                _viewed(out, args), out if constant else None,
-                               _fresh(fn, out, args), None if errors == self.ambient else errors))
+                               _fresh(fn, out, args), None if errors == self.ambient else errors,
+                               _meta(out)))
         return self._outputs(fn, out, ref, args)
 
     def _stage_targets(self, args, kwargs):
@@ -234,6 +237,12 @@ def _has_ref(x):
     if kind is dict:
         return any(_has_ref(v) for v in x.values())
     return False
+
+
+def _meta(out):
+    if isinstance(out, (np.ndarray, np.generic)):
+        return type(out), out.shape, out.dtype
+    return None
 
 
 def _fresh(fn, out, args):
