@@ -3,10 +3,10 @@
 A signature is the structure of the arguments, the shape, dtype and type of each array, and
 the values of everything else (static arguments, Python numbers, strings). The first call
 with a signature runs the function under a staging level (core/staging.py), whose program —
-the forward pass and, for a derivative, the whole backward walk — is pruned and emitted as
-Python source (compile_passes.py, compile_emit.py). Each emitted program checks the decisions its trace took
-(its guards); one whose guard fails hands the call to another path of the same signature, or
-to a new trace.
+the forward pass and, for a derivative, the whole backward walk — is optimized
+(compile_passes.py) and emitted as Python source (compile_emit.py). Each emitted program
+checks the decisions its trace took (its guards); one whose guard fails hands the call to
+another path of the same signature, or to a new trace.
 """
 import functools
 import types
@@ -26,7 +26,7 @@ from .tree import flatten, unflatten
 # Rules that take faster ways on concrete arrays: called whole by the emitted program.
 staging.opaque.update({np.linalg.solve, np.linalg.cholesky})
 
-# Paths kept per compiled function (all signatures together), least recently used dropped;
+# Paths kept per compiled function (all signatures together), the oldest dropped first;
 # past this many traces the function is said to keep retracing.
 MAX_PATHS = 8
 
@@ -71,16 +71,12 @@ class Compiled:
         if key is not None:   # arrays only, the common call: no flattening
             leaves = args
         else:
-            key, leaves, _ = self._signature(args)
-        paths = self._by_key.get(key)
-        if paths:
-            for program in paths:
-                try:
-                    return program(leaves)
-                except Retrace:
-                    continue
-        if leaves is args:
-            key, leaves, _ = self._signature(args)
+            key, leaves = self._signature(args)
+        for program in self._by_key.get(key, ()):
+            try:
+                return program(leaves)
+            except Retrace:   # another path of the signature, or a new one
+                continue
         return self._trace(key, args)[1]
 
     def _plain_key(self, args):
@@ -100,7 +96,7 @@ class Compiled:
         key = self._plain_key(args)
         leaves = args
         if key is None:
-            key, leaves, _ = self._signature(args)
+            key, leaves = self._signature(args)
         for program in self._by_key.get(key, ()):
             try:   # the path these arguments take: the one whose guards hold
                 program(leaves)
@@ -111,6 +107,7 @@ class Compiled:
 
     # -- signature -------------------------------------------------------------------------------
     def _signature(self, args):
+        """``(key, array leaves)`` of a call with any arguments."""
         dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
         static = tuple((i, _hashable(a, "static argument")) for i, a in enumerate(args)
                        if i in self.static_argnums)
@@ -127,9 +124,7 @@ class Compiled:
                         f"wg.compile takes NumPy arrays; it received a "
                         f"{type(leaf).__name__}. Convert it with np.asarray first.")
                 described.append((type(leaf), _hashable(leaf, "argument")))
-        if self._plain_key(args) is not None:
-            return self._plain_key(args), arrays, dynamic
-        return (len(args), static, _tree_key(treedef), tuple(described)), arrays, dynamic
+        return (len(args), static, _tree_key(treedef), tuple(described)), arrays
 
     # -- tracing ---------------------------------------------------------------------------------
     def _trace(self, key, args):
@@ -173,9 +168,12 @@ class Compiled:
         return leaf
 
     def _constant(self, level, leaf):
-        """A result that is no staged value, as the program returns it."""
+        """A result that is no staged value, as the program returns it: an array the
+        function closes over as itself, another array as a new copy in every run."""
         if isinstance(leaf, np.ndarray):
-            return level._template(leaf)
+            if level._is_external(leaf):
+                return leaf
+            return level.process(np.copy, (leaf,), {})._ref
         if not isinstance(leaf, _RESULT_CONSTANTS):
             raise DifferentiationError(
                 f"wg.compile: {_name_of(self.fn)} returned a {type(leaf).__name__}; a "

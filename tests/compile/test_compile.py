@@ -528,3 +528,12 @@ def test_no_read_moves_across_a_write():
     cf = wg.compile(f)
     for x in (X, 2 * X):
         _same(cf(x), f(x))
+
+
+def test_an_array_made_without_the_arguments_is_returned_anew():
+    cf = wg.compile(lambda x: (np.sin(x), np.zeros(2)))
+    first = cf(X)[1]
+    first[0] = 7.0
+    second = cf(X)[1]
+    second[1] = 7.0
+    np.testing.assert_array_equal(cf(X)[1], np.zeros(2))
