@@ -128,7 +128,8 @@ class Compiled:
 
     # -- tracing ---------------------------------------------------------------------------------
     def _trace(self, key, args):
-        level = StagingLevel(external=_reachable_arrays(self.fn))
+        static = [a for i, a in enumerate(args) if i in self.static_argnums]
+        level = StagingLevel(external=_reachable_arrays((self.fn, static)))
         dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
         leaves, treedef = flatten(dynamic)
         staged = [level.new_input(x) if (type(x) is np.ndarray or isinstance(x, np.generic))
@@ -243,10 +244,11 @@ def _tree_key(treedef):
     return (treedef.kind, meta, tuple(_tree_key(c) for c in treedef.children))
 
 
-def _reachable_arrays(fn, depth=4):
-    """The NumPy arrays ``fn`` can read without being passed them: in its closure, defaults,
-    the globals its code names, and the same of the functions and objects found there. The
-    emitted program refers to these (in-place changes are seen); it copies other constants."""
+def _reachable_arrays(roots, depth=5):
+    """The NumPy arrays a function can read without being passed them as arrays: in its
+    closure, defaults, the globals its code names, its static arguments, and the same of
+    the functions and objects found there. The emitted program refers to these (in-place
+    changes are seen); it copies other constants."""
     found = {}
     seen = set()
 
@@ -264,8 +266,12 @@ def _reachable_arrays(fn, depth=4):
         elif isinstance(x, dict):
             for v in x.values():
                 visit(v, depth - 1)
-        elif hasattr(x, "__dict__") and not isinstance(x, (type, types.ModuleType)):
-            visit(vars(x), depth - 1)
+        elif not isinstance(x, (type, types.ModuleType)) and (
+                hasattr(x, "__dict__") or hasattr(type(x), "__slots__")):
+            visit(getattr(x, "__dict__", None), depth - 1)
+            for cls in type(x).__mro__:   # an object with slots keeps its arrays there
+                for name in getattr(cls, "__slots__", ()):
+                    visit(getattr(x, name, None), depth - 1)
         elif callable(x) and hasattr(x, "__wrapped__"):
             visit(x.__wrapped__, depth - 1)
 
@@ -289,7 +295,7 @@ def _reachable_arrays(fn, depth=4):
             if name in f.__globals__:
                 visit(f.__globals__[name], depth - 1)
 
-    visit(fn, depth)
+    visit(roots, depth)
     return list(found.values())
 
 

@@ -537,3 +537,21 @@ def test_an_array_made_without_the_arguments_is_returned_anew():
     second = cf(X)[1]
     second[1] = 7.0
     np.testing.assert_array_equal(cf(X)[1], np.zeros(2))
+
+
+def test_arrays_in_objects_with_slots_and_static_arguments_are_referred_to():
+    class Weights:
+        __slots__ = ("w",)
+
+        def __init__(self):
+            self.w = np.ones(4)
+
+    held = Weights()
+    cf = wg.compile(lambda x: np.sum(x * held.w))
+    cg = wg.compile(lambda x, table: np.sum(x * table.w), static_argnums=(1,))
+    table = Weights()   # hashable by identity: a static argument
+    for scale in (1.0, 3.0):
+        held.w[:] = scale
+        table.w[:] = scale
+        _same(cf(X), scale * np.sum(X))
+        _same(cg(X, table), scale * np.sum(X))
