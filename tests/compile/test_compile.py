@@ -555,3 +555,13 @@ def test_arrays_in_objects_with_slots_and_static_arguments_are_referred_to():
         table.w[:] = scale
         _same(cf(X), scale * np.sum(X))
         _same(cg(X, table), scale * np.sum(X))
+
+
+def test_printing_and_metadata_while_tracing(capsys):
+    def f(x):
+        print(f"{np.sum(x):.1f}", x[0], x.nbytes, x.itemsize, len(x))
+        return np.sum(x)
+
+    cf = wg.compile(f)
+    _same(cf(np.ones(4)), 4.0)
+    assert capsys.readouterr().out.split() == ["4.0", "1.0", "32", "8", "4"]

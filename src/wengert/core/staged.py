@@ -176,14 +176,23 @@ class StagingTracer(ArrayMethods, StagedValue):
     def __round__(self, ndigits=None):
         return round(self._level.guard(self, "item"), ndigits)
 
+    # Printing while tracing shows the value traced with (printing takes no decision).
     def __repr__(self):
         return f"StagingTracer({self._value!r})"
+
+    def __str__(self):
+        return str(self._value)
+
+    def __format__(self, spec):
+        return format(self._value, spec)
 
     shape = property(lambda self: np.shape(self._value))
     ndim = property(lambda self: np.ndim(self._value))
     size = property(lambda self: np.size(self._value))
     dtype = property(lambda self: np.result_type(self._value))
     flags = property(lambda self: self._value.flags)
+    nbytes = property(lambda self: np.asarray(self._value).nbytes)
+    itemsize = property(lambda self: np.asarray(self._value).itemsize)
     base = None
 
     def __len__(self):
