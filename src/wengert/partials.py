@@ -9,7 +9,7 @@ pushforwards share, so that both compute exactly the same numbers.
 """
 import numpy as np
 
-from .arraytypes import (IN_PLACE, INEXACT_NUMBERS, TracedValue, asarray_like, astype,
+from .arraytypes import (IN_PLACE, INEXACT_NUMBERS, RECORDED, TracedValue, asarray_like, astype,
                          concrete, dtype_of, is_complex, shape_of)
 from .arraytypes import MAY_HOLD_SELECTED_ZEROS as _MAY_HOLD_SELECTED_ZEROS
 from .tangents import Indexed, scale, to_dense
@@ -187,7 +187,7 @@ def _in_precision_of(out, t):
     """Tangent ``t`` no wider than the output: a partial evaluated at a Python-float argument
     is a float64 NumPy scalar, which would otherwise promote a float32 tangent. (A real
     tangent of a complex output stays real.)"""
-    if not isinstance(t, (np.ndarray, np.generic, TracedValue)):   # a tracer: nested modes
+    if not isinstance(t, (np.ndarray, np.generic, *RECORDED)):   # tracers, staged values
         return t
     want = dtype_of(out)
     if want.kind not in "fc" or t.dtype == want or t.dtype.kind not in "fc":

@@ -565,3 +565,13 @@ def test_printing_and_metadata_while_tracing(capsys):
     cf = wg.compile(f)
     _same(cf(np.ones(4)), 4.0)
     assert capsys.readouterr().out.split() == ["4.0", "1.0", "32", "8", "4"]
+
+
+def test_float32_tangents_keep_their_precision():
+    x = X.astype(np.float32)
+    made = lambda x: wg.jvp(lambda v: np.power(2.0, v), (x,), (np.ones_like(x),))
+    cf = wg.compile(made)
+    for v in (x, 2 * x):
+        for got, want in zip(cf(v), made(v)):
+            assert got.dtype == want.dtype == np.float32
+            _same(got, want)
