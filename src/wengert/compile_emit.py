@@ -120,6 +120,8 @@ def _line_source(line, names):
 def _guard_source(guard, names):
     ref = repr(guard.ref)
     expected = guard.expected
+    if guard.kind == "shape":
+        return f"if {ref}.shape != {expected!r}: raise _Retrace"
     if guard.kind == "bool":
         return f"if {'not ' if expected else ''}{ref}: raise _Retrace"
     if guard.kind in ("float", "complex") and expected != expected:   # NaN stays NaN

@@ -575,3 +575,14 @@ def test_float32_tangents_keep_their_precision():
         for got, want in zip(cf(v), made(v)):
             assert got.dtype == want.dtype == np.float32
             _same(got, want)
+
+
+@pytest.mark.parametrize("select", [lambda x: x[x > 0.5], lambda x: x[np.nonzero(x > 0.5)],
+                                    lambda x: np.compress(x > 0.5, x)],
+                         ids=["mask", "nonzero", "compress"])
+def test_shapes_that_depend_on_values_are_guarded(select):
+    f = lambda x: np.sum(np.sin(select(x)) ** 2)
+    cf = wg.compile(wg.grad(f))
+    for x in (np.array([0.1, 0.6, 0.9]), np.array([0.7, 0.6, 0.9]), np.array([0.1, 0.2, 0.9])):
+        _same(cf(x), wg.grad(f)(x))
+    assert "shape !=" in cf.source(np.array([0.1, 0.6, 0.9]))

@@ -82,3 +82,28 @@ def test_ufunc_rules_compiled_complex(spec):
         return [domain(rng, (3,)) for domain in spec.complex_domains]
 
     _compiled_agrees(lambda *zs: np.sum(np.abs(np.sin(spec.fn(*zs))) ** 2), make_args)
+
+
+INDEXING = _load("test_indexing")
+REDUCTIONS = _load("test_reductions")
+
+
+@pytest.mark.parametrize("name, fn, shape, order", INDEXING.INDEXING,
+                         ids=[p[0] for p in INDEXING.INDEXING])
+def test_indexing_rules_compiled(name, fn, shape, order):
+    def make_args(salt):
+        rng = np.random.default_rng(salt)
+        return [rng.uniform(-1.5, 1.5, shape)]
+
+    _compiled_agrees(lambda x: np.sum(np.sin(fn(x))), make_args)
+
+
+@pytest.mark.parametrize("name", list(REDUCTIONS.REDUCTIONS))
+@pytest.mark.parametrize("axis", [None, 0, (0, 2)], ids=["all", "0", "(0,2)"])
+def test_reduction_rules_compiled(name, axis):
+    fn, make, _, kwargs = REDUCTIONS.REDUCTIONS[name]
+
+    def make_args(salt):
+        return [make((2, 3, 4), np.float64, np.random.default_rng(salt))]
+
+    _compiled_agrees(lambda x: np.sum(np.sin(fn(x, axis=axis, **kwargs))), make_args)

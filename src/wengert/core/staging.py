@@ -78,7 +78,8 @@ class Line:
 
 class Guard:
     """A decision the traced run took on a staged value: ``kind(ref) == expected``, where
-    ``kind`` is ``bool``, ``int``, ``float``, ``complex`` or ``item``."""
+    ``kind`` is ``bool``, ``int``, ``float``, ``complex``, ``item`` or ``shape`` (of a
+    result whose shape depends on values: ``x[x > 0]``, ``np.nonzero``)."""
 
     __slots__ = ("ref", "kind", "expected")
 
@@ -141,7 +142,12 @@ class StagingLevel(Level):
                                _viewed(out, args), out if constant else None,
                                _fresh(fn, out, args), None if errors == self.ambient else errors,
                                _meta(out)))
-        return self._outputs(fn, out, ref, args)
+        staged = self._outputs(fn, out, ref, args)
+        if _shaped_by_values(fn, args):   # the shapes later lines were traced with
+            for item in (staged if isinstance(staged, (tuple, list)) else (staged,)):
+                if type(item) in _STAGING:
+                    self.lines.append(Guard(item._ref, "shape", np.shape(item._value)))
+        return staged
 
     def _stage_targets(self, args, kwargs):
         """A plain array that a line writes staged values into becomes a staged buffer of
@@ -237,6 +243,23 @@ def _has_ref(x):
     if kind is dict:
         return any(_has_ref(v) for v in x.values())
     return False
+
+
+# Functions whose results' shapes depend on the values of their arguments.
+_VALUE_SHAPED = {np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.extract, np.compress,
+                 np.trim_zeros, np.delete, np.insert, np.repeat}
+
+
+def _shaped_by_values(fn, args):
+    if fn in _VALUE_SHAPED or (fn is np.where and len(args) == 1):
+        return any(_has_staged(a) for a in args)
+    return fn is operator.getitem and _has_staged(args[1])   # a mask or indices
+
+
+def _has_staged(x):
+    if type(x) in _STAGING:
+        return True
+    return (type(x) is tuple or type(x) is list) and any(_has_staged(v) for v in x)
 
 
 def _meta(out):

@@ -19,8 +19,8 @@ import operator
 import numpy as np
 
 from ..tangents import Indexed, use_traced_scatter
-from ._helpers import (ZERO, Tracer, primitive, dtype_of, forward, is_zero, reverse, selected,
-                       shape_of, to_dense, unbroadcast)
+from ._helpers import (ZERO, Tracer, asarray_like, primitive, dtype_of, forward, is_zero,
+                       reverse, selected, shape_of, to_dense, unbroadcast)
 
 
 def place_at(x, index, ct):
@@ -216,7 +216,7 @@ def dense_or_zeros(t, x):
 
 def _in_range(indices, n, mode):
     """Indices as np.take's ``mode`` reads them, made non-negative."""
-    indices = np.asarray(indices)
+    indices = asarray_like(indices)   # NumPy's, or staged by wg.compile
     if mode == "clip":
         return np.clip(indices, 0, n - 1)
     return indices % n  # 'raise' (already checked by the forward call) and 'wrap'
