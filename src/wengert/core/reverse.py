@@ -6,7 +6,7 @@ import numpy as np
 
 # An elementwise node applies the very helpers the rules' own pullbacks use.
 from ..arraytypes import ATOMS as _ATOMS, CONSTANTS as _CONSTANTS, INEXACT_SCALARS as _SCALARS
-from ..arraytypes import ONE_VALUE as _SINGLE_OUTPUTS
+from ..arraytypes import ONE_VALUE as _SINGLE_OUTPUTS, writeable
 from ..partials import QUIET, times_partial, unbroadcast
 from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, to_dense
 from ..tree import is_differentiable
@@ -94,14 +94,14 @@ class ReverseLevel(Level):
                     if type(y) in _CONSTANTS and partials[0] is not None:
                         value = x._value
                         out = fn(value, y)
-                        if type(y) is np.ndarray:
+                        if type(y) is _NDARRAY:
                             y = _saved(y, partials[0])
                         node = (partials[0], x._index, (value, y), out,
                                 _unless_like(value, out), rule)
                 elif y_here and type(x) in _CONSTANTS and partials[1] is not None:
                     value = y._value
                     out = fn(x, value)
-                    if type(x) is np.ndarray:
+                    if type(x) is _NDARRAY:
                         x = _saved(x, partials[1])
                     node = (partials[1], y._index, (x, value), out,
                             _unless_like(value, out), rule)
@@ -128,7 +128,7 @@ class ReverseLevel(Level):
             elif type(a) not in _ATOMS:
                 primals, parents = split_args(args, self, _index_of)
                 break
-            elif type(a) is np.ndarray:
+            elif type(a) is _NDARRAY:
                 a = _saved(a)
             primals.append(a)
             parents.append(None)
@@ -229,7 +229,7 @@ class ReverseLevel(Level):
                     cts[parents] = g
                     # Only this slot refers to a fresh product, or to the node's own
                     # cotangent handed on whole; a view (np.real of it) shares its base.
-                    owned[parents] = (type(g) is np.ndarray and g.base is None
+                    owned[parents] = (type(g) is _NDARRAY and g.base is None
                                       and (g is not ct or ct_is_ours))
                 else:
                     cts[parents], owned[parents] = accumulate(slot, owned[parents], g)
@@ -241,9 +241,9 @@ class ReverseLevel(Level):
                 # A fresh product is its slot's own; the node's cotangent may go on whole to
                 # one parent if the other got a fresh array (x - y: ct to x, -ct to y),
                 # never to both (x + y).
-                fresh0 = g0 is not ct and type(g0) is np.ndarray and g0.base is None
-                fresh1 = g1 is not ct and type(g1) is np.ndarray and g1.base is None
-                whole = ct_is_ours and type(ct) is np.ndarray and ct.base is None
+                fresh0 = g0 is not ct and type(g0) is _NDARRAY and g0.base is None
+                fresh1 = g1 is not ct and type(g1) is _NDARRAY and g1.base is None
+                whole = ct_is_ours and type(ct) is _NDARRAY and ct.base is None
                 _add_into(cts, owned, parents[0], g0, fresh0 or whole and fresh1 and g0 is ct)
                 _add_into(cts, owned, parents[1], g1, fresh1 or whole and fresh0 and g1 is ct)
                 continue
@@ -276,7 +276,7 @@ def _saved(constant, partial=None):
     is copied, because the program may overwrite it before the walk reads it (``t[:] = k``
     in a loop would otherwise give every node the last ``t``). A partial that is a number
     (add, subtract) never reads its arguments, so nothing is copied for it."""
-    if (constant.flags.writeable and type(partial) is not int
+    if (writeable(constant) and type(partial) is not int
             and type(partial) is not float):
         return constant.copy(order="K")   # the same layout: BLAS rounds the same way
     return constant
@@ -298,13 +298,14 @@ def _unless_like(value, out):
     """What an elementwise node keeps to sum a cotangent back to ``value``'s shape and dtype
     (see ``unbroadcast``): None where they are ``out``'s already, the common case."""
     kind = type(value)
-    if kind is type(out) and (kind in _SCALARS or kind is np.ndarray and (
+    if kind is type(out) and (kind in _SCALARS or kind is _NDARRAY and (
             value.shape == out.shape and value.dtype == out.dtype)):
         return None
     return value
 
 
 _STRUCTURED = (tuple, Indexed, OneHot)
+_NDARRAY = np.ndarray   # a global, not an attribute of the module np, on the hot paths
 _INPUT = (None, (), None, None, None, None)   # an input's node (and the sentinel at 0)
 
 
