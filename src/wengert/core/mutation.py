@@ -1,11 +1,17 @@
 """Writes into traced arrays: ``x[i] = v``, ``x += v``, ``np.add(a, b, out=x)``.
 
-A write is recorded as one functional step, ``index_update(x, index, v)`` (x with x[index]
-replaced by v), and then the tracer object itself takes the result's value and its place on
-the tape (or its tangent): every alias of the same Python object sees the write, as in
-NumPy. The array the tracer held before is never changed, so the tape's saved values, the
-caller's own arrays and anything else that read it keep their values. A write costs a copy
-of the array: O(size) per write.
+A write is recorded as one step, and then the tracer object itself takes the result's value
+and its place on the tape (or its tangent): every alias of the same Python object sees the
+write, as in NumPy. Two steps, one meaning:
+
+- ``index_write(x, index, v)`` writes into x's own array, in place, O(size of the write):
+  taken where nothing but the tracer refers to that array (``held_alone``): no saved value
+  of the tape, no view, no other tracer, not the caller's array, no outer level;
+- ``index_update(x, index, v)``, x with x[index] replaced by v, copies the array first:
+  everything else (the first write after a step saved the array, nested levels, views).
+
+So a saved value is never changed behind a pullback's back (copy-on-write), and a loop of
+writes into a fresh array costs O(1) per write.
 
 Arrays made to be written into — ``np.zeros_like(x)`` and friends of a traced ``x`` — are
 tracers of x's level with no dependence on x, so that traced values can be written into them.
@@ -14,8 +20,8 @@ import numpy as np
 
 from ..errors import DifferentiationError
 from ..registry import implementations
-from .aliasing import (after_write, fields, lineage, refuse_if_stale, register_view,
-                       view_write_error)
+from .aliasing import (after_write, fields, held_alone, lineage, refuse_if_stale,
+                       register_view, view_write_error)
 from .bind import bind
 from .levels import Tracer, closed_level_error, primal
 
@@ -34,7 +40,20 @@ def _index_update(x, index, v):
     return updated
 
 
-implementations[index_update] = _index_update   # the body, for calls with no tracer
+def index_write(x, index, v):
+    """``x[index] = v`` into x's own array, in place; returns x. Only for a tracer ``x``
+    whose arrays nothing else refers to (see ``assign``): the rules write its tangent (and,
+    in the backward pass, a cotangent the walk owns) in place too."""
+    return bind(index_write, (x, index, v))
+
+
+def _index_write(x, index, v):
+    x[index] = v
+    return x
+
+
+implementations[index_update] = _index_update   # the bodies, for calls with no tracer
+implementations[index_write] = _index_write
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,7 +103,21 @@ def assign(x, index, v, write="x[...] = v", keep=None):
         return
     if type(v) in (list, tuple):
         v = _as_array(v)
-    _replace(x, family, index_update(x, index, v), write, keep)
+    level = x._level
+    if (not isinstance(v, Tracer) or v._level is level and not isinstance(v._value, Tracer)) \
+            and held_alone(x):
+        # x's arrays are its own and the write involves x's level alone (v plain, or traced
+        # by that level only): write into them, through the level directly (bind would
+        # find the same level).
+        if not level.active:
+            raise closed_level_error(write)
+        result = level.process(index_write, (x, index, v), _NO_KEYWORDS)
+    else:
+        result = index_update(x, index, v)
+    _replace(x, family, result, write, keep)
+
+
+_NO_KEYWORDS = {}
 
 
 def _is_current_view(v, x, index):
