@@ -84,7 +84,7 @@ def _written_array(x, write):
     """Check that ``x`` may be written: not stale, not a 0-d scalar, and a view only if it
     was made by basic indexing (whose write reaches its base). Returns its lineage."""
     refuse_if_stale(x)
-    if not isinstance(primal(x), np.ndarray):
+    if type(x._value) is not np.ndarray and not isinstance(primal(x), np.ndarray):
         raise TypeError(f"'{type(primal(x)).__name__}' object does not support item assignment")
     family = lineage(x)
     if family is not None and family.base is not None and family.index is None:

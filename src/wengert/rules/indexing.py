@@ -20,7 +20,7 @@ import numpy as np
 
 from ..tangents import Indexed, use_traced_scatter
 from ._helpers import (ZERO, Tracer, primitive, dtype_of, forward, is_zero, reverse, selected,
-                       shape_of, to_dense, unbroadcast)
+                       shape_of, to_dense, unbroadcast, zeros_like_value)
 
 
 def place_at(x, index, ct):
@@ -35,7 +35,7 @@ def _placed(shape, x_dtype, index, ct, x=None):
     if x_dtype.kind != "c" and dtype_of(ct).kind == "c":
         ct = np.real(ct)  # a real input's cotangent is real
     if isinstance(ct, Tracer):
-        zeros = np.zeros(shape, x_dtype) if x is None else np.zeros_like(x)
+        zeros = zeros_like_value(ct, shape, x_dtype) if x is None else np.zeros_like(x)
         return scatter_add(zeros, index, ct)
     return Indexed(index, ct, shape, x_dtype)
 
