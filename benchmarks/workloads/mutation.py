@@ -46,7 +46,8 @@ def written(xp, n, y0, a):
     y = xp.zeros(n) * a
     y[0] = y0
     for i in range(1, n):
-        y[i] = y[i - 1] + H * xp.sin(y[i - 1]) * a
+        previous = y[i - 1]
+        y[i] = previous + H * xp.sin(previous) * a
     return xp.sum(y * y)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import DifferentiationError
 from ..registry import implementations
-from .aliasing import (after_write, fields, held_alone, lineage, refuse_if_stale,
+from .aliasing import (after_write, fields, held_alone, kept, lineage, refuse_if_stale,
                        register_view, view_write_error)
 from .bind import bind
 from .levels import Tracer, closed_level_error, primal
@@ -96,33 +96,35 @@ def assign(x, index, v, write="x[...] = v", keep=None):
     """``x[index] = v`` on the tracer ``x``; ``keep``: a view of ``x`` the write came
     through, which holds the new values already and stays usable."""
     family = _written_array(x, write)
-    if isinstance(v, Tracer) and _is_current_view(v, x, index):
-        # x[i] += v: Python reads x[i], adds in place, then writes it back. The in-place
-        # addition wrote through to x already; writing the same values again would only
-        # cost a copy.
-        return
-    if type(v) in (list, tuple):
+    if isinstance(v, Tracer):
+        if lineage(v) is not None and _is_current_view(v, x, index):
+            # x[i] += v: Python reads x[i], adds in place, then writes it back. The in-place
+            # addition wrote through to x already; writing the same values again would
+            # only cost a copy.
+            return
+    elif type(v) in (list, tuple):
         v = _as_array(v)
     level = x._level
     if (not isinstance(v, Tracer) or v._level is level and not isinstance(v._value, Tracer)) \
             and held_alone(x):
         # x's arrays are its own and the write involves x's level alone (v plain, or traced
-        # by that level only): write into them, through the level directly (bind would
-        # find the same level).
+        # by that level only): the level writes into them and x takes the step's place.
         if not level.active:
             raise closed_level_error(write)
-        result = level.process(index_write, (x, index, v), _NO_KEYWORDS)
+        level.write_into(index_write, x, index, v)
+        if family is not None and family.base is not None:
+            # x is a view by basic indexing (holding an array of its own since it was
+            # written before): its base takes the new values too. Not x itself: x is
+            # the base's current view, whose values assign would take as written already.
+            assign(family.base, family.index, kept(x), write, keep=x)
+        after_write(x, write, keep)
     else:
-        result = index_update(x, index, v)
-    _replace(x, family, result, write, keep)
-
-
-_NO_KEYWORDS = {}
+        _replace(x, family, index_update(x, index, v), write, keep)
 
 
 def _is_current_view(v, x, index):
     family = lineage(v)
-    return (family is not None and family.base is x and family.index is not None
+    return (family.base is x and family.index is not None
             and _is_basic(index) and family.index == index)
 
 

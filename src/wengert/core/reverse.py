@@ -152,6 +152,20 @@ class ReverseLevel(Level):
             return ReverseTracer(y, self, len(tape) - 1)
         return self._record_outputs(y, len(tape) - 1, rule)
 
+    def write_into(self, fn, x, index, v):
+        # process() for this one call, less what it does not need: no new tracer for x to
+        # take the fields of, no search for the level or the rule.
+        if type(v) is ReverseTracer:
+            parents = [x._index, None, v._index]
+            v = v._value
+        else:
+            parents = [x._index, None, None]
+        rule = reverse_rules.lookup(fn, ())
+        _, pullback = rule.impl(parents, x._value, index, v)
+        tape = self.tape
+        tape.append((pullback, parents, None, None, None, rule))
+        x._index = len(tape) - 1
+
     def _record_outputs(self, y, index, rule):
         """One selector node per differentiable element of a multi-output call."""
         tape = self.tape
