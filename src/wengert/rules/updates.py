@@ -45,7 +45,7 @@ def _value_cotangent(ct, shape, index, v):
     """The cotangent of ``v`` written at ``index``: the output's cotangent read there, zero
     where a later repeat of the index overwrote it, summed back to v's shape."""
     read = ct[index]
-    if _may_repeat(index):
+    if type(index) is not int and _may_repeat(index):
         survived = last_writes(shape, index)
         if not survived.all():
             read = np.where(survived, read, 0)
