@@ -232,7 +232,7 @@ class ReverseLevel(Level):
                 ct_is_ours = False
             step, parents, primals, out, like, rule = node
             if primals is None:   # a pullback
-                if type(step) is OwningPullback:
+                if isinstance(step, OwningPullback):
                     grads, fresh = step.take(ct, ct_is_ours)
                     first = parents[0]
                     if fresh and type(first) is int and cts[first] is None:

@@ -61,9 +61,9 @@ def _getitem(needs, x, index):
     if type(x) is np.ndarray:
         # The pullback keeps x's shape and dtype, not x: a later write into x may then
         # write into its array in place, as nothing saved it (see core/mutation.py).
-        shape, x_dtype = x.shape, x.dtype
-
-        def getitem_pullback(ct):
+        # Bound as defaults, not closed over: one object per read for the collector to
+        # walk, not four (a function and three cells), in loops that read every element.
+        def getitem_pullback(ct, shape=x.shape, x_dtype=x.dtype, index=index):
             return (_placed(shape, x_dtype, index, ct), ZERO)
     else:
         def getitem_pullback(ct):

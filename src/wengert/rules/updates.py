@@ -55,24 +55,35 @@ def _value_cotangent(ct, shape, index, v):
     return unbroadcast(v, read)
 
 
+class _WritePullback(OwningPullback):
+    """The pullback of a write ``x[index] = v`` (see OwningPullback)."""
+
+    __slots__ = ("needs", "shape", "index", "v")
+
+    def __init__(self, needs, shape, index, v):
+        self.needs = needs
+        self.shape = shape   # all the pullback reads of x: the tape need not keep it
+        self.index = index
+        self.v = v
+
+    def take(self, ct, ours):
+        needs, index = self.needs, self.index
+        v_ct = _value_cotangent(ct, self.shape, index, self.v) if needs[2] else ZERO
+        if not needs[0]:
+            return (ZERO, ZERO, v_ct), False
+        if isinstance(ct, Tracer) or type(ct) not in IN_PLACE:
+            return (index_update(ct, index, 0), ZERO, v_ct), False
+        if type(v_ct) in IN_PLACE and np.may_share_memory(v_ct, ct):
+            v_ct = v_ct.copy()   # read through a view of ct, which is written next
+        if not ours:
+            ct = ct.copy()
+        ct[index] = 0
+        return (ct, ZERO, v_ct), True
+
+
 def _write_rule(write):
     def rule(needs, x, index, v):
-        shape = shape_of(x)   # all the pullback reads of x: the tape need not keep it
-
-        def write_pullback(ct, ours):
-            v_ct = _value_cotangent(ct, shape, index, v) if needs[2] else ZERO
-            if not needs[0]:
-                return (ZERO, ZERO, v_ct), False
-            if isinstance(ct, Tracer) or type(ct) not in IN_PLACE:
-                return (index_update(ct, index, 0), ZERO, v_ct), False
-            if type(v_ct) in IN_PLACE and np.may_share_memory(v_ct, ct):
-                v_ct = v_ct.copy()   # read through a view of ct, which is written next
-            if not ours:
-                ct = ct.copy()
-            ct[index] = 0
-            return (ct, ZERO, v_ct), True
-
-        return write(x, index, v), OwningPullback(write_pullback)
+        return write(x, index, v), _WritePullback(needs, shape_of(x), index, v)
 
     return rule
 
