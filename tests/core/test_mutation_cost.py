@@ -234,6 +234,29 @@ def test_a_view_that_died_leaves_the_array_to_write_in_place():
     check_grads(f, np.array([0.5, 1.5, -0.5, 2.0]), modes=BOTH)
 
 
+@pytest.mark.parametrize("start", ["product", "zeros_like", "increments"])
+def test_every_way_of_starting_the_loop_against_finite_differences(start):
+    check_grads(_loop(5, start=start), *POINT, modes=BOTH, order=2)
+    check_grads(_loop(5, save_each=True, start=start), *POINT, modes=BOTH)
+
+
+def test_a_row_written_twice_writes_its_matrix_each_time():
+    def f(x):
+        m = np.zeros((3, 4)) * x[0]
+        row = m[1]
+        row[2] = x[1]              # a view of m: m is copied, row gets an array of its own
+        row[3] = x[2] * row[2]     # written again, and m with it
+        s = np.sum(row)
+        m[0] = m[1] * 2.0          # row goes stale here
+        return np.sum(m * m) + s
+
+    x = np.array([0.3, -0.7, 1.1])
+    check_grads(f, x, modes=BOTH, order=2)
+    np.testing.assert_allclose(wg.gradient(f, x)[0][1:],
+                               [10 * x[1] + 10 * x[1] * x[2] ** 2 + 1 + x[2],
+                                10 * x[1] ** 2 * x[2] + x[1]])
+
+
 def test_writes_never_reach_the_callers_array_or_seed():
     x = np.array([1.0, 2.0, 3.0])
 
@@ -294,13 +317,20 @@ def _allocating_calls(fn):
     return count
 
 
-def _loop(n, save_each=False):
+def _loop(n, save_each=False, start="product"):
     def f(x0, a):
-        y = np.zeros(n) * a
+        if start == "product":
+            y = np.zeros(n) * a              # carries a (zero) derivative of a
+        else:
+            y = np.zeros_like(a * np.ones(n))   # depends on nothing: no tangent yet
         y[0] = x0
         saved = []
         for i in range(1, n):
-            y[i] = y[i - 1] + H * np.sin(y[i - 1]) * a
+            if start == "increments":
+                y[i] += y[i - 1]
+                y[i] += H * np.sin(y[i - 1]) * a
+            else:
+                y[i] = y[i - 1] + H * np.sin(y[i - 1]) * a
             if save_each:
                 saved.append(np.exp(y))   # keeps y's values: the next write must copy
         return np.sum(y * y) + sum(np.sum(s) for s in saved)
@@ -308,12 +338,13 @@ def _loop(n, save_each=False):
     return f
 
 
+@pytest.mark.parametrize("start", ["product", "zeros_like", "increments"])
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
-def test_a_loop_of_writes_allocates_no_array_per_write(mode):
+def test_a_loop_of_writes_allocates_no_array_per_write(mode, start):
     def run(n):
         if mode == "reverse":
-            return lambda: wg.gradient(_loop(n), *POINT)
-        return lambda: wg.jvp(_loop(n), POINT, (np.ones(()), np.zeros(())))
+            return lambda: wg.gradient(_loop(n, start=start), *POINT)
+        return lambda: wg.jvp(_loop(n, start=start), POINT, (np.ones(()), np.zeros(())))
 
     counts = [_allocating_calls(run(n)) for n in (100, 200, 400)]
     assert counts[0] == counts[1] == counts[2], counts

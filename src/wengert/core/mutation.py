@@ -47,13 +47,15 @@ def index_write(x, index, v):
     return bind(index_write, (x, index, v))
 
 
-def _index_write(x, index, v):
+def write_in_place(x, index, v):
+    """index_write's body, on plain arrays only (the tracer's own): its rules call it
+    directly, as there is no tracer for bind to look for."""
     x[index] = v
     return x
 
 
 implementations[index_update] = _index_update   # the bodies, for calls with no tracer
-implementations[index_write] = _index_write
+implementations[index_write] = write_in_place
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ nest to any order.
 import numpy as np
 
 from ..arraytypes import IN_PLACE
-from ..core.mutation import index_update, index_write
+from ..core.mutation import index_update, index_write, write_in_place
 from ..core.pullbacks import OwningPullback
 from ._helpers import (ZERO, Tracer, dtype_of, forward, is_zero, reverse, shape_of, to_dense,
                        unbroadcast, zeros_like_value)
@@ -88,15 +88,8 @@ def _write_rule(write):
     return rule
 
 
-def _write_into(x, index, v):
-    """index_write's body, called directly: its rules see only plain arrays (the tracer's
-    own, see core/mutation.py), no tracer for bind to look for."""
-    x[index] = v
-    return x
-
-
 reverse(index_update)(_write_rule(index_update))
-reverse(index_write)(_write_rule(_write_into))
+reverse(index_write)(_write_rule(write_in_place))
 
 
 @forward(index_update)
@@ -107,7 +100,7 @@ def _index_update_forward(tangents, x, index, v):
 
 @forward(index_write)
 def _index_write_forward(tangents, x, index, v):
-    out = _write_into(x, index, v)
+    out = write_in_place(x, index, v)
     return out, _written_tangent(tangents, index, out, True)
 
 
