@@ -14,6 +14,11 @@ from wengert.testing import check_grads
 BOTH = ("reverse", "forward")
 H = 0.1
 
+# Where reference counts cannot be trusted, every write copies (see core/aliasing.py).
+COUNTED = pytest.mark.skipif(
+    sys.version_info >= (3, 14) or sys.implementation.name != "cpython",
+    reason="writes are made in place only where CPython's reference counts are exact")
+
 
 # ---------------------------------------------------------------------------------------------
 # One recurrence written three ways
@@ -338,6 +343,7 @@ def _loop(n, save_each=False, start="product"):
     return f
 
 
+@COUNTED
 @pytest.mark.parametrize("start", ["product", "zeros_like", "increments"])
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_a_loop_of_writes_allocates_no_array_per_write(mode, start):
@@ -356,6 +362,7 @@ def test_the_counter_sees_a_copy_per_write_where_one_is_needed():
     assert counts[1] - counts[0] >= 20, counts
 
 
+@COUNTED
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_memory_of_a_loop_that_reads_back_grows_linearly(mode):
     def peak(n):
