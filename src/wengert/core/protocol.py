@@ -185,7 +185,7 @@ class ArrayMethods:
     tobytes = _concrete_conversion(".tobytes()")
 
     def __setitem__(self, index, value):
-        assign(self, index, value, f"x[{'...' if index is Ellipsis else 'i'}] = v")
+        assign(self, index, value, "x[...] = v" if index is Ellipsis else "x[i] = v")
 
     def fill(self, value):
         assign(self, Ellipsis, value, "x.fill(v)")

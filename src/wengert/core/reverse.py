@@ -1,6 +1,4 @@
 """The reverse level: a tape of nodes recorded while the function runs, walked backwards."""
-import sys
-
 from ..registry import reverse_rules
 import numpy as np
 
@@ -12,9 +10,10 @@ from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, to_dense
 from ..tree import is_differentiable
 from .protocol import ArrayMethods
 from .bind import run_without_rule, split_args
-from .pullbacks import SelectOutput, UserPullback, accumulate_structured, bad_pullback
+from .pullbacks import (OwningPullback, SelectOutput, UserPullback, accumulate_structured,
+                        bad_pullback)
 from .levels import Level, Tracer, quiet_collector
-from .aliasing import kept
+from .aliasing import UNSHARED as _UNSHARED, kept, refcount as _refcount
 
 
 # A node of the tape: one tuple layout for every node, the only place it is spelled out.
@@ -24,7 +23,9 @@ from .aliasing import kept
 # - ``rule``: the Rule entry of the call (its ``fn`` names it in messages); None for an input.
 # - A node with a pullback (any rule): ``step`` is the pullback, ``primals`` is None, ``out``
 #   and ``like`` unused; ``parents`` holds, per positional argument, where its cotangent
-#   goes: None, a tape index, or a structure of them.
+#   goes: None, a tape index, or a structure of them. A pullback that is an
+#   ``OwningPullback`` (a write's) is handed the cotangent with whether the walk owns it, and
+#   may write into it and hand it on, owned, to its first argument.
 # - An elementwise node (a rule declared by its partial derivatives): ``step`` is the partial
 #   to apply, ``parents`` the tape index of the traced argument, ``primals`` the arguments it
 #   reads with the output ``out``, and ``like`` what to sum the product back to (None where
@@ -151,6 +152,20 @@ class ReverseLevel(Level):
             return ReverseTracer(y, self, len(tape) - 1)
         return self._record_outputs(y, len(tape) - 1, rule)
 
+    def write_into(self, fn, x, index, v):
+        # process() for this one call, less what it does not need: no new tracer for x to
+        # take the fields of, no search for the level or the rule.
+        if type(v) is ReverseTracer:
+            parents = [x._index, None, v._index]
+            v = v._value
+        else:
+            parents = [x._index, None, None]
+        rule = reverse_rules.lookup(fn, ())
+        _, pullback = rule.impl(parents, x._value, index, v)
+        tape = self.tape
+        tape.append((pullback, parents, None, None, None, rule))
+        x._index = len(tape) - 1
+
     def _record_outputs(self, y, index, rule):
         """One selector node per differentiable element of a multi-output call."""
         tape = self.tape
@@ -217,7 +232,15 @@ class ReverseLevel(Level):
                 ct_is_ours = False
             step, parents, primals, out, like, rule = node
             if primals is None:   # a pullback
-                grads = step(ct)
+                if isinstance(step, OwningPullback):
+                    grads, fresh = step.take(ct, ct_is_ours)
+                    first = parents[0]
+                    if fresh and type(first) is int and cts[first] is None:
+                        cts[first] = grads[0]   # handed on, owned: see OwningPullback
+                        owned[first] = True
+                        grads = (ZERO,) + grads[1:]
+                else:
+                    grads = step(ct)
                 if type(grads) is not tuple or len(grads) != len(parents):
                     raise bad_pullback(rule.fn, parents, grads)
             elif type(parents) is int:   # an elementwise node with one traced argument
@@ -280,13 +303,6 @@ def _saved(constant, partial=None):
             and type(partial) is not float):
         return constant.copy(order="K")   # the same layout: BLAS rounds the same way
     return constant
-
-
-# How many references an array has when only a local variable holds it: the local, and the
-# argument of getrefcount. CPython 3.14 may borrow references for locals and count fewer, which
-# would make a shared array look unshared: there every such array is copied (-1 never holds).
-_refcount = sys.getrefcount if hasattr(sys, "getrefcount") else (lambda _: 1 << 30)
-_UNSHARED = 2 if sys.version_info < (3, 14) and sys.implementation.name == "cpython" else -1
 
 
 def _elementwise_cotangent(ct, partial, args, out, like, singular):
