@@ -184,6 +184,25 @@ def without_mark(x):
     return x
 
 
+# Bits of a NumPy array's ``flags.num``. Reading ``flags.writeable`` of an array made by
+# np.broadcast_arrays warns (writing into one is deprecated: its elements share memory); the
+# bits say the same without the warning.
+_WRITEABLE = 0x0400
+_WARN_ON_WRITE = 1 << 31
+
+
+def writeable(x):
+    """Whether NumPy array ``x`` may be written into, so that a value kept of it must be a
+    copy (an array of np.broadcast_arrays counts: it can still be written)."""
+    return x.flags.num & _WRITEABLE != 0
+
+
+def users_own(x):
+    """Whether NumPy array ``x`` can be handed to a user as an array of their own to write
+    into: writeable, and not one of np.broadcast_arrays' views of shared elements."""
+    return x.flags.num & (_WRITEABLE | _WARN_ON_WRITE) == _WRITEABLE
+
+
 # ---------------------------------------------------------------------------------------------
 # Metadata of any value
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from .core.staged import begin_tracing, end_tracing, tracing
 from .core.staging import StagingLevel
 from .compile_emit import Retrace, emit, is_staged, load
 from .compile_passes import fold, hoist, prune, reuse
+from .arraytypes import users_own
 from .errors import DifferentiationError
 from .tree import flatten, unflatten
 
@@ -164,7 +165,7 @@ class Compiled:
         """A staged result the caller may write into: a read-only one (a broadcast view, as
         the cotangent of a sum is) is copied, as the uncompiled transformations do."""
         if is_staged(leaf) and isinstance(leaf._value, np.ndarray) and (
-                not leaf._value.flags.writeable):
+                not users_own(leaf._value)):
             return level.process(np.copy, (leaf,), {})
         return leaf
 

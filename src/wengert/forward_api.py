@@ -2,7 +2,7 @@
 traced run of ``f`` on dual numbers per tangent."""
 import numpy as np
 
-from .arraytypes import ones_like_value, shape_of, zeros_like_value
+from .arraytypes import ones_like_value, shape_of, users_own, zeros_like_value
 from .core.forward import ForwardLevel, ForwardTracer
 from .core.levels import Tracer, current_level, enter, leave, primal, scalar_if_scalar
 from .errors import DifferentiationError
@@ -78,7 +78,7 @@ def _dense_like(y, t):
         t = to_dense(t)
     if isinstance(t, Tracer):
         return scalar_if_scalar(y, t)
-    if isinstance(t, np.ndarray) and (type(t) is not np.ndarray or not t.flags.writeable):
+    if isinstance(t, np.ndarray) and (type(t) is not np.ndarray or not users_own(t)):
         t = np.array(t)   # an internal subclass or a broadcast view: the user's own array
     if type(y) is float and np.ndim(t) == 0 and not np.iscomplexobj(t):
         return float(t)

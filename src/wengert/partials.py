@@ -14,13 +14,15 @@ from .arraytypes import (IN_PLACE, INEXACT_NUMBERS, RECORDED, TracedValue, asarr
 from .arraytypes import MAY_HOLD_SELECTED_ZEROS as _MAY_HOLD_SELECTED_ZEROS
 from .tangents import Indexed, scale, to_dense
 
+_NDARRAY = np.ndarray   # a global, not an attribute of the module np, on the hot paths
+
 
 def unbroadcast(x, g):
     """Cotangent ``g`` of a broadcast result, summed back to the shape of argument ``x`` and
     made real if ``x`` is real (a real input's cotangent is the real part)."""
     x_type = type(x)
     if x_type is type(g):   # the common cases: nothing to undo
-        if x_type is np.ndarray:
+        if x_type is _NDARRAY:
             if g.shape == x.shape and g.dtype == x.dtype:
                 return g
         elif x_type in INEXACT_NUMBERS:
@@ -64,7 +66,7 @@ def times_partial(ct, partial, args, out, singular):
     if out.dtype.kind == "c":
         d = np.conjugate(d)
     g = ct * d
-    if type(g) is not np.ndarray and isinstance(ct, TracedValue):
+    if type(g) is not _NDARRAY and isinstance(ct, TracedValue):
         # Nested differentiation. A traced zero is no structural zero (see cleared_at_poles),
         # and selection marks do not survive inside tracers, so every partial is checked:
         # exp's overflow in a branch np.where did not take must not make a Hessian NaN.

@@ -4,7 +4,7 @@ the JAX-style transforms are in ``api.py``.)"""
 import numpy as np
 
 from .arraytypes import (StagedValue, asarray_like, dtype_of, ones_like_value, shape_of,
-                         zeros_like_value)
+                         users_own, writeable, zeros_like_value)
 from .core.levels import (Tracer, current_level, enter, leave, primal, quiet_collector,
                           scalar_if_scalar)
 from .core.reverse import ReverseLevel, ReverseTracer
@@ -101,7 +101,7 @@ def _project(x, g):
         g = g[()]
     elif isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
         g = np.asarray(g)  # a 0-d array's cotangent arrives as a NumPy scalar
-    if isinstance(g, np.ndarray) and not g.flags.writeable:
+    if isinstance(g, np.ndarray) and not users_own(g):
         g = g.copy()   # a broadcast view (the cotangent of a sum): give the user their own array
     if isinstance(x, np.ndarray) and isinstance(g, np.ndarray) and type(g) is not type(x):
         g = g.view(type(x))   # an ndarray subclass input gets its subclass; a selection mark is internal
@@ -171,7 +171,7 @@ def pullback(f, *args):
 def _kept(x):
     """A copy of a plain array that someone may write into (a tracer is kept as its own
     object by the level); anything else as it is."""
-    if isinstance(x, np.ndarray) and x.flags.writeable:
+    if isinstance(x, np.ndarray) and writeable(x):
         return x.copy(order="K")
     return x
 

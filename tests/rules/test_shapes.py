@@ -8,6 +8,8 @@ reverse) and its forward rule runs on traced values (forward and reverse over fo
 tests below pin several outputs (atleast, broadcast_arrays), astype, that a one-element
 sparse tangent (a OneHot) moves to its new position without a dense array, and a few values.
 Joining and splitting are tested in test_joins.py."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -134,6 +136,25 @@ def test_broadcast_arrays_tangents_with_a_constant(rng):
     _, (da, db) = wg.jvp(lambda a: np.broadcast_arrays(a, np.ones(4)), (a,), (u,))
     np.testing.assert_array_equal(da, np.broadcast_to(u, (3, 4)))
     np.testing.assert_array_equal(db, np.zeros((3, 4)))
+
+
+def test_broadcast_arrays_results_are_the_callers_own_without_warnings(rng):
+    # np.broadcast_arrays gives views of shared elements that warn when written (or when
+    # their writeable flag is read): what wengert returns must be plain arrays of the
+    # caller's, and wengert itself must not trigger the warning.
+    a, u = rng.standard_normal((3, 1)), rng.standard_normal((3, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values, back = wg.pullback(lambda a: np.broadcast_arrays(a, np.ones(4)), a)
+        (g,) = back([np.ones((3, 4)), np.ones((3, 4))])
+        _, tangents = wg.jvp(lambda a: np.broadcast_arrays(a, np.ones(4)), (a,), (u,))
+        (h,) = wg.gradient(lambda b: np.sum(np.broadcast_arrays(b, np.ones(4))[0] ** 2), a)
+        np.testing.assert_allclose(h, 8 * a)
+        for out in (*values, *tangents, g, h):
+            out[0, 0] = 7.0   # no FutureWarning: an array of its own
+    # The rows of a broadcast view share their elements; the caller's arrays do not.
+    assert values[1][1, 0] == 1.0 and tangents[1][1, 0] == 0.0
+    np.testing.assert_array_equal(g, np.r_[7.0, 4.0, 4.0][:, None])
 
 
 # --- astype ------------------------------------------------------------------------------------

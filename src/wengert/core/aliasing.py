@@ -13,7 +13,10 @@ that sharing explicitly, and only where it matters:
 
 Only tracers that take part in aliasing carry a ``Lineage``; the others pay nothing.
 """
+import sys
 import weakref
+
+import numpy as np
 
 from ..errors import DifferentiationError
 from .levels import Tracer
@@ -59,8 +62,9 @@ def kept(x):
     """A tracer that the program holds, as the engine keeps it (as a constant of an inner
     level's tape, as the value of an inner input): a new object with the same fields, so
     that a later write into the program's object (which replaces its fields) cannot change
-    what the engine kept. O(1): the arrays are shared, and a write never changes an array.
-    Anything else as it is."""
+    what the engine kept. O(1): the arrays are shared, and a write changes an array in
+    place only where nothing but one tracer refers to it (``held_alone``), which a kept
+    copy rules out. Anything else as it is."""
     if not isinstance(x, Tracer):
         return x
     cls = type(x)
@@ -71,6 +75,45 @@ def kept(x):
 
 
 _new = object.__new__
+
+
+def held_alone(x):
+    """Whether every array the tracer ``x`` holds (its value; its tangent in forward mode) is
+    a plain NumPy array owning its memory that nothing else refers to: no other tracer, no
+    view, no saved value of the tape, no caller. Only then may a write change it in place:
+    nobody can see the difference. The value must be a NumPy array (not an outer level's
+    tracer: nested writes take the copying way)."""
+    value = x._value
+    if type(value) is not np.ndarray or not _alone(value):
+        return False
+    others = _OTHER_FIELDS.get(type(x))
+    if others is None:
+        others = _OTHER_FIELDS[type(x)] = tuple(
+            n for n in fields(type(x)) if n not in ("_value", "_level"))
+    for name in others:
+        held = getattr(x, name)
+        if type(held) is np.ndarray and not _alone(held):
+            return False
+    return True
+
+
+def _alone(array):
+    # References: the tracer's slot, the caller's local variable, this argument, and
+    # getrefcount's: one more than ALONE counts from a caller's frame.
+    return array.base is None and refcount(array) <= ALONE + 1 and array.flags.writeable
+
+
+_OTHER_FIELDS = {}
+
+
+# How many references an array has when only one slot (or local variable) holds it and a
+# local variable refers to it: the two, and the argument of getrefcount. CPython 3.14 may
+# borrow references for locals and count fewer, which would make a shared array look
+# unshared: there nothing counts as held alone (-1 never holds).
+refcount = sys.getrefcount if hasattr(sys, "getrefcount") else (lambda _: 1 << 30)
+_COUNTED = sys.version_info < (3, 14) and sys.implementation.name == "cpython"
+UNSHARED = 2 if _COUNTED else -1     # a local variable alone
+ALONE = 3 if _COUNTED else -1        # one slot and the local that reads it
 
 
 def register_view(base, view, how, index=None):

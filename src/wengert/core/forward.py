@@ -69,6 +69,15 @@ class ForwardLevel(Level):
             dy = zero_for_none(dy)
         return self.wrap(y, dy)
 
+    def write_into(self, fn, x, index, v):
+        # See ReverseLevel.write_into: x keeps its (written) value and takes the tangent.
+        if type(v) is ForwardTracer:
+            tangents = (x._tangent, ZERO, v._tangent)
+            v = v._value
+        else:
+            tangents = (x._tangent, ZERO, ZERO)
+        _, x._tangent = forward_rules.lookup(fn, ()).impl(tangents, x._value, index, v)
+
     def wrap(self, y, dy):
         if dy is ZERO or dy is NO_TANGENT:
             return y

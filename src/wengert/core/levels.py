@@ -34,6 +34,12 @@ class Level:
     def process(self, fn, args, kwargs):  # pragma: no cover - every level overrides it
         raise NotImplementedError
 
+    def write_into(self, fn, x, index, v):  # pragma: no cover - every level overrides it
+        """``fn(x, index, v)`` (core/mutation.py's ``index_write``) recorded on the tracer
+        ``x`` of this level itself: its value is written in place and it takes the step's
+        place (tape index, tangent). ``v`` is plain or a tracer of this level."""
+        raise NotImplementedError
+
 
 def current_level():
     return _current.get()

@@ -1,11 +1,17 @@
 """Writes into traced arrays: ``x[i] = v``, ``x += v``, ``np.add(a, b, out=x)``.
 
-A write is recorded as one functional step, ``index_update(x, index, v)`` (x with x[index]
-replaced by v), and then the tracer object itself takes the result's value and its place on
-the tape (or its tangent): every alias of the same Python object sees the write, as in
-NumPy. The array the tracer held before is never changed, so the tape's saved values, the
-caller's own arrays and anything else that read it keep their values. A write costs a copy
-of the array: O(size) per write.
+A write is recorded as one step, and then the tracer object itself takes the result's value
+and its place on the tape (or its tangent): every alias of the same Python object sees the
+write, as in NumPy. Two steps, one meaning:
+
+- ``index_write(x, index, v)`` writes into x's own array, in place, O(size of the write):
+  taken where nothing but the tracer refers to that array (``held_alone``): no saved value
+  of the tape, no view, no other tracer, not the caller's array, no outer level;
+- ``index_update(x, index, v)``, x with x[index] replaced by v, copies the array first:
+  everything else (the first write after a step saved the array, nested levels, views).
+
+So a saved value is never changed behind a pullback's back (copy-on-write), and a loop of
+writes into a fresh array costs O(1) per write.
 
 Arrays made to be written into — ``np.zeros_like(x)`` and friends of a traced ``x`` — are
 tracers of x's level with no dependence on x, so that traced values can be written into them.
@@ -15,8 +21,8 @@ import numpy as np
 from ..arraytypes import StagedValue
 from ..errors import DifferentiationError
 from ..registry import implementations
-from .aliasing import (after_write, fields, lineage, refuse_if_stale, register_view,
-                       view_write_error)
+from .aliasing import (after_write, fields, held_alone, kept, lineage, refuse_if_stale,
+                       register_view, view_write_error)
 from .bind import bind
 from .levels import Tracer, closed_level_error, primal
 
@@ -35,7 +41,22 @@ def _index_update(x, index, v):
     return updated
 
 
-implementations[index_update] = _index_update   # the body, for calls with no tracer
+def index_write(x, index, v):
+    """``x[index] = v`` into x's own array, in place; returns x. Only for a tracer ``x``
+    whose arrays nothing else refers to (see ``assign``): the rules write its tangent (and,
+    in the backward pass, a cotangent the walk owns) in place too."""
+    return bind(index_write, (x, index, v))
+
+
+def write_in_place(x, index, v):
+    """index_write's body, on plain arrays only (the tracer's own): its rules call it
+    directly, as there is no tracer for bind to look for."""
+    x[index] = v
+    return x
+
+
+implementations[index_update] = _index_update   # the bodies, for calls with no tracer
+implementations[index_write] = write_in_place
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,7 +90,7 @@ def _written_array(x, write):
     value = primal(x)
     if isinstance(value, StagedValue):   # wg.compile: the array it stands for
         value = value._value
-    if not isinstance(value, np.ndarray):
+    if type(x._value) is not np.ndarray and not isinstance(value, np.ndarray):
         raise TypeError(f"'{type(value).__name__}' object does not support item assignment")
     family = lineage(x)
     if family is not None and family.base is not None and family.index is None:
@@ -81,19 +102,35 @@ def assign(x, index, v, write="x[...] = v", keep=None):
     """``x[index] = v`` on the tracer ``x``; ``keep``: a view of ``x`` the write came
     through, which holds the new values already and stays usable."""
     family = _written_array(x, write)
-    if isinstance(v, Tracer) and _is_current_view(v, x, index):
-        # x[i] += v: Python reads x[i], adds in place, then writes it back. The in-place
-        # addition wrote through to x already; writing the same values again would only
-        # cost a copy.
-        return
-    if type(v) in (list, tuple):
+    if isinstance(v, Tracer):
+        if lineage(v) is not None and _is_current_view(v, x, index):
+            # x[i] += v: Python reads x[i], adds in place, then writes it back. The in-place
+            # addition wrote through to x already; writing the same values again would
+            # only cost a copy.
+            return
+    elif type(v) in (list, tuple):
         v = _as_array(v)
-    _replace(x, family, index_update(x, index, v), write, keep)
+    level = x._level
+    if (not isinstance(v, Tracer) or v._level is level and not isinstance(v._value, Tracer)) \
+            and held_alone(x):
+        # x's arrays are its own and the write involves x's level alone (v plain, or traced
+        # by that level only): the level writes into them and x takes the step's place.
+        if not level.active:
+            raise closed_level_error(write)
+        level.write_into(index_write, x, index, v)
+        if family is not None and family.base is not None:
+            # x is a view by basic indexing (holding an array of its own since it was
+            # written before): its base takes the new values too. Not x itself: x is
+            # the base's current view, whose values assign would take as written already.
+            assign(family.base, family.index, kept(x), write, keep=x)
+        after_write(x, write, keep)
+    else:
+        _replace(x, family, index_update(x, index, v), write, keep)
 
 
 def _is_current_view(v, x, index):
     family = lineage(v)
-    return (family is not None and family.base is x and family.index is not None
+    return (family.base is x and family.index is not None
             and _is_basic(index) and family.index == index)
 
 

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from ..arraytypes import CONSTANTS, INEXACT_SCALARS as _ONE_ELEMENT, astype, dtype_of
-from .bind import bind, bind_alone, bind_operands, register_tracer_class, strip
+from .bind import bind, operator_door, register_tracer_class, strip, ufunc_door, unary_door
 from .callers import unreached_call_message
 from .views import Flat as _Flat, view as _view
 from .mutation import SPECIAL_FUNCTIONS, as_view, assign, in_place, into_outputs
@@ -51,21 +51,7 @@ _SEQUENCE_TYPES = (list, tuple)
 
 
 def _binary(ufunc):
-    def forward(self, other):
-        if type(other) not in _KNOWN:
-            other = _as_operand(other, ufunc)
-            if other is NotImplemented:
-                return NotImplemented
-        return bind_operands(ufunc, (self, other), self, other)
-
-    def reflected(self, other):
-        if type(other) not in _KNOWN:
-            other = _as_operand(other, ufunc)
-            if other is NotImplemented:
-                return NotImplemented
-        return bind_operands(ufunc, (other, self), self, other)
-
-    return forward, reflected
+    return operator_door(ufunc, _as_operand), operator_door(ufunc, _as_operand, reflected=True)
 
 
 def _comparison(ufunc):
@@ -76,13 +62,6 @@ def _comparison(ufunc):
         return ufunc(primal(self), strip(other))
 
     return compare
-
-
-def _unary(fn):
-    def method(self):
-        return bind_alone(fn, self)
-
-    return method
 
 
 # NumPy converts a value written into a plain array (buf[i] = t) this way, and no protocol
@@ -128,9 +107,8 @@ class ArrayMethods:
         register_tracer_class(cls)
 
     # -- the NumPy protocols --------------------------------------------------------------
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if len(inputs) == 1 and not kwargs and method == "__call__":
-            return bind_alone(ufunc, self)   # the hot path: a ufunc of this tracer alone
+    def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+        """NumPy's ufunc protocol, past the door's commonest call (see ``ufunc_door``)."""
         sequences = False
         for x in inputs:
             if type(x) not in _KNOWN:
@@ -155,6 +133,8 @@ class ArrayMethods:
             return result
         # out=x of a traced x: computed without it, then moved into x (core/mutation.py)
         return into_outputs(outputs, result, f"np.{ufunc.__name__}")
+
+    __array_ufunc__ = ufunc_door(_array_ufunc)
 
     def __array_function__(self, func, types, args, kwargs):
         for t in types:
@@ -205,7 +185,7 @@ class ArrayMethods:
     tobytes = _concrete_conversion(".tobytes()")
 
     def __setitem__(self, index, value):
-        assign(self, index, value, f"x[{'...' if index is Ellipsis else 'i'}] = v")
+        assign(self, index, value, "x[...] = v" if index is Ellipsis else "x[i] = v")
 
     def fill(self, value):
         assign(self, Ellipsis, value, "x.fill(v)")
@@ -280,9 +260,9 @@ class ArrayMethods:
     __ge__ = _comparison(np.greater_equal)
     __eq__ = _comparison(np.equal)
     __ne__ = _comparison(np.not_equal)
-    __neg__ = _unary(np.negative)
-    __pos__ = _unary(np.positive)
-    __abs__ = _unary(np.absolute)
+    __neg__ = unary_door(np.negative)
+    __pos__ = unary_door(np.positive)
+    __abs__ = unary_door(np.absolute)
 
     # -- methods: each is the NumPy function of the same name --------------------------------
     sum = _method(np.sum)

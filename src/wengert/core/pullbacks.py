@@ -22,6 +22,25 @@ class SelectOutput:
         return (tuple(cts),)
 
 
+class OwningPullback:
+    """A pullback that may write into its cotangent when the walk owns it (nothing else
+    refers to it), and hand it on to its first argument: a subclass defines ``take(ct,
+    ours)``, returning ``(grads, fresh)``, ``fresh`` saying that ``grads[0]`` is an array
+    nothing else refers to (``ct`` itself, written in place, or a copy), which the walk may
+    then own in turn. A write's pullback is one: a loop of writes passes one cotangent array
+    down its whole chain, O(1) per write, instead of a copy per write. Called as a plain
+    pullback, it never writes into ``ct``. (An object rather than a closure: one per write,
+    where a closure and its cells would be five for the collector to walk.)"""
+
+    __slots__ = ()
+
+    def take(self, ct, ours):  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __call__(self, ct):
+        return self.take(ct, False)[0]
+
+
 class UserPullback:
     """A user's pullback, checked where its cotangents enter the engine: a None for an
     argument (as JAX's custom_vjp and Zygote's ``nothing`` allow) is read as wg.Zero(), so the

@@ -1,21 +1,20 @@
 """The reverse level: a tape of nodes recorded while the function runs, walked backwards."""
-import sys
-
 from ..registry import reverse_rules
 import numpy as np
 
 # An elementwise node applies the very helpers the rules' own pullbacks use.
 from ..arraytypes import ATOMS as _ATOMS, CONSTANTS as _CONSTANTS, INEXACT_SCALARS as _SCALARS
-from ..arraytypes import ONE_VALUE as _SINGLE_OUTPUTS
+from ..arraytypes import ONE_VALUE as _SINGLE_OUTPUTS, writeable
 from ..partials import QUIET, times_partial, unbroadcast
 from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, to_dense
 from ..tree import is_differentiable
 from ..errors import name_of as rule_name
 from .protocol import ArrayMethods
 from .bind import run_without_rule, split_args
-from .pullbacks import SelectOutput, UserPullback, accumulate_structured, bad_pullback
+from .pullbacks import (OwningPullback, SelectOutput, UserPullback, accumulate_structured,
+                        bad_pullback)
 from .levels import Level, Tracer, quiet_collector
-from .aliasing import kept
+from .aliasing import UNSHARED as _UNSHARED, kept, refcount as _refcount
 from . import staging
 
 
@@ -26,7 +25,9 @@ from . import staging
 # - ``rule``: the Rule entry of the call (its ``fn`` names it in messages); None for an input.
 # - A node with a pullback (any rule): ``step`` is the pullback, ``primals`` is None, ``out``
 #   and ``like`` unused; ``parents`` holds, per positional argument, where its cotangent
-#   goes: None, a tape index, or a structure of them.
+#   goes: None, a tape index, or a structure of them. A pullback that is an
+#   ``OwningPullback`` (a write's) is handed the cotangent with whether the walk owns it, and
+#   may write into it and hand it on, owned, to its first argument.
 # - An elementwise node (a rule declared by its partial derivatives): ``step`` is the partial
 #   to apply, ``parents`` the tape index of the traced argument, ``primals`` the arguments it
 #   reads with the output ``out``, and ``like`` what to sum the product back to (None where
@@ -100,14 +101,14 @@ class ReverseLevel(Level):
                     if type(y) in _CONSTANTS and partials[0] is not None:
                         value = x._value
                         out = fn(value, y)
-                        if type(y) is np.ndarray:
+                        if type(y) is _NDARRAY:
                             y = _saved(y, partials[0])
                         node = (partials[0], x._index, (value, y), out,
                                 _unless_like(value, out), rule)
                 elif y_here and type(x) in _CONSTANTS and partials[1] is not None:
                     value = y._value
                     out = fn(x, value)
-                    if type(x) is np.ndarray:
+                    if type(x) is _NDARRAY:
                         x = _saved(x, partials[1])
                     node = (partials[1], y._index, (x, value), out,
                             _unless_like(value, out), rule)
@@ -134,7 +135,7 @@ class ReverseLevel(Level):
             elif type(a) not in _ATOMS:
                 primals, parents = split_args(args, self, _index_of)
                 break
-            elif type(a) is np.ndarray:
+            elif type(a) is _NDARRAY:
                 a = _saved(a)
             primals.append(a)
             parents.append(None)
@@ -159,6 +160,20 @@ class ReverseLevel(Level):
         if type(y) in _SINGLE_OUTPUTS or not isinstance(y, (tuple, list)):
             return ReverseTracer(y, self, len(tape) - 1)
         return self._record_outputs(y, len(tape) - 1, rule)
+
+    def write_into(self, fn, x, index, v):
+        # process() for this one call, less what it does not need: no new tracer for x to
+        # take the fields of, no search for the level or the rule.
+        if type(v) is ReverseTracer:
+            parents = [x._index, None, v._index]
+            v = v._value
+        else:
+            parents = [x._index, None, None]
+        rule = reverse_rules.lookup(fn, ())
+        _, pullback = rule.impl(parents, x._value, index, v)
+        tape = self.tape
+        tape.append((pullback, parents, None, None, None, rule))
+        x._index = len(tape) - 1
 
     def _record_outputs(self, y, index, rule):
         """One selector node per differentiable element of a multi-output call."""
@@ -226,7 +241,15 @@ class ReverseLevel(Level):
                 ct_is_ours = False
             step, parents, primals, out, like, rule = node
             if primals is None:   # a pullback
-                grads = step(ct)
+                if isinstance(step, OwningPullback):
+                    grads, fresh = step.take(ct, ct_is_ours)
+                    first = parents[0]
+                    if fresh and type(first) is int and cts[first] is None:
+                        cts[first] = grads[0]   # handed on, owned: see OwningPullback
+                        owned[first] = True
+                        grads = (ZERO,) + grads[1:]
+                else:
+                    grads = step(ct)
                 if type(grads) is not tuple or len(grads) != len(parents):
                     raise bad_pullback(rule.fn, parents, grads)
             elif type(parents) is int:   # an elementwise node with one traced argument
@@ -238,7 +261,7 @@ class ReverseLevel(Level):
                     cts[parents] = g
                     # Only this slot refers to a fresh product, or to the node's own
                     # cotangent handed on whole; a view (np.real of it) shares its base.
-                    owned[parents] = (type(g) is np.ndarray and g.base is None
+                    owned[parents] = (type(g) is _NDARRAY and g.base is None
                                       and (g is not ct or ct_is_ours))
                 else:
                     cts[parents], owned[parents] = accumulate(slot, owned[parents], g)
@@ -250,9 +273,9 @@ class ReverseLevel(Level):
                 # A fresh product is its slot's own; the node's cotangent may go on whole to
                 # one parent if the other got a fresh array (x - y: ct to x, -ct to y),
                 # never to both (x + y).
-                fresh0 = g0 is not ct and type(g0) is np.ndarray and g0.base is None
-                fresh1 = g1 is not ct and type(g1) is np.ndarray and g1.base is None
-                whole = ct_is_ours and type(ct) is np.ndarray and ct.base is None
+                fresh0 = g0 is not ct and type(g0) is _NDARRAY and g0.base is None
+                fresh1 = g1 is not ct and type(g1) is _NDARRAY and g1.base is None
+                whole = ct_is_ours and type(ct) is _NDARRAY and ct.base is None
                 _add_into(cts, owned, parents[0], g0, fresh0 or whole and fresh1 and g0 is ct)
                 _add_into(cts, owned, parents[1], g1, fresh1 or whole and fresh0 and g1 is ct)
                 continue
@@ -285,19 +308,12 @@ def _saved(constant, partial=None):
     is copied, because the program may overwrite it before the walk reads it (``t[:] = k``
     in a loop would otherwise give every node the last ``t``). A partial that is a number
     (add, subtract) never reads its arguments, so nothing is copied for it."""
-    if (constant.flags.writeable and type(partial) is not int
+    if (writeable(constant) and type(partial) is not int
             and type(partial) is not float):
         if staging.tracing():   # wg.compile: the program refers to it (core/staging.py)
             return staging.lift_constant(constant)
         return constant.copy(order="K")   # the same layout: BLAS rounds the same way
     return constant
-
-
-# How many references an array has when only a local variable holds it: the local, and the
-# argument of getrefcount. CPython 3.14 may borrow references for locals and count fewer, which
-# would make a shared array look unshared: there every such array is copied (-1 never holds).
-_refcount = sys.getrefcount if hasattr(sys, "getrefcount") else (lambda _: 1 << 30)
-_UNSHARED = 2 if sys.version_info < (3, 14) and sys.implementation.name == "cpython" else -1
 
 
 def _elementwise_cotangent(ct, partial, args, out, like, singular):
@@ -309,13 +325,14 @@ def _unless_like(value, out):
     """What an elementwise node keeps to sum a cotangent back to ``value``'s shape and dtype
     (see ``unbroadcast``): None where they are ``out``'s already, the common case."""
     kind = type(value)
-    if kind is type(out) and (kind in _SCALARS or kind is np.ndarray and (
+    if kind is type(out) and (kind in _SCALARS or kind is _NDARRAY and (
             value.shape == out.shape and value.dtype == out.dtype)):
         return None
     return value
 
 
 _STRUCTURED = (tuple, Indexed, OneHot)
+_NDARRAY = np.ndarray   # a global, not an attribute of the module np, on the hot paths
 _INPUT = (None, (), None, None, None, None)   # an input's node (and the sentinel at 0)
 
 

@@ -20,18 +20,24 @@ import numpy as np
 
 from ..tangents import Indexed, use_traced_scatter
 from ._helpers import (ZERO, Tracer, asarray_like, primitive, dtype_of, forward, is_zero,
-                       reverse, selected, shape_of, to_dense, unbroadcast)
+                       reverse, selected, shape_of, to_dense, unbroadcast, zeros_like_value)
 
 
 def place_at(x, index, ct):
     """The cotangent of ``x`` given the cotangent ``ct`` of ``x[index]``: ``ct`` placed at
     ``index`` of zeros shaped like ``x`` (repeated indices add up)."""
-    x_dtype = dtype_of(x)
+    return _placed(shape_of(x), dtype_of(x), index, ct, x)
+
+
+def _placed(shape, x_dtype, index, ct, x=None):
+    """``place_at`` from x's shape and dtype; ``x`` itself (None for a NumPy array) makes
+    the zeros that a traced ``ct`` is scattered into."""
     if x_dtype.kind != "c" and dtype_of(ct).kind == "c":
         ct = np.real(ct)  # a real input's cotangent is real
     if isinstance(ct, Tracer):
-        return scatter_add(np.zeros_like(x), index, ct)
-    return Indexed(index, ct, shape_of(x), x_dtype)
+        zeros = zeros_like_value(ct, shape, x_dtype) if x is None else np.zeros_like(x)
+        return scatter_add(zeros, index, ct)
+    return Indexed(index, ct, shape, x_dtype)
 
 
 def _selection_rule(select, index_of):
@@ -52,8 +58,16 @@ def _selection_rule(select, index_of):
 @reverse(operator.getitem)
 def _getitem(needs, x, index):
     # Written out rather than made by _selection_rule: Python loops read x[i] often.
-    def getitem_pullback(ct):
-        return (place_at(x, index, ct), ZERO)
+    if type(x) is np.ndarray:
+        # The pullback keeps x's shape and dtype, not x: a later write into x may then
+        # write into its array in place, as nothing saved it (see core/mutation.py).
+        # Bound as defaults, not closed over: one object per read for the collector to
+        # walk, not four (a function and three cells), in loops that read every element.
+        def getitem_pullback(ct, shape=x.shape, x_dtype=x.dtype, index=index):
+            return (_placed(shape, x_dtype, index, ct), ZERO)
+    else:
+        def getitem_pullback(ct):
+            return (place_at(x, index, ct), ZERO)
 
     return x[index], getitem_pullback
 
