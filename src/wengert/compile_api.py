@@ -9,6 +9,9 @@ checks the decisions its trace took (its guards); one whose guard fails hands th
 another path of the same signature, or to a new trace.
 """
 import functools
+import inspect
+import keyword
+import re
 import types
 import warnings
 from collections import OrderedDict
@@ -133,8 +136,8 @@ class Compiled:
         level = StagingLevel(external=_reachable_arrays((self.fn, static)))
         dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
         leaves, treedef = flatten(dynamic)
-        staged = [level.new_input(x) if (type(x) is np.ndarray or isinstance(x, np.generic))
-                  else x for x in leaves]
+        names = iter(_input_names(self.fn, args, self.static_argnums))
+        staged = [level.new_input(x, next(names)) if _is_array(x) else x for x in leaves]
         staged_args = iter(unflatten(treedef, staged))
         call_args = [a if i in self.static_argnums else next(staged_args)
                      for i, a in enumerate(args)]
@@ -148,7 +151,9 @@ class Compiled:
         out_leaves = [self._owned(level, leaf) for leaf in out_leaves]
         results = [leaf._ref if is_staged(leaf) else self._constant(level, leaf)
                    for leaf in out_leaves]
-        lines, results = fold(level.lines, results)
+        inputs = [(x._ref, (type(x._value), np.shape(x._value), x._value.dtype))
+                  for x in staged if is_staged(x)]
+        lines, results = fold(level.lines, results, inputs, set(level.external))
         returned = [r for r in results if type(r) is staging.Ref]
         lines = reuse(hoist(prune(lines, returned, level.inputs)), returned)
         direct = _literal(out_treedef)
@@ -226,6 +231,37 @@ def _hashable(value, what):
             f"{what} of type {type(value).__name__} cannot be a key (it is not hashable). "
             "Pass arrays, numbers, strings or tuples.") from None
     return value
+
+
+def _is_array(x):
+    return type(x) is np.ndarray or isinstance(x, np.generic)
+
+
+_LINE_NAME = re.compile(r"[tx]\d+|np")
+
+
+def _input_names(fn, args, static_argnums):
+    """A name per array leaf of the dynamic arguments: the parameter's own where the
+    argument is one array and the name is free (``x``, ``w1``), else None (``x3``)."""
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY,
+                                                            p.POSITIONAL_OR_KEYWORD)]
+    names = []
+    for i, a in enumerate(args):
+        if i in static_argnums:
+            continue
+        if _is_array(a):
+            name = positional[i] if i < len(positional) else None
+            usable = (name is not None and name.isidentifier() and not keyword.iskeyword(name)
+                      and not name.startswith("_") and not _LINE_NAME.fullmatch(name)
+                      and name not in names)
+            names.append(name if usable else None)
+        else:
+            names.extend(None for leaf in flatten(a)[0] if _is_array(leaf))
+    return names
 
 
 def _literal(treedef):

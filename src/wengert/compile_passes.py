@@ -36,7 +36,7 @@ _NEUTRAL = {np.multiply: (1, (0, 1)), np.add: (0, (0, 1)), np.subtract: (0, (0,)
             np.true_divide: (1, (0,))}
 
 
-def _selected_whole(line, args, kwargs):
+def _selected_whole(line, args, kwargs, external):
     """The argument a line equals whole, or None: the branch ``np.where(mask, a, b)``
     selects where ``mask`` is a constant all False (``b``) or all True (``a``) — a cotangent
     masked where a constant cotangent is 0 (0·∞ = 0) — or ``x`` of ``x · 1`` and friends.
@@ -46,12 +46,12 @@ def _selected_whole(line, args, kwargs):
         value, positions = neutral
         for position in positions:
             other = args[1 - position]
-            if (type(args[position]) is Ref and type(other) is not Ref
+            if (type(args[position]) is Ref and not _variable(other, external)
                     and isinstance(other, (np.ndarray, np.generic, int, float))
                     and np.all(np.asarray(other) == value)):
                 return args[position]
         return None
-    if line.fn is not np.where or kwargs or len(args) != 3 or type(args[0]) is Ref:
+    if line.fn is not np.where or kwargs or len(args) != 3 or _variable(args[0], external):
         return None
     mask = np.asarray(args[0])
     if mask.dtype != bool:
@@ -63,6 +63,27 @@ def _selected_whole(line, args, kwargs):
 
 def _has_refs(args, kwargs):
     return bool(_refs_in(args, _refs_in(kwargs, [])))
+
+
+def _variable(x, external):
+    """Whether ``x`` may differ from run to run: a Ref, or an array the program refers to
+    (a closed-over one, which the caller may change in place)."""
+    return type(x) is Ref or (isinstance(x, np.ndarray) and id(x) in external)
+
+
+def _reads_variables(args, kwargs, external):
+    if _has_refs(args, kwargs):
+        return True
+    stack = [args, kwargs]
+    while stack:
+        x = stack.pop()
+        if _variable(x, external):
+            return True
+        if type(x) is tuple or type(x) is list:
+            stack.extend(x)
+        elif type(x) is dict:
+            stack.extend(x.values())
+    return False
 
 
 def _written_buffers(lines):
@@ -105,16 +126,19 @@ def _value_key(x):
     return (kind, x)
 
 
-def fold(lines, results):
+def fold(lines, results, inputs=(), external=frozenset()):
     """Lines that read no input (the seed 1.0 of a gradient, made and broadcast) computed
     once, when tracing: their results become constants of the program. Never a result, nor a
     buffer that a line writes into (or a view of one): those must be fresh in every run.
     A pure call repeated on the same values (no write between) is computed once.
+    ``inputs``: ``(Ref, (type, shape, dtype))`` of the program's inputs; ``external``: the
+    ids of the arrays it refers to, which are never folded.
     Returns the lines and the results, renamed where a line was found to be another."""
     returned = {r.number for r in results if type(r) is Ref}
     written = _written_buffers(lines)
     values = {}   # Ref number -> the constant or the Ref that stands for it from here on
-    meta = {}     # Ref number -> (its line's meta, whether it is a value of its own)
+    # Ref number -> ((type, shape, dtype), whether it is a value of its own, no input)
+    meta = {r.number: (kind, False) for r, kind in inputs}
     seen = {}     # a pure call's key -> the Ref of its first result (common subexpressions)
     folded = []
     for line in lines:
@@ -128,7 +152,7 @@ def fold(lines, results):
         if line.effect:
             seen.clear()   # a write: what was computed before may read other values now
         elif (line.out.number not in written | returned and _deterministic(line.fn)
-              and _has_refs(args, kwargs)):
+              and _reads_variables(args, kwargs, external)):
             key = _call_key(line.fn, args, kwargs)
             earlier = seen.setdefault(key, line.out) if key is not None else line.out
             if earlier is not line.out:
@@ -136,7 +160,7 @@ def fold(lines, results):
                 continue
         meta[line.out.number] = (line.meta, line.fresh is not None or (
             line.meta is not None and line.meta[0] is not np.ndarray))   # new, or a scalar
-        chosen = _selected_whole(line, args, kwargs)
+        chosen = _selected_whole(line, args, kwargs, external)
         if (type(chosen) is Ref and line.out.number not in written and line.meta is not None
                 and chosen.number in meta and meta[chosen.number][0] == line.meta
                 and (meta[chosen.number][1] or line.out.number not in returned)):
@@ -147,7 +171,7 @@ def fold(lines, results):
             args = line.args
         if (not line.effect and line.out.number not in written | returned
                 and _deterministic(line.fn)
-                and (line.value is not None or not _has_refs(args, kwargs))):
+                and not _reads_variables(args, kwargs, external)):
             values[line.out.number] = (line.value if line.value is not None
                                        else line.fn(*args, **kwargs))
             continue

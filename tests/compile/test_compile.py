@@ -586,3 +586,16 @@ def test_shapes_that_depend_on_values_are_guarded(select):
     for x in (np.array([0.1, 0.6, 0.9]), np.array([0.7, 0.6, 0.9]), np.array([0.1, 0.2, 0.9])):
         _same(cf(x), wg.grad(f)(x))
     assert "shape !=" in cf.source(np.array([0.1, 0.6, 0.9]))
+
+
+def test_closed_over_arrays_are_never_folded_by_their_values():
+    ones = np.ones(4)
+    mask = np.zeros(4, dtype=bool)
+    f = lambda x: np.sum(np.where(mask, x * ones, 0.0) + x * ones)
+    cf = wg.compile(f)
+    cg = wg.compile(wg.grad(f))
+    for _ in range(2):
+        _same(cf(X), f(X))
+        _same(cg(X), wg.grad(f)(X))
+        ones[:] = 3.0
+        mask[1:] = True

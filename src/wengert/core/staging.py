@@ -34,14 +34,15 @@ from .staged import (METADATA, STAGING as _STAGING, Opaque as _Opaque, StagingSe
 class Ref:
     """A value of the program: an input (``x3``) or the result of a line (``t7``)."""
 
-    __slots__ = ("number", "kind")
+    __slots__ = ("number", "kind", "name")
 
-    def __init__(self, number, kind="t"):
+    def __init__(self, number, kind="t", name=None):
         self.number = number
         self.kind = kind
+        self.name = name   # an input's parameter name, where it has one of its own
 
     def __repr__(self):
-        return f"{self.kind}{self.number}"
+        return self.name or f"{self.kind}{self.number}"
 
 
 class Line:
@@ -114,8 +115,9 @@ class StagingLevel(Level):
         self._count += 1
         return Ref(self._count, kind)
 
-    def new_input(self, value):
+    def new_input(self, value, name=None):
         ref = self._ref("x")
+        ref.name = name
         self.inputs.append(ref)
         return self.wrap(value, ref)
 
