@@ -124,9 +124,9 @@ def _guard_source(guard, names):
         return f"if {ref}.shape != {expected!r}: raise _Retrace"
     if guard.kind == "bool":
         return f"if {'not ' if expected else ''}{ref}: raise _Retrace"
-    if guard.kind in ("float", "complex") and expected != expected:   # NaN stays NaN
-        return f"if {guard.kind}({ref}) == {guard.kind}({ref}): raise _Retrace"
     read = f"{ref}.item()" if guard.kind == "item" else f"{guard.kind}({ref})"
+    if expected != expected:   # NaN: the same path while it stays NaN
+        return f"if {read} == {read}: raise _Retrace"
     return f"if {read} != {_source_of(expected, names)}: raise _Retrace"
 
 

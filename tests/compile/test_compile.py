@@ -599,3 +599,27 @@ def test_closed_over_arrays_are_never_folded_by_their_values():
         _same(cg(X), wg.grad(f)(X))
         ones[:] = 3.0
         mask[1:] = True
+
+
+def test_a_constant_read_in_a_loop_is_kept_once_and_refills_are_seen():
+    def f(x):
+        table = np.arange(4.0)
+        total = 0.0
+        for k in range(3):
+            total = total + np.sum(x * table)
+            table[k] = 10.0   # a plain write while tracing: later reads see it
+        return total
+
+    cf = wg.compile(f)
+    for x in (X, 2 * X):
+        _same(cf(x), f(x))
+    assert cf.source(X).count("_c") == 3   # three different contents, three constants
+
+
+def test_a_nan_decision_is_guarded():
+    def f(x):
+        return np.sum(x) * (2.0 if np.isnan(float(np.max(x))) else 3.0)
+
+    cf = wg.compile(f)
+    for x in (np.array([np.nan, 1.0]), np.array([np.nan, 2.0]), X):
+        _same(cf(x), f(x))

@@ -99,7 +99,7 @@ _STAGED_SCALARS = (bool, int, float, complex, np.generic)
 class StagingLevel(Level):
     """Records a program while the function runs on concrete values."""
 
-    __slots__ = ("lines", "inputs", "external", "written", "ambient", "_count")
+    __slots__ = ("lines", "inputs", "external", "written", "snapshots", "ambient", "_count")
     records_everything = True
 
     def __init__(self, external=()):
@@ -108,6 +108,7 @@ class StagingLevel(Level):
         self.inputs = []
         self.external = {id(a): a for a in external}
         self.written = {}   # id of a plain array a line wrote into -> (array, its Ref)
+        self.snapshots = {}   # id of a plain array -> (array, its latest copy)
         self.ambient = np.geterr()   # the caller's floating-point error handling
         self._count = 0
 
@@ -202,11 +203,22 @@ class StagingLevel(Level):
             written = self.written.get(id(x))
             if written is not None and written[0] is x:
                 return written[1]
-            return x if self._is_external(x) else x.copy()
+            return x if self._is_external(x) else self._snapshot(x)
         if isinstance(x, Tracer):
             raise _unsupported(None, "a value of a transformation that is still running "
                                      "reached the compiled program")
         return x
+
+    def _snapshot(self, x):
+        """A copy of the plain array ``x`` as it is now; the same copy as last time where
+        ``x`` has not changed since (an array made once and read in a loop is kept once)."""
+        kept = self.snapshots.get(id(x))
+        if kept is not None and kept[0] is x and kept[1].dtype == x.dtype and (
+                np.array_equal(kept[1], x, equal_nan=x.dtype.kind in "fc")):
+            return kept[1]
+        copy = x.copy()
+        self.snapshots[id(x)] = (x, copy)
+        return copy
 
     def _is_external(self, x):
         while x is not None:
