@@ -22,7 +22,7 @@ from .core import staging
 from .core.staged import begin_tracing, end_tracing, tracing
 from .core.staging import StagingLevel
 from .compile_emit import Retrace, emit, is_staged, load
-from .compile_passes import fold, hoist, prune, reuse
+from .compile_passes import fold, hoist, prune, reuse, writes_before_a_guard
 from .arraytypes import users_own
 from .errors import DifferentiationError
 from .tree import flatten, unflatten
@@ -156,6 +156,13 @@ class Compiled:
         lines, results = fold(level.lines, results, inputs, set(level.external))
         returned = [r for r in results if type(r) is staging.Ref]
         lines = reuse(hoist(prune(lines, returned, level.inputs)), returned)
+        if writes_before_a_guard(lines, level.inputs, set(level.external)):
+            raise DifferentiationError(
+                f"wg.compile: {_name_of(self.fn)} writes into an argument (or an array it "
+                "closes over) before it takes a decision on values: where the decision went "
+                "the other way, the program would have written already and the next trace "
+                "would read the written values. Copy the argument before writing into it "
+                "(x = x.copy()), or take the decision first.")
         direct = _literal(out_treedef)
         source, namespace = emit(lines, level.inputs, results, _name_of(self.fn),
                                  out_treedef if direct else None)

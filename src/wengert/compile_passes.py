@@ -205,6 +205,32 @@ def _written(line):
     return target if type(target) is Ref else None
 
 
+def writes_before_a_guard(lines, inputs, external):
+    """Whether a line writes into an input or an array the program refers to before a guard
+    is checked: a failed guard would leave the write done, and the trace that follows would
+    read the written values."""
+    outside = {r.number for r in inputs}
+    root = {}
+    wrote = False
+    for line in lines:
+        if type(line) is Guard:
+            if wrote:
+                return True
+            continue
+        if line.view_of is not None:
+            root[line.out.number] = root.get(line.view_of.number, line.view_of.number)
+        if line.effect:
+            out = line.kwargs.get("out") if line.kwargs else None
+            target = out if out is not None else (line.args[0] if line.args else None)
+            if type(target) is tuple:
+                target = target[0] if target else None
+            if type(target) is Ref:
+                wrote = wrote or root.get(target.number, target.number) in outside
+            else:
+                wrote = wrote or (isinstance(target, np.ndarray) and id(target) in external)
+    return False
+
+
 def prune(lines, results, inputs):
     """The lines the results need, in order. A line is needed when a later needed line or a
     result reads its output, when it is a guard, or when it writes into a buffer (or a view

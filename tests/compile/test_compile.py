@@ -623,3 +623,25 @@ def test_a_nan_decision_is_guarded():
     cf = wg.compile(f)
     for x in (np.array([np.nan, 1.0]), np.array([np.nan, 2.0]), X):
         _same(cf(x), f(x))
+
+
+def test_a_write_into_an_argument_before_a_decision_raises():
+    def f(x):
+        x += 1.0
+        if np.sum(x) > 0:
+            return np.sum(x)
+        return -np.sum(x)
+
+    with pytest.raises(wg.DifferentiationError, match="writes into an argument"):
+        wg.compile(f)(X.copy())
+
+    def g(x):   # the decision first: fine
+        positive = bool(np.sum(x) > 0)
+        x += 1.0
+        return np.sum(x) if positive else -np.sum(x)
+
+    y = X.copy()
+    cg = wg.compile(g)
+    cg(y)
+    cg(y)
+    _same(y, X + 2.0)
