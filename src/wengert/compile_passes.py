@@ -196,12 +196,18 @@ def _refs_in(x, found):
     return found
 
 
-def _written(line):
-    """The Ref a writing line writes into (its ``out=`` or its first argument), or None."""
+def _target(line):
+    """What a writing line writes into: its ``out=`` or its first argument."""
     out = line.kwargs.get("out") if line.kwargs else None
     target = out if out is not None else (line.args[0] if line.args else None)
     if type(target) is tuple:
         target = target[0] if target else None
+    return target
+
+
+def _written(line):
+    """The Ref a writing line writes into, or None (a constant, an array referred to)."""
+    target = _target(line)
     return target if type(target) is Ref else None
 
 
@@ -220,10 +226,7 @@ def writes_before_a_guard(lines, inputs, external):
         if line.view_of is not None:
             root[line.out.number] = root.get(line.view_of.number, line.view_of.number)
         if line.effect:
-            out = line.kwargs.get("out") if line.kwargs else None
-            target = out if out is not None else (line.args[0] if line.args else None)
-            if type(target) is tuple:
-                target = target[0] if target else None
+            target = _target(line)
             if type(target) is Ref:
                 wrote = wrote or root.get(target.number, target.number) in outside
             else:
