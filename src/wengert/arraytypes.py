@@ -51,13 +51,28 @@ class ArrayType:
     (they come from selection: np.where, indexing, max/min ties), as a free view. Elementwise
     pullbacks give exactly 0 there even where a partial is infinite (0·∞ = 0, not NaN). A
     type without a mark (None) has every cotangent treated as possibly selected: always
-    masked, slower but never NaN."""
+    masked, slower but never NaN.
+
+    ``placed(shape, dtype, index, values)``: zeros of ``shape`` with ``values`` added at
+    ``index`` (repeated positions add up), for a type whose arrays cannot be written into;
+    None: NumPy's ``np.add.at`` into zeros.
+
+    ``functions``: NumPy functions this type computes differently from NumPy, each mapped to
+    a function with NumPy's semantics for it (``np.linalg.cholesky`` of a Dask array is upper
+    triangular, for one). Rules call such functions through ``implementation``. ``lacks``:
+    NumPy functions this library has no implementation of, each mapped to the reason; a call
+    on a tracer of this type raises it rather than compute the array in NumPy behind the
+    user's back."""
 
     __slots__ = ("array", "scalars", "in_place", "selected", "asarray", "zeros", "ones",
-                 "full", "eye", "tri", "arange")
+                 "full", "eye", "tri", "arange", "placed", "functions", "lacks")
 
     def __init__(self, array, scalars=(), in_place=True, selected=None, *, asarray=None,
-                 zeros=None, ones=None, full=None, eye=None, tri=None, arange=None):
+                 zeros=None, ones=None, full=None, eye=None, tri=None, arange=None,
+                 placed=None, functions=None, lacks=None):
+        self.placed = placed
+        self.functions = functions or {}
+        self.lacks = lacks or {}
         self.array = array
         self.scalars = frozenset(scalars)
         self.in_place = in_place
@@ -94,6 +109,8 @@ UNMARKED_ARRAYS = set()
 MAY_HOLD_SELECTED_ZEROS = set()   # the two together: what elementwise pullbacks mask
 # arrays, marked or not, that a cotangent may be accumulated into in place
 IN_PLACE = set()
+# NumPy functions that some registered array type lacks (ArrayType.lacks)
+LACKED = set()
 
 
 def register_array_type(record):
@@ -112,6 +129,7 @@ def register_array_type(record):
     MAY_HOLD_SELECTED_ZEROS.update(MARKED | UNMARKED_ARRAYS)
     if record.in_place:
         IN_PLACE.update({record.array, record.selected} - {None})
+    LACKED.update(record.lacks)
     return record
 
 
@@ -251,6 +269,37 @@ def tri_like(rows, like, *, columns=None, k=0, dtype=None):
 def arange_like(stop, like, dtype=None):
     """``np.arange(stop, dtype=dtype)`` of the kind of ``like``."""
     return _maker(like, "arange")[1](stop, dtype=dtype)
+
+
+def placed_like(like, index, values, shape, dtype):
+    """Zeros of ``shape`` and ``dtype`` with ``values`` added at ``index`` (repeated positions
+    add up), of the kind of ``like``."""
+    like = concrete(like)
+    record = _records.get(type(like)) or record_of(like)
+    if record is not None and record.placed is not None:
+        return record.placed(shape, dtype, index, values)
+    dense = zeros_like_value(like, shape, dtype)
+    np.add.at(dense, index, values)
+    return dense
+
+
+def implementation(fn, like):
+    """The function that computes NumPy's ``fn`` on arrays of the kind of ``like``: ``fn``
+    itself unless the type's record says otherwise (``ArrayType.functions``). A tracer gets
+    ``fn``: the call goes through the engine, whose rule meets the concrete array."""
+    if isinstance(like, TracedValue):
+        return fn
+    record = _records.get(type(like))
+    return fn if record is None else record.functions.get(fn, fn)
+
+
+def lacking(fn, values):
+    """The reason the library of one of ``values`` (concrete arrays) has no ``fn``, or None."""
+    for value in values:
+        record = _records.get(type(value))
+        if record is not None and fn in record.lacks:
+            return record.lacks[fn]
+    return None
 
 
 def asarray_like(value, like=None, dtype=None):

@@ -18,6 +18,7 @@ import operator
 
 import numpy as np
 
+from ..arraytypes import IN_PLACE, placed_like
 from ..tangents import Indexed, use_traced_scatter
 from ._helpers import (ZERO, Tracer, primitive, dtype_of, forward, is_zero, reverse, selected,
                        shape_of, to_dense, unbroadcast)
@@ -31,6 +32,9 @@ def place_at(x, index, ct):
         ct = np.real(ct)  # a real input's cotangent is real
     if isinstance(ct, Tracer):
         return scatter_add(np.zeros_like(x), index, ct)
+    if type(ct) not in IN_PLACE and not isinstance(ct, np.generic):
+        # An array that cannot be written into (Dask's): placed at once by its library.
+        return placed_like(ct, index, ct, shape_of(x), x_dtype)
     return Indexed(index, ct, shape_of(x), x_dtype)
 
 
@@ -171,7 +175,10 @@ def read_point(t, index, out_shape, out_dtype):
 @primitive
 def scatter_add(base, index, values):
     """``base`` with ``values`` added at ``index`` (repeated indices accumulate); functional."""
-    result = np.array(base, dtype=np.result_type(dtype_of(base), dtype_of(values)))
+    dtype = np.result_type(dtype_of(base), dtype_of(values))
+    if type(base) not in IN_PLACE:   # an array that cannot be written into (Dask's)
+        return base + placed_like(base, index, values, shape_of(base), dtype)
+    result = np.array(base, dtype=dtype)
     np.add.at(result, index, values)
     return result
 

@@ -95,6 +95,12 @@ def unmasked(where):
     return where is True or where is np._NoValue
 
 
+def where_keyword(where):
+    """``where=`` as keywords for a reduction: none when every element counts (Dask's
+    reductions take no ``where=``)."""
+    return {} if unmasked(where) else {"where": where}
+
+
 def where_mask(x, where):
     """``where=`` broadcast to ``x``'s shape, or None when every element counts."""
     return None if unmasked(where) else np.broadcast_to(where, shape_of(x))

@@ -37,6 +37,12 @@ def _read_order(x, order):
     return order
 
 
+def _order_keyword(x, order):
+    """``order=`` as keywords, none for C order (Dask's reshape and ravel take none)."""
+    order = _read_order(x, order)
+    return {} if order == "C" else {"order": order}
+
+
 def layout(x):
     """An array of ``x``'s shape holding no data (every stride 0): a shape function applied
     to it gives the shape of its result without touching, or allocating, any element."""
@@ -72,12 +78,12 @@ def _reshape_back(ct, x, *args, **kwargs):
 
 
 def _reshape_transpose(ct, x, shape=None, order="C", **kwargs):
-    return np.reshape(ct, shape_of(x), order=_read_order(x, order))
+    return np.reshape(ct, shape_of(x), **_order_keyword(x, order))
 
 
 def _reshape_tangent(t, x, shape=None, order="C", **kwargs):
     # 'A' must mean x's order, not that of the (C-ordered) tangent array.
-    return np.reshape(t, shape, order=_read_order(x, order), **kwargs)
+    return np.reshape(t, shape, **_order_keyword(x, order), **kwargs)
 
 
 def _reshape_sparse(t, x, shape=None, order="C", **kwargs):
@@ -86,11 +92,11 @@ def _reshape_sparse(t, x, shape=None, order="C", **kwargs):
 
 
 def _ravel_transpose(ct, x, order="C"):
-    return np.reshape(ct, shape_of(x), order=_read_order(x, order))
+    return np.reshape(ct, shape_of(x), **_order_keyword(x, order))
 
 
 def _ravel_tangent(t, x, order="C"):
-    return np.ravel(t, order=_read_order(x, order))
+    return np.ravel(t, **_order_keyword(x, order))
 
 
 def _ravel_sparse(t, x, order="C"):

@@ -10,7 +10,7 @@ import numpy as np
 
 from ._helpers import linear, real_dtype, safe_divide, scale, shape_of, unbroadcast
 from .reductions import (expand_reduced, present, reduced_axes, reduced_count, reduced_position,
-                         sparse_reduction, unmasked, where_mask)
+                         sparse_reduction, unmasked, where_keyword, where_mask)
 
 
 def _masked(g, where):
@@ -37,7 +37,7 @@ def _sum_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, initi
 def _sum_tangent(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
                  where=True):
     # np.sum(x, initial=c) is affine in x, not linear: its tangent leaves ``initial`` out.
-    return np.sum(t, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
+    return np.sum(t, axis=axis, dtype=dtype, keepdims=keepdims, **where_keyword(where))
 
 
 def _sum_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
@@ -90,7 +90,7 @@ def _nansum_tangent(t, x, axis=None, dtype=None, out=None, keepdims=False, initi
                     where=True):
     # A NaN element is left out of the sum, and so is its tangent.
     return np.sum(np.where(np.isnan(x), 0, t), axis=axis, dtype=dtype, keepdims=keepdims,
-                  where=where)
+                  **where_keyword(where))
 
 
 def _nansum_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
