@@ -25,19 +25,19 @@ def finite_difference(f, args, position, direction, eps=1e-6):
     return (at(eps) - at(-eps)) / (2 * eps)
 
 
-def check_dask(f, *args, rtol=1e-5, atol=1e-7, seed=0):
+def check_dask(f, *args, rtol=1e-5, atol=1e-7, eps=1e-6, seed=0):
     """Reverse mode (a pullback of a random cotangent, paired with random directions) and
     forward mode (jvp along the same directions) of ``f`` at Dask ``args``."""
     rng = np.random.default_rng(seed)
     y, back = wg.pullback(f, *args)
     assert isinstance(y, da.Array), type(y)
-    ybar = rng.standard_normal(y.shape)
+    ybar = rng.standard_normal(y.shape).astype(y.dtype)
     cotangents = back(da.from_array(ybar))
-    directions = [rng.standard_normal(np.shape(a)) for a in args]
+    directions = [rng.standard_normal(np.shape(a)).astype(a.dtype) for a in args]
     for i, a in enumerate(args):
         if not isinstance(a, (da.Array, np.ndarray)) or a.dtype.kind != "f":
             continue
-        expected = finite_difference(f, args, i, directions[i])
+        expected = finite_difference(f, args, i, directions[i], eps)
         g = cotangents[i]
         assert type(g) is type(a), (i, type(g), type(a))
         np.testing.assert_allclose(np.sum(numpy_copy(g) * directions[i]),
