@@ -53,6 +53,10 @@ class ArrayType:
     type without a mark (None) has every cotangent treated as possibly selected: always
     masked, slower but never NaN.
 
+    ``broadcast_to(value, shape, like)``: ``np.broadcast_to(value, shape)`` laid out as the
+    array ``like`` of this type (Dask's chunks), so that it combines with ``like`` without
+    rearranging; None: NumPy's ``np.broadcast_to``.
+
     ``placed(shape, dtype, index, values)``: zeros of ``shape`` with ``values`` added at
     ``index`` (repeated positions add up), for a type whose arrays cannot be written into;
     None: NumPy's ``np.add.at`` into zeros.
@@ -65,12 +69,14 @@ class ArrayType:
     user's back."""
 
     __slots__ = ("array", "scalars", "in_place", "selected", "asarray", "zeros", "ones",
-                 "full", "eye", "tri", "arange", "placed", "functions", "lacks")
+                 "full", "eye", "tri", "arange", "placed", "broadcast_to", "functions",
+                 "lacks")
 
     def __init__(self, array, scalars=(), in_place=True, selected=None, *, asarray=None,
                  zeros=None, ones=None, full=None, eye=None, tri=None, arange=None,
-                 placed=None, functions=None, lacks=None):
+                 placed=None, broadcast_to=None, functions=None, lacks=None):
         self.placed = placed
+        self.broadcast_to = broadcast_to
         self.functions = functions or {}
         self.lacks = lacks or {}
         self.array = array
@@ -281,6 +287,17 @@ def placed_like(like, index, values, shape, dtype):
     dense = zeros_like_value(like, shape, dtype)
     np.add.at(dense, index, values)
     return dense
+
+
+def broadcast_like(value, shape, like):
+    """``np.broadcast_to(value, shape)``, laid out as ``like`` where its array type says how
+    (``ArrayType.broadcast_to``)."""
+    if not isinstance(value, TracedValue):
+        like = concrete(like)
+        record = _records.get(type(like))
+        if record is not None and record.broadcast_to is not None:
+            return record.broadcast_to(value, shape, like)
+    return np.broadcast_to(value, shape)
 
 
 def implementation(fn, like):

@@ -91,6 +91,17 @@ def _one_hot_placed(shape, dtype, axis, positions, values):
     return da.moveaxis(placed, 0, axis)
 
 
+def _broadcast_to(value, shape, like):
+    """``value`` broadcast to ``shape`` in the chunks of ``like`` where it has that shape:
+    one chunk would be rechunked to meet ``like``'s chunks in the next operation."""
+    if tuple(like.shape) != tuple(shape):
+        return da.broadcast_to(value, shape)
+    value = da.asarray(value)
+    lead = len(shape) - value.ndim
+    kept = {i: like.chunks[lead + i] for i, n in enumerate(value.shape) if n != 1}
+    return da.broadcast_to(value.rechunk(kept) if kept else value, shape, chunks=like.chunks)
+
+
 def _refuse_index(index):
     raise DifferentiationError(
         f"The cotangent of a Dask array indexed with {index!r} cannot be formed: Dask arrays "
@@ -166,7 +177,7 @@ DASK = register_array_type(ArrayType(
     full=lambda shape, fill_value, dtype=None: da.full(shape, fill_value, dtype=dtype),
     eye=_eye, tri=_tri,
     arange=lambda stop, dtype=None: da.arange(stop, dtype=dtype),
-    placed=_placed,
+    placed=_placed, broadcast_to=_broadcast_to,
     functions={np.linalg.cholesky: _cholesky, np.linalg.qr: _qr, np.linalg.svd: _svd,
                solve_triangular: _solve_triangular},
     lacks=_lacks(["det", "slogdet", "eig", "eigh", "eigvals", "eigvalsh", "pinv",

@@ -30,7 +30,7 @@ def selection_shape(t):
 
 def _sum_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
                    where=True):
-    g = expand_reduced(ct, shape_of(x), axis, keepdims)
+    g = expand_reduced(ct, shape_of(x), axis, keepdims, like=x)
     return unbroadcast(x, _masked(g, where))
 
 
@@ -62,7 +62,7 @@ def _count(x, axis, where):
 
 
 def _mean_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    g = expand_reduced(ct, shape_of(x), axis, keepdims)
+    g = expand_reduced(ct, shape_of(x), axis, keepdims, like=x)
     count = _count(x, axis, where)
     g = g / count if type(count) is int else safe_divide(g, count)
     return unbroadcast(x, _masked(g, where))
@@ -82,7 +82,7 @@ def _mean_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, *, where
 
 def _nansum_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
                       where=True):
-    g = expand_reduced(ct, shape_of(x), axis, keepdims)
+    g = expand_reduced(ct, shape_of(x), axis, keepdims, like=x)
     return unbroadcast(x, np.where(np.isnan(x), 0, _masked(g, where)))
 
 
@@ -109,7 +109,7 @@ def _nanmean_count(x, axis, where, keepdims):
 def _nanmean_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     counted = present(x, where)
     count = _nanmean_count(x, axis, where, keepdims=True)
-    g = expand_reduced(ct, shape_of(x), axis, keepdims)
+    g = expand_reduced(ct, shape_of(x), axis, keepdims, like=x)
     return unbroadcast(x, np.where(counted, safe_divide(g, count), 0))
 
 
