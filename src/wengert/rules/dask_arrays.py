@@ -96,10 +96,9 @@ def _broadcast_to(value, shape, like):
     one chunk would be rechunked to meet ``like``'s chunks in the next operation."""
     if tuple(like.shape) != tuple(shape):
         return da.broadcast_to(value, shape)
-    value = da.asarray(value)
-    lead = len(shape) - value.ndim
-    kept = {i: like.chunks[lead + i] for i, n in enumerate(value.shape) if n != 1}
-    return da.broadcast_to(value.rechunk(kept) if kept else value, shape, chunks=like.chunks)
+    # Added to zeros in like's chunks rather than da.broadcast_to: both are blockwise, so
+    # Dask fuses them into the tasks that use the result (broadcast_to's tasks stay apart).
+    return value + da.zeros(shape, dtype=value.dtype, chunks=like.chunks)
 
 
 def _refuse_index(index):
