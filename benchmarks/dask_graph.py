@@ -62,7 +62,7 @@ def main():
     shape, chunks = (options.rows, options.features), (options.chunk_rows, options.features)
     # Persisted: the timings are of the loss and gradient, not of generating the data.
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address=None) as cluster, \
+                      host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster, \
             Client(cluster) as client:
         x = state.standard_normal(shape, chunks=chunks)
         y = np.sign(x @ np.linspace(-1.0, 1.0, options.features))

@@ -82,7 +82,7 @@ def main():
     print(f"data: {ROWS:,} x {FEATURES} float64 = {size_gb:.2f} GB, in chunks of "
           f"{CHUNK_ROWS:,} rows; 2 workers with 1 GB each")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GB",
-                      host="127.0.0.1", dashboard_address=None) as cluster, \
+                      host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster, \
             Client(cluster) as client:
         x, y = make_data()
         result, history, seconds = fit(client, x, y)

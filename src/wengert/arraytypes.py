@@ -319,6 +319,16 @@ def lacking(fn, values):
     return None
 
 
+def of_the_kind_of(value, like):
+    """``value`` as an array of the kind of ``like``, unless it is of that kind already
+    (NumPy's scalars and Python numbers are NumPy's kind): a NumPy cotangent of a Dask
+    argument becomes a Dask array; a Dask cotangent of a NumPy argument is computed."""
+    value_record = record_of(concrete(value)) or NUMPY
+    if value_record is (record_of(concrete(like)) or NUMPY):
+        return value
+    return asarray_like(value, like)
+
+
 def asarray_like(value, like=None, dtype=None):
     """The concrete ``value`` as an array of the kind of ``like`` (by default, of its own
     kind): ``np.asarray(value, dtype)`` for NumPy."""

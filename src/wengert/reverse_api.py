@@ -3,7 +3,8 @@ the gradient, pullback and reverse-mode Jacobian built on it. (wg.Params, modes 
 the JAX-style transforms are in ``api.py``.)"""
 import numpy as np
 
-from .arraytypes import asarray_like, dtype_of, ones_like_value, placed_like, shape_of
+from .arraytypes import (asarray_like, dtype_of, of_the_kind_of, ones_like_value, placed_like,
+                         shape_of)
 from .core.levels import (Tracer, current_level, enter, leave, primal, quiet_collector,
                           scalar_if_scalar)
 from .core.reverse import ReverseLevel, ReverseTracer
@@ -91,7 +92,7 @@ def _project(x, g):
     if type(x) is complex:
         return complex(g)
     x = primal(x)
-    g = asarray_like(g, x) if not isinstance(g, (np.ndarray, np.generic)) else g
+    g = of_the_kind_of(g, x)
     if g.dtype != x_dtype:
         g = g.astype(x_dtype)
     if isinstance(x, np.generic) and not isinstance(g, np.generic):

@@ -133,3 +133,21 @@ def test_support_loads_when_dask_is_imported_after_wengert():
                "g = wg.gradient(lambda x: np.sum(x ** 2), da.ones(3, chunks=2))[0]\n"
                "print(type(g).__module__, g.compute().tolist())")
     assert out.split() == ["dask.array.core", "[2.0,", "2.0,", "2.0]"]
+
+
+def test_numpy_tangents_and_cotangents_of_dask_values_come_back_as_dask():
+    _, dy = wg.jvp(lambda x: np.sin(x) * 2, (X,), (np.ones(X.shape),))
+    assert isinstance(dy, da.Array)
+    np.testing.assert_allclose(dy.compute(), 2 * np.cos(X.compute()))
+    y, back = wg.pullback(lambda x: np.sin(x) * 2, X)
+    g = back(np.ones(X.shape))[0]
+    assert isinstance(g, da.Array)
+    np.testing.assert_allclose(g.compute(), 2 * np.cos(X.compute()))
+    # a Dask argument the output ignores still gets a Dask (zero) gradient
+    g = wg.gradient(lambda x, w: np.sum(w ** 2), X, np.ones(2))[0]
+    assert isinstance(g, da.Array) and not np.any(g.compute())
+
+
+def test_an_integer_dask_argument_is_refused_by_its_dtype():
+    with pytest.raises(wg.DifferentiationError, match="array of dtype int64, which has no"):
+        wg.gradient(lambda x: np.sum(x * 1.0), da.arange(3, chunks=2))

@@ -15,7 +15,7 @@ def test_gradient_runs_on_cluster_workers():
     loss = lambda w, x, y: np.mean(np.logaddexp(0.0, -y * (x @ w)))
     # In-process workers talk through memory, not sockets: nothing leaves the machine.
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address="127.0.0.1:0") as cluster, \
             distributed.Client(cluster) as client:
         value, grad = wg.value_and_grad(loss)(w, x, y)
         with distributed.get_task_stream(client) as stream:
