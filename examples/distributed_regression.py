@@ -1,11 +1,12 @@
 """Logistic regression on a Dask cluster, with data larger than any worker's memory.
 
-The data (1.6 GB by default, more than either worker may hold) is never held anywhere whole: Dask generates it chunk by
-chunk with ``da.random`` wherever a task needs it. wengert differentiates the loss, written in
-plain NumPy, into one more lazy Dask graph; each step of ``scipy.optimize.minimize`` computes
-the loss and its gradient together on the cluster's workers, which hold 1 GB each.
+The data (3.2 GB by default, more than both workers together may hold) is never held
+anywhere whole: Dask generates it chunk by chunk with ``da.random`` wherever a task needs
+it. wengert differentiates the loss, written in plain NumPy, into one more lazy Dask graph;
+each step of ``scipy.optimize.minimize`` computes the loss and its gradient together on the
+cluster's workers, which hold 1 GB each.
 
-    python examples/distributed_regression.py            # 1,250,000 x 160 (1.6 GB), minutes
+    python examples/distributed_regression.py            # 2,500,000 x 160 (3.2 GB), minutes
     python examples/distributed_regression.py --quick    # 20,000 x 20, seconds
     (or WENGERT_EXAMPLE_QUICK=1)
 """
@@ -23,7 +24,7 @@ from dask.distributed import Client, LocalCluster
 import wengert as wg
 
 QUICK = "--quick" in sys.argv or bool(os.environ.get("WENGERT_EXAMPLE_QUICK"))
-ROWS, FEATURES, CHUNK_ROWS = (20_000, 20, 5_000) if QUICK else (1_250_000, 160, 62_500)
+ROWS, FEATURES, CHUNK_ROWS = (20_000, 20, 5_000) if QUICK else (2_500_000, 160, 62_500)
 PENALTY = 1e-3
 
 

@@ -3,7 +3,8 @@
 - ``TracedValue``: the mark of a value whose operations some transformation records. The core
   defines the tracers and derives them from it; the tangent algebra and trees test for it
   here, so they never import the machinery that records.
-- The table of array types: one ``ArrayType`` record per kind of array (NumPy's today),
+- The table of array types: one ``ArrayType`` record per kind of array (NumPy's here; Dask's
+  and CuPy's in the rules, loaded with those libraries),
   from which the sets of constant, scalar and plain argument types are derived.
 - ``shape_of``, ``dtype_of``, ``is_complex``: read any value's metadata (arrays, NumPy and
   Python scalars, tracers, sparse tangents) the same way everywhere.
@@ -275,6 +276,13 @@ def tri_like(rows, like, *, columns=None, k=0, dtype=None):
 def arange_like(stop, like, dtype=None):
     """``np.arange(stop, dtype=dtype)`` of the kind of ``like``."""
     return _maker(like, "arange")[1](stop, dtype=dtype)
+
+
+def of_numpy_kind(x):
+    """Whether ``x`` is NumPy's (an array, a subclass, a scalar) or a Python number, as
+    opposed to an array of another registered library."""
+    record = _records.get(type(x))
+    return record is NUMPY or record is None and (record_of(x) or NUMPY) is NUMPY
 
 
 def placed_like(like, index, values, shape, dtype):

@@ -92,7 +92,8 @@ def _project(x, g):
     if type(x) is complex:
         return complex(g)
     x = primal(x)
-    g = of_the_kind_of(g, x)
+    # an array of x's kind: a Python number made an array, a NumPy one for a Dask x a Dask one
+    g = of_the_kind_of(g, x) if isinstance(g, (np.ndarray, np.generic)) else asarray_like(g, x)
     if g.dtype != x_dtype:
         g = g.astype(x_dtype)
     if isinstance(x, np.generic) and not isinstance(g, np.generic):

@@ -7,10 +7,8 @@ until something needs a dense array. ``Tangent`` mirrors an object field by fiel
 """
 import numpy as np
 
-from .arraytypes import IN_PLACE, TracedValue, dtype_of, mark_selected, placed_like
-
-# values of a sparse tangent that NumPy's np.add.at takes as they are
-_NUMBERS = (np.generic, int, float, complex)
+from .arraytypes import IN_PLACE, TracedValue, dtype_of, mark_selected, of_numpy_kind
+from .arraytypes import placed_like
 
 
 class Zero:
@@ -145,8 +143,7 @@ class Indexed:
             # Nested differentiation: the scatter itself must be traced by the outer level.
             return _traced_scatter(np.zeros(self.shape, self.dtype), self.index, self.values)
         dtype = np.result_type(self.dtype, dtype_of(self.values))
-        if type(self.values) not in IN_PLACE and not isinstance(self.values, _NUMBERS):
-            # values of an array library that cannot be written into (Dask's)
+        if not of_numpy_kind(self.values):   # another library's values (Dask's), placed by it
             return placed_like(self.values, self.index, self.values, self.shape, dtype)
         dense = np.zeros(self.shape, dtype)
         add_at(dense, self.index, self.values)

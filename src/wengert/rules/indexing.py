@@ -18,7 +18,7 @@ import operator
 
 import numpy as np
 
-from ..arraytypes import IN_PLACE, placed_like
+from ..arraytypes import of_numpy_kind, placed_like
 from ..tangents import Indexed, use_traced_scatter
 from ._helpers import (ZERO, Tracer, primitive, dtype_of, forward, is_zero, reverse, selected,
                        shape_of, to_dense, unbroadcast)
@@ -32,8 +32,7 @@ def place_at(x, index, ct):
         ct = np.real(ct)  # a real input's cotangent is real
     if isinstance(ct, Tracer):
         return scatter_add(np.zeros_like(x), index, ct)
-    if type(ct) not in IN_PLACE and not isinstance(ct, np.generic):
-        # An array that cannot be written into (Dask's): placed at once by its library.
+    if not of_numpy_kind(ct):   # another library's array (Dask's): placed by that library
         return placed_like(ct, index, ct, shape_of(x), x_dtype)
     return Indexed(index, ct, shape_of(x), x_dtype)
 
@@ -176,7 +175,7 @@ def read_point(t, index, out_shape, out_dtype):
 def scatter_add(base, index, values):
     """``base`` with ``values`` added at ``index`` (repeated indices accumulate); functional."""
     dtype = np.result_type(dtype_of(base), dtype_of(values))
-    if type(base) not in IN_PLACE:   # an array that cannot be written into (Dask's)
+    if not of_numpy_kind(base):   # another library's array (Dask's): placed by that library
         return base + placed_like(base, index, values, shape_of(base), dtype)
     result = np.array(base, dtype=dtype)
     np.add.at(result, index, values)
