@@ -208,6 +208,13 @@ def shape_of(x):
     return () if type(x) in PYTHON_NUMBERS else np.shape(x)
 
 
+def size_of(x):
+    """The number of elements, read from the array (``np.size`` of a Dask array would convert
+    it to NumPy, computing it)."""
+    size = getattr(x, "size", None)
+    return size if type(size) is int else int(np.size(x))
+
+
 def dtype_of(x):
     dtype = getattr(x, "dtype", None)
     return dtype if dtype is not None else np.result_type(x)

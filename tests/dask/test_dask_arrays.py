@@ -151,3 +151,30 @@ def test_numpy_tangents_and_cotangents_of_dask_values_come_back_as_dask():
 def test_an_integer_dask_argument_is_refused_by_its_dtype():
     with pytest.raises(wg.DifferentiationError, match="array of dtype int64, which has no"):
         wg.gradient(lambda x: np.sum(x * 1.0), da.arange(3, chunks=2))
+
+
+A = da.from_array(np.array([0.3, -0.5, 0.9]), chunks=2)
+F = lambda x: np.sum(np.sin(x) * x ** 2)
+
+
+@pytest.mark.parametrize("entry, numpy_entry", [
+    (lambda: wg.gradient(lambda x: np.sum(wg.checkpoint(np.sin)(x) * x), A)[0],
+     lambda a: np.sin(a) + a * np.cos(a)),
+    (lambda: wg.gradient(lambda: F(A), wg.Params([A]))[A],
+     lambda a: 2 * a * np.sin(a) + a * a * np.cos(a)),
+    (lambda: wg.ravel([A, A])[0], lambda a: np.concatenate([a, a])),
+    (lambda: wg.grad(lambda w, x: np.sum(x * w), argnums=(0, 1))(A, A * 2)[1], lambda a: a),
+    (lambda: wg.gradient(lambda x: np.sum(wg.stop_gradient(x) * x), A)[0], lambda a: a),
+    (lambda: wg.gradient(lambda x: np.sum(wg.forwarddiff(np.sin, x)), A)[0], np.cos),
+], ids=["checkpoint", "Params", "ravel", "grad argnums", "stop_gradient", "forwarddiff"])
+def test_every_entry_point_keeps_dask(entry, numpy_entry):
+    got = entry()
+    assert isinstance(got, da.Array)
+    np.testing.assert_allclose(got.compute(), numpy_entry(A.compute()))
+
+
+def test_a_dask_parameter_cannot_be_updated_in_place():
+    ps = wg.Params([A])
+    gs = wg.gradient(lambda: F(A), ps)
+    with pytest.raises(wg.DifferentiationError, match="cannot be updated in place"):
+        wg.update(ps, gs, 0.1)

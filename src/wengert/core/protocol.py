@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from ..arraytypes import CONSTANTS, INEXACT_SCALARS as _ONE_ELEMENT, LACKED, astype, dtype_of
-from ..arraytypes import lacking
+from ..arraytypes import lacking, size_of
 from .bind import bind, bind_alone, bind_operands, register_tracer_class, strip
 from .callers import unreached_call_message
 from .views import Flat as _Flat, view as _view
@@ -255,7 +255,7 @@ class ArrayMethods:
     # -- attributes -----------------------------------------------------------------------
     shape = property(lambda self: np.shape(primal(self)))
     ndim = property(lambda self: np.ndim(primal(self)))
-    size = property(lambda self: np.size(primal(self)))
+    size = property(lambda self: size_of(primal(self)))
     dtype = property(lambda self: dtype_of(primal(self)))
     T = property(lambda self: np.transpose(self))
     mT = property(lambda self: np.swapaxes(self, -1, -2))
