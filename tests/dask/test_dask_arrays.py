@@ -93,6 +93,8 @@ def test_second_derivatives(nesting):
     (lambda a: np.linalg.slogdet(a)[1], "Dask has no dask.array.linalg.slogdet"),
     (lambda a: np.linalg.det(a), "Dask has no dask.array.linalg.det"),
     (lambda a: np.linalg.eigh(a)[0], "Dask has no dask.array.linalg.eigh"),
+    (lambda a: np.kron(a, a), "Dask has no dask.array.kron"),
+    (lambda a: np.sort(a), "Dask has no dask.array.sort"),
     (lambda a: np.linalg.cholesky(a), "lower=True"),
     (lambda a: np.linalg.svd(a[:, :2])[1], "full_matrices=False"),
     (lambda a: np.linalg.qr(a, mode="raw")[0], "reduced factors only"),

@@ -22,6 +22,14 @@ def symmetric(a):
     return (a + a.T) / 2
 
 
+def written(x):
+    """Writes into an array that holds traced values."""
+    y = np.zeros_like(x) + x
+    y[0] = 1.0
+    y[1:3, 0] += x[0, :2] * 3
+    return y * x
+
+
 X, Y = chunked(4, 3), chunked(4, 3)
 W = _rng.standard_normal((3, 5))
 W_DASK = da.from_array(W, chunks=(3, 2))
@@ -64,6 +72,9 @@ CASES = {
     "repeated columns": (lambda x: x[:, [1, 1]], X),
     "boolean mask": (lambda x: x[np.array([True, False, True, True])], X),
     "new axes, ellipsis": (lambda x: x[None, 1, ..., None], X),
+    # copies and writes
+    "copy": (lambda x: x.copy() * x, X),   # the method: np.copy of plain Dask warns
+    "writes": (written, X),
     # shapes and joins
     "reshape": (lambda x: np.reshape(x, (12,)), X),
     "method reshape": (lambda x: x.reshape((2, 2, 3)), X),

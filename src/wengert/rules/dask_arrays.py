@@ -22,6 +22,7 @@ import dask.array.linalg as dask_linalg
 
 from ..arraytypes import ArrayType, register_array_type
 from ..core.bind import bind
+from ..core.mutation import index_update
 from ..errors import DifferentiationError
 from ._helpers import derived_through
 from ._reach import reach
@@ -158,6 +159,26 @@ _UPPER_CHOLESKY = {np.linalg.cholesky: (
     "want.")}
 
 
+def _index_update(x, index, v):
+    """``x`` with ``x[index] = v``, functionally: Dask's assignment gives the copy a new
+    graph and leaves ``x`` as it was."""
+    updated = x.copy()
+    updated[index] = v
+    return updated
+
+
+# NumPy functions with rules that compute them on the argument, which Dask does not have
+_LACKS_AT_TOP = {getattr(np, name): (
+    f"Dask has no dask.array.{name}, and would compute the array in NumPy to call it. "
+    "Write the step with the functions Dask has, or compute the array first (x.compute()) "
+    "to differentiate it as a NumPy array.")
+    for name in ["kron", "inner", "split", "array_split", "hsplit", "vsplit", "dsplit",
+                 "unstack", "sort", "argsort", "partition", "cross", "convolve", "correlate",
+                 "take_along_axis", "trapezoid", "vander", "interp", "cumulative_sum",
+                 "cumulative_prod", "diagflat", "resize", "unwrap"]
+    if hasattr(np, name) and not hasattr(da, name)}
+
+
 def _lacks(names):
     """The functions of ``np.linalg`` among ``names`` that ``dask.array.linalg`` lacks."""
     return {getattr(np.linalg, name):
@@ -178,10 +199,11 @@ DASK = register_array_type(ArrayType(
     arange=lambda stop, dtype=None: da.arange(stop, dtype=dtype),
     placed=_placed, broadcast_to=_broadcast_to,
     functions={np.linalg.cholesky: _cholesky, np.linalg.qr: _qr, np.linalg.svd: _svd,
-               solve_triangular: _solve_triangular},
+               solve_triangular: _solve_triangular, index_update: _index_update,
+               np.copy: lambda a, *args, **kwargs: a.copy()},
     lacks=_lacks(["det", "slogdet", "eig", "eigh", "eigvals", "eigvalsh", "pinv",
                    "matrix_power", "svdvals", "tensorsolve", "tensorinv", "cond",
-                   "matrix_rank", "multi_dot"]) | _UPPER_CHOLESKY))
+                   "matrix_rank", "multi_dot"]) | _UPPER_CHOLESKY | _LACKS_AT_TOP))
 
 
 # --- dask.array.linalg, differentiated as NumPy's namesakes -------------------------------------

@@ -14,7 +14,7 @@ Order 'A'/'K' of reshape and ravel are read as 'F' for an F-contiguous array, 'C
 import numpy as np
 
 from ..core.levels import primal
-from ..arraytypes import astype
+from ..arraytypes import astype, implementation
 from ._helpers import (ZERO, Indexed, dtype_of, forward, is_complex, is_zero, linear, reverse,
                        shape_of, to_dense, unbroadcast)
 from .reductions import int_position
@@ -107,7 +107,13 @@ linear(np.reshape, _reshape_transpose, tangent=_reshape_tangent, sparse=_reshape
 linear(np.ravel, _ravel_transpose, tangent=_ravel_tangent, sparse=_ravel_sparse)
 linear(np.squeeze, _reshape_back, sparse=_same_order(np.squeeze))
 linear(np.expand_dims, _reshape_back, sparse=_same_order(np.expand_dims))
-linear(np.copy, lambda ct, x, *args, **kwargs: ct, sparse=lambda t, x, *args, **kwargs: t)
+def _copy(a, *args, **kwargs):
+    """np.copy, or the array library's own copy where it has no np.copy (Dask)."""
+    return implementation(np.copy, a)(a, *args, **kwargs)
+
+
+linear(np.copy, lambda ct, x, *args, **kwargs: ct, sparse=lambda t, x, *args, **kwargs: t,
+       compute=_copy)
 
 
 def reshaped_tangent(t, shape):
