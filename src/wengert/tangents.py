@@ -7,7 +7,8 @@ until something needs a dense array. ``Tangent`` mirrors an object field by fiel
 """
 import numpy as np
 
-from .arraytypes import IN_PLACE, TracedValue, dtype_of, mark_selected
+from .arraytypes import IN_PLACE, TracedValue, dtype_of, mark_selected, of_numpy_kind
+from .arraytypes import placed_like
 
 
 class Zero:
@@ -141,7 +142,10 @@ class Indexed:
         if isinstance(self.values, TracedValue):
             # Nested differentiation: the scatter itself must be traced by the outer level.
             return _traced_scatter(np.zeros(self.shape, self.dtype), self.index, self.values)
-        dense = np.zeros(self.shape, np.result_type(self.dtype, dtype_of(self.values)))
+        dtype = np.result_type(self.dtype, dtype_of(self.values))
+        if not of_numpy_kind(self.values):   # another library's values (Dask's), placed by it
+            return placed_like(self.values, self.index, self.values, self.shape, dtype)
+        dense = np.zeros(self.shape, dtype)
         add_at(dense, self.index, self.values)
         return mark_selected(dense)
 
