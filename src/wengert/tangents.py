@@ -7,8 +7,7 @@ until something needs a dense array. ``Tangent`` mirrors an object field by fiel
 """
 import numpy as np
 
-from .arraytypes import IN_PLACE, TracedValue, dtype_of, mark_selected, of_numpy_kind
-from .arraytypes import placed_like
+from .arraytypes import IN_PLACE, TracedValue, dtype_of, mark_selected, of_numpy_kind, placed_like
 
 
 class Zero:
@@ -124,8 +123,7 @@ class Indexed:
     """``values`` placed at ``index`` of a zero array of ``shape`` (and ``dtype``).
 
     This is what indexing's pullback returns, so that reading every element of a vector in a
-    Python loop costs O(1) per read instead of one dense zero array per read.
-    """
+    Python loop costs O(1) per read instead of one dense zero array per read."""
 
     __slots__ = ("index", "values", "shape", "dtype")
 
