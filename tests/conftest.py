@@ -18,6 +18,10 @@ try:
     import scipy.stats  # noqa: F401
 except ImportError:   # SciPy is optional
     pass
+try:   # Dask's support likewise loads when dask.array is imported
+    import dask.array  # noqa: F401
+except ImportError:   # Dask is optional
+    pass
 
 
 @pytest.fixture

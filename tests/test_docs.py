@@ -1,8 +1,8 @@
 """Every ```python block of README.md and docs/*.md runs, so a snippet that stops working fails
 here. Each page's blocks run in order in one namespace, like a notebook: a later block may use
 what an earlier one defined. A block that must not run (a sketch with ``...`` in it) says so
-in its fence, ```python no-run, and only a handful may. A page whose blocks import SciPy is
-skipped where SciPy is not installed.
+in its fence, ```python no-run, and only a handful may. A page whose blocks import SciPy (or
+Dask) is skipped where it is not installed.
 
 A result written after an expression is checked too:
 
@@ -38,7 +38,8 @@ RUN, NO_RUN = "python", "python no-run"
 MOST_NOT_RUN = 4          # sketches allowed across all pages; prefer runnable snippets
 # An opening or closing fence, possibly indented (a block inside a list item).
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,}|~{3,})[ \t]*(?P<info>[^`]*?)[ \t]*$")
-SCIPY_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+(scipy(?:\.\w+)*)", re.MULTILINE)
+SCIPY_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+((?:scipy|dask)(?:\.\w+)*)",
+                          re.MULTILINE)
 
 
 @dataclasses.dataclass

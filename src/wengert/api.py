@@ -5,6 +5,7 @@ import numpy as np
 
 from . import forward_api, reverse_api
 from .core.levels import primal
+from .arraytypes import record_of
 from .errors import DifferentiationError
 from .params import Params, gradient_with_params
 from .tree import flatten, is_differentiable
@@ -144,10 +145,11 @@ def _refuse_untraceable(name, args):
     arguments (their cotangent is None): it is the tool for calls with index arrays and
     settings objects among the arguments, as a rule's checks make them."""
     for position, a in enumerate(args):
-        if isinstance(a, (Params, _PLAIN_CONSTANTS)) or isinstance(a, (np.ndarray, np.generic)) \
-                and a.dtype.kind in "fc":
+        array = isinstance(a, np.ndarray) or record_of(a) is not None   # Dask's too
+        if isinstance(a, (Params, _PLAIN_CONSTANTS)) or (
+                array or isinstance(a, np.generic)) and a.dtype.kind in "fc":
             continue
-        if isinstance(a, np.ndarray):
+        if array:
             raise DifferentiationError(
                 f"{name}: argument {position} is an array of dtype {a.dtype}, which has no "
                 "gradient. Make it a float array (x.astype(float)) to differentiate it, or "

@@ -3,7 +3,8 @@
 - ``TracedValue``: the mark of a value whose operations some transformation records. The core
   defines the tracers and derives them from it; the tangent algebra and trees test for it
   here, so they never import the machinery that records.
-- The table of array types: one ``ArrayType`` record per kind of array (NumPy's today),
+- The table of array types: one ``ArrayType`` record per kind of array (NumPy's here; Dask's
+  and CuPy's in the rules, loaded with those libraries),
   from which the sets of constant, scalar and plain argument types are derived.
 - ``shape_of``, ``dtype_of``, ``is_complex``: read any value's metadata (arrays, NumPy and
   Python scalars, tracers, sparse tangents) the same way everywhere.
@@ -63,13 +64,34 @@ class ArrayType:
     (they come from selection: np.where, indexing, max/min ties), as a free view. Elementwise
     pullbacks give exactly 0 there even where a partial is infinite (0·∞ = 0, not NaN). A
     type without a mark (None) has every cotangent treated as possibly selected: always
-    masked, slower but never NaN."""
+    masked, slower but never NaN.
+
+    ``broadcast_to(value, shape, like)``: ``np.broadcast_to(value, shape)`` laid out as the
+    array ``like`` of this type (Dask's chunks), so that it combines with ``like`` without
+    rearranging; None: NumPy's ``np.broadcast_to``.
+
+    ``placed(shape, dtype, index, values)``: zeros of ``shape`` with ``values`` added at
+    ``index`` (repeated positions add up), for a type whose arrays cannot be written into;
+    None: NumPy's ``np.add.at`` into zeros.
+
+    ``functions``: NumPy functions this type computes differently from NumPy, each mapped to
+    a function with NumPy's semantics for it (``np.linalg.cholesky`` of a Dask array is upper
+    triangular, for one). Rules call such functions through ``implementation``. ``lacks``:
+    NumPy functions this library has no implementation of, each mapped to the reason; a call
+    on a tracer of this type raises it rather than compute the array in NumPy behind the
+    user's back."""
 
     __slots__ = ("array", "scalars", "in_place", "selected", "asarray", "zeros", "ones",
-                 "full", "eye", "tri", "arange")
+                 "full", "eye", "tri", "arange", "placed", "broadcast_to", "functions",
+                 "lacks")
 
     def __init__(self, array, scalars=(), in_place=True, selected=None, *, asarray=None,
-                 zeros=None, ones=None, full=None, eye=None, tri=None, arange=None):
+                 zeros=None, ones=None, full=None, eye=None, tri=None, arange=None,
+                 placed=None, broadcast_to=None, functions=None, lacks=None):
+        self.placed = placed
+        self.broadcast_to = broadcast_to
+        self.functions = functions or {}
+        self.lacks = lacks or {}
         self.array = array
         self.scalars = frozenset(scalars)
         self.in_place = in_place
@@ -106,6 +128,8 @@ UNMARKED_ARRAYS = set()
 MAY_HOLD_SELECTED_ZEROS = set()   # the two together: what elementwise pullbacks mask
 # arrays, marked or not, that a cotangent may be accumulated into in place
 IN_PLACE = set()
+# NumPy functions that some registered array type lacks (ArrayType.lacks)
+LACKED = set()
 
 
 def register_array_type(record):
@@ -124,6 +148,7 @@ def register_array_type(record):
     MAY_HOLD_SELECTED_ZEROS.update(MARKED | UNMARKED_ARRAYS)
     if record.in_place:
         IN_PLACE.update({record.array, record.selected} - {None})
+    LACKED.update(record.lacks)
     return record
 
 
@@ -214,6 +239,13 @@ def shape_of(x):
     return () if type(x) in PYTHON_NUMBERS else np.shape(x)
 
 
+def size_of(x):
+    """The number of elements, read from the array (``np.size`` of a Dask array would convert
+    it to NumPy, computing it)."""
+    size = getattr(x, "size", None)
+    return size if type(size) is int else int(np.size(x))
+
+
 def dtype_of(x):
     dtype = getattr(x, "dtype", None)
     return dtype if dtype is not None else np.result_type(x)
@@ -282,6 +314,65 @@ def tri_like(rows, like, *, columns=None, k=0, dtype=None):
 def arange_like(stop, like, dtype=None):
     """``np.arange(stop, dtype=dtype)`` of the kind of ``like``."""
     return _maker(like, "arange")[1](stop, dtype=dtype)
+
+
+def of_numpy_kind(x):
+    """Whether ``x`` is NumPy's (an array, a subclass, a scalar) or a Python number, as
+    opposed to an array of another registered library."""
+    record = _records.get(type(x))
+    return record is NUMPY or record is None and (record_of(x) or NUMPY) is NUMPY
+
+
+def placed_like(like, index, values, shape, dtype):
+    """Zeros of ``shape`` and ``dtype`` with ``values`` added at ``index`` (repeated positions
+    add up), of the kind of ``like``."""
+    like = concrete(like)
+    record = _records.get(type(like)) or record_of(like)
+    if record is not None and record.placed is not None:
+        return record.placed(shape, dtype, index, values)
+    dense = zeros_like_value(like, shape, dtype)
+    np.add.at(dense, index, values)
+    return dense
+
+
+def broadcast_like(value, shape, like):
+    """``np.broadcast_to(value, shape)``, laid out as ``like`` where its array type says how
+    (``ArrayType.broadcast_to``)."""
+    if not isinstance(value, TracedValue):
+        like = concrete(like)
+        record = _records.get(type(like))
+        if record is not None and record.broadcast_to is not None:
+            return record.broadcast_to(value, shape, like)
+    return np.broadcast_to(value, shape)
+
+
+def implementation(fn, like):
+    """The function that computes NumPy's ``fn`` on arrays of the kind of ``like``: ``fn``
+    itself unless the type's record says otherwise (``ArrayType.functions``). A tracer gets
+    ``fn``: the call goes through the engine, whose rule meets the concrete array."""
+    if isinstance(like, TracedValue):
+        return fn
+    record = _records.get(type(like))
+    return fn if record is None else record.functions.get(fn, fn)
+
+
+def lacking(fn, values):
+    """The reason the library of one of ``values`` (concrete arrays) has no ``fn``, or None."""
+    for value in values:
+        record = _records.get(type(value))
+        if record is not None and fn in record.lacks:
+            return record.lacks[fn]
+    return None
+
+
+def of_the_kind_of(value, like):
+    """``value`` as an array of the kind of ``like``, unless it is of that kind already
+    (NumPy's scalars and Python numbers are NumPy's kind): a NumPy cotangent of a Dask
+    argument becomes a Dask array; a Dask cotangent of a NumPy argument is computed."""
+    value_record = record_of(concrete(value)) or NUMPY
+    if value_record is (record_of(concrete(like)) or NUMPY):
+        return value
+    return asarray_like(value, like)
 
 
 def asarray_like(value, like=None, dtype=None):

@@ -2,7 +2,7 @@
 traced run of ``f`` on dual numbers per tangent."""
 import numpy as np
 
-from .arraytypes import ones_like_value, shape_of, users_own, zeros_like_value
+from .arraytypes import of_the_kind_of, ones_like_value, shape_of, users_own, zeros_like_value
 from .core.forward import ForwardLevel, ForwardTracer
 from .core.levels import Tracer, current_level, enter, leave, primal, scalar_if_scalar
 from .errors import DifferentiationError
@@ -84,7 +84,7 @@ def _dense_like(y, t):
         return float(t)
     if isinstance(primal(y), np.generic) and type(t) is np.ndarray and t.ndim == 0:
         return t[()]   # a NumPy scalar output gets a NumPy scalar tangent, not a 0-d array
-    return t
+    return of_the_kind_of(t, y)   # a Dask output's tangent is a Dask array
 
 
 def jvp(f, args, tangents):

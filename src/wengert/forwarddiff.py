@@ -10,6 +10,7 @@ one tape node, ``_join(y, x, jacobian)``, whose pullback sends the output cotang
 """
 import numpy as np
 
+from .arraytypes import size_of
 from .core.bind import bind
 from .core.levels import Tracer, current_level, primal
 from .core.reverse import ReverseTracer
@@ -120,7 +121,7 @@ def _join_leaf(y, x, columns, x_value):
     if not is_differentiable(y) or all(is_zero(c) for c in columns):
         return y    # this output carries no tangent
     x_dtype = np.result_type(primal(x_value))
-    y_size = int(np.size(primal(y)))
+    y_size = size_of(primal(y))
     flat = [np.reshape(c, (y_size,)) for c in columns]
     if x_dtype.kind == "c":
         parts = (np.stack(flat[0::2], axis=-1), np.stack(flat[1::2], axis=-1))

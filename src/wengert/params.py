@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from .arraytypes import record_of
 from .core.levels import Tracer, primal
 from .errors import DifferentiationError
 from .reverse_api import withgradient_and_reach
@@ -64,11 +65,17 @@ class Params:
         return f"Params({len(self)} arrays: {[np.shape(p) for p in self._arrays]})"
 
 
+def _is_array(x):
+    """An array of NumPy (0-d included) or of another registered library (Dask's)."""
+    return isinstance(x, np.ndarray) or record_of(x) is not None and not isinstance(
+        x, np.generic)
+
+
 def _is_parameter(leaf):
-    """An inexact ndarray (0-d included), or a tracer of one (Params built inside ``f``)."""
-    if isinstance(leaf, np.ndarray):
+    """An inexact array (0-d included), or a tracer of one (Params built inside ``f``)."""
+    if _is_array(leaf):
         return leaf.dtype.kind in "fc"
-    return isinstance(leaf, Tracer) and isinstance(primal(leaf), np.ndarray) and (
+    return isinstance(leaf, Tracer) and _is_array(primal(leaf)) and (
         primal(leaf).dtype.kind in "fc")
 
 
@@ -89,7 +96,7 @@ def _tree_leaves(tree):
 
 def _tree_children(node, path):
     """``[(child, path)]`` of a container, or None for a leaf."""
-    if isinstance(node, (np.ndarray, Tracer, str, bytes)):
+    if isinstance(node, (np.ndarray, Tracer, str, bytes)) or _is_array(node):
         return None
     if isinstance(node, Params):
         return [(p, f"{path}[{i}]") for i, p in enumerate(node)]
@@ -182,6 +189,11 @@ class Grads:
 def update(ps, gs, step):
     """``p -= step * g`` in place for every parameter of ``ps``; returns ``ps``."""
     for p in ps:
+        if not hasattr(p, "__isub__"):   # Dask's arrays: ``-=`` would rebind a local name
+            raise DifferentiationError(
+                f"wg.update: a {type(p).__module__}.{type(p).__name__} cannot be updated in "
+                "place. Compute the new arrays (p - step * gs[p]) and build wg.Params of "
+                "them, or use wengert.optim's functional step on a tree of arrays.")
         p -= step * gs[p]
     return ps
 

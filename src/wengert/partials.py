@@ -17,6 +17,9 @@ from .tangents import Indexed, scale, to_dense
 _NDARRAY = np.ndarray   # a global, not an attribute of the module np, on the hot paths
 
 
+_READABLE = (np.ndarray, np.generic, bool, int, float, complex)   # values read without cost
+
+
 def unbroadcast(x, g):
     """Cotangent ``g`` of a broadcast result, summed back to the shape of argument ``x`` and
     made real if ``x`` is real (a real input's cotangent is the real part)."""
@@ -70,7 +73,9 @@ def times_partial(ct, partial, args, out, singular):
         # Nested differentiation. A traced zero is no structural zero (see cleared_at_poles),
         # and selection marks do not survive inside tracers, so every partial is checked:
         # exp's overflow in a branch np.where did not take must not make a Hessian NaN.
-        if not np.isnan(np.sum(concrete(g))):
+        values = concrete(g)
+        # Only NumPy's values are read: reading a lazy array (Dask's) would compute it.
+        if isinstance(values, _READABLE) and not np.isnan(np.sum(values)):
             return g   # no 0·∞ anywhere (one pass, no temporary): the common case
         cleared = cleared_at_poles(ct, d)
         return g if cleared is d else ct * cleared
@@ -99,6 +104,8 @@ def cleared_at_poles(factor, d):
     replacing the product by a constant 0 would drop it (the Hessian of log(x)² at 1 would be
     0). So only the pole itself is cleared, in ``d``, and the product stays traced."""
     zero = factor == 0   # plain booleans: comparisons strip tracers
+    if not isinstance(zero, _READABLE):   # lazy (Dask's): clear without reading it
+        return np.where(zero & ~np.isfinite(d), 0, d)
     if not np.any(zero):
         return d
     pole = zero & ~np.isfinite(d)

@@ -3,8 +3,8 @@ the gradient, pullback and reverse-mode Jacobian built on it. (wg.Params, modes 
 the JAX-style transforms are in ``api.py``.)"""
 import numpy as np
 
-from .arraytypes import (StagedValue, asarray_like, dtype_of, ones_like_value, shape_of,
-                         users_own, writeable, zeros_like_value)
+from .arraytypes import (StagedValue, asarray_like, dtype_of, of_the_kind_of, ones_like_value,
+                         placed_like, shape_of, users_own, writeable)
 from .core.levels import (Tracer, current_level, enter, leave, primal, quiet_collector,
                           scalar_if_scalar)
 from .core.reverse import ReverseLevel, ReverseTracer
@@ -94,7 +94,8 @@ def _project(x, g):
     x = primal(x)
     if isinstance(g, StagedValue):   # wg.compile, of an array it was not passed: staged
         return g if g.dtype == x_dtype else g.astype(x_dtype)
-    g = asarray_like(g, x) if not isinstance(g, (np.ndarray, np.generic)) else g
+    # an array of x's kind: a Python number made an array, a NumPy one for a Dask x a Dask one
+    g = of_the_kind_of(g, x) if isinstance(g, (np.ndarray, np.generic)) else asarray_like(g, x)
     if g.dtype != x_dtype:
         g = g.astype(x_dtype)
     if isinstance(x, np.generic) and not isinstance(g, np.generic):
@@ -188,8 +189,7 @@ def jacobian(f, *args):
     complex_output = y_dtype.kind == "c"
 
     def row(k, scale):
-        basis = zeros_like_value(y, shape=y_shape, dtype=y_dtype)
-        basis.flat[k] = scale
+        basis = placed_like(y, np.unravel_index(k, y_shape), scale, y_shape, y_dtype)
         return trace.leaf_cotangents(basis if y_shape else basis[()])
 
     # Row k of J is the pullback of the basis cotangent e_k. A pullback applies Jᴴ, so for a
@@ -207,10 +207,11 @@ def jacobian(f, *args):
             jac_leaves.append(None)
             continue
         x_shape = np.shape(primal(x))
-        stacked = np.stack([asarray_like(r[j]) for r in rows])   # staged ones too
+        # stacked as arrays of x's kind (np.stack of Dask arrays is Dask's stack)
+        stacked = np.stack([asarray_like(r[j], x) for r in rows])
         if np.iscomplexobj(primal(x)):
             stacked = np.conjugate(stacked) if complex_output else stacked
         elif complex_output:
-            stacked = stacked + 1j * np.stack([asarray_like(r[j]) for r in imaginary_rows])
+            stacked = stacked + 1j * np.stack([asarray_like(r[j], x) for r in imaginary_rows])
         jac_leaves.append(stacked.reshape(y_shape + x_shape))
     return unflatten_tangent(arg_def, jac_leaves)

@@ -7,7 +7,7 @@ until something needs a dense array. ``Tangent`` mirrors an object field by fiel
 """
 import numpy as np
 
-from .arraytypes import IN_PLACE, RECORDED, dtype_of, mark_selected
+from .arraytypes import IN_PLACE, RECORDED, dtype_of, mark_selected, of_numpy_kind, placed_like
 
 
 class Zero:
@@ -123,8 +123,7 @@ class Indexed:
     """``values`` placed at ``index`` of a zero array of ``shape`` (and ``dtype``).
 
     This is what indexing's pullback returns, so that reading every element of a vector in a
-    Python loop costs O(1) per read instead of one dense zero array per read.
-    """
+    Python loop costs O(1) per read instead of one dense zero array per read."""
 
     __slots__ = ("index", "values", "shape", "dtype")
 
@@ -141,7 +140,10 @@ class Indexed:
         if isinstance(self.values, RECORDED):
             # Nested differentiation: the scatter itself must be traced by the outer level.
             return _traced_scatter(np.zeros(self.shape, self.dtype), self.index, self.values)
-        dense = np.zeros(self.shape, np.result_type(self.dtype, dtype_of(self.values)))
+        dtype = np.result_type(self.dtype, dtype_of(self.values))
+        if not of_numpy_kind(self.values):   # another library's values (Dask's), placed by it
+            return placed_like(self.values, self.index, self.values, self.shape, dtype)
+        dense = np.zeros(self.shape, dtype)
         add_at(dense, self.index, self.values)
         return mark_selected(dense)
 
@@ -329,11 +331,6 @@ def _same_part(p, q):
     return type(p) is slice and type(q) is slice and p == q
 
 
-def _recorded_sparse(t):
-    """A sparse tangent whose values are recorded: never written into a plain array."""
-    return isinstance(t, Indexed) and isinstance(t.values, RECORDED)
-
-
 def accumulate(slot, owned, g):
     """Add cotangent ``g`` into ``slot``; returns ``(new_slot, new_owned)``.
 
@@ -354,8 +351,7 @@ def accumulate(slot, owned, g):
         return g, False
     if type(slot) is tuple:
         return add(slot, g), False
-    if (isinstance(slot, RECORDED) or isinstance(g, RECORDED) or _recorded_sparse(g)
-            or _recorded_sparse(slot)):
+    if isinstance(slot, RECORDED) or isinstance(g, RECORDED):
         return add(slot, g), False
     if isinstance(g, Indexed):
         if not owned or isinstance(slot, Indexed):

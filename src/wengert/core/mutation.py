@@ -18,7 +18,7 @@ tracers of x's level with no dependence on x, so that traced values can be writt
 """
 import numpy as np
 
-from ..arraytypes import StagedValue
+from ..arraytypes import StagedValue, implementation, record_of
 from ..errors import DifferentiationError
 from ..registry import implementations
 from .aliasing import (after_write, fields, held_alone, kept, lineage, refuse_if_stale,
@@ -36,6 +36,9 @@ def index_update(x, index, v):
 
 
 def _index_update(x, index, v):
+    special = implementation(index_update, x)
+    if special is not index_update:   # an array library's own (Dask's arrays are immutable)
+        return special(x, index, v)
     updated = np.array(x, copy=True, subok=True)
     updated[index] = v
     return updated
@@ -87,11 +90,13 @@ def _written_array(x, write):
     """Check that ``x`` may be written: not stale, not a 0-d scalar, and a view only if it
     was made by basic indexing (whose write reaches its base). Returns its lineage."""
     refuse_if_stale(x)
-    value = primal(x)
-    if isinstance(value, StagedValue):   # wg.compile: the array it stands for
-        value = value._value
-    if type(x._value) is not np.ndarray and not isinstance(value, np.ndarray):
-        raise TypeError(f"'{type(value).__name__}' object does not support item assignment")
+    if type(x._value) is not np.ndarray:   # NumPy's arrays first: the commonest case
+        value = primal(x)
+        if isinstance(value, StagedValue):   # wg.compile: the array it stands for
+            value = value._value
+        if not isinstance(value, np.ndarray) and (record_of(value) is None
+                                                  or isinstance(value, np.generic)):
+            raise TypeError(f"'{type(value).__name__}' object does not support item assignment")
     family = lineage(x)
     if family is not None and family.base is not None and family.index is None:
         raise view_write_error(family.how)

@@ -9,7 +9,8 @@ import sys
 
 import numpy as np
 
-from ..arraytypes import CONSTANTS, INEXACT_SCALARS as _ONE_ELEMENT, astype, dtype_of
+from ..arraytypes import CONSTANTS, INEXACT_SCALARS as _ONE_ELEMENT, LACKED, astype, dtype_of
+from ..arraytypes import lacking, size_of
 from .bind import bind, operator_door, register_tracer_class, strip, ufunc_door, unary_door
 from .callers import unreached_call_message
 from .views import Flat as _Flat, view as _view
@@ -28,8 +29,8 @@ _KNOWN = set(_PLAIN)   # tracer classes join it as they are defined
 
 def _is_foreign(x):
     t = type(x)
-    if t in _KNOWN or isinstance(x, Tracer):
-        return False
+    if t in _KNOWN or t in CONSTANTS or isinstance(x, Tracer):
+        return False   # CONSTANTS: array types registered after this module (Dask's)
     return not isinstance(x, (np.ndarray, np.generic, int, float, complex, list, tuple))
 
 
@@ -41,6 +42,15 @@ def _as_operand(x, fn):
     if _is_foreign(x):
         return x if _rule_names(fn, type(x)) else NotImplemented
     return np.asarray(x) if type(x) in _SEQUENCE_TYPES else x
+
+
+def _refuse_lacking(func, args):
+    """A function the array library of a traced value does not implement: an error, not a
+    silent conversion to NumPy (which would compute a lazy array)."""
+    reason = lacking(func, [primal(a) for a in args if isinstance(a, Tracer)]
+                     + [a for a in args if type(a) in CONSTANTS])
+    if reason is not None:
+        raise DifferentiationError(f"{name_of(func)}: {reason} {WAYS_OUT}")
 
 
 def _rule_names(fn, cls):
@@ -138,8 +148,11 @@ class ArrayMethods:
 
     def __array_function__(self, func, types, args, kwargs):
         for t in types:
-            if not (issubclass(t, (ArrayMethods, np.ndarray)) or _rule_names(func, t)):
+            if not (issubclass(t, (ArrayMethods, np.ndarray)) or t in CONSTANTS
+                    or _rule_names(func, t)):
                 return NotImplemented   # (ArrayMethods: a tracer, staged values included)
+        if func in LACKED:
+            _refuse_lacking(func, args)
         special = SPECIAL_FUNCTIONS.get(func)   # views, and arrays made to be written into
         if kwargs and "out" in kwargs:
             # out=None is the default spelled out: rules need not accept it. A plain out= is
@@ -222,7 +235,7 @@ class ArrayMethods:
     # -- attributes -----------------------------------------------------------------------
     shape = property(lambda self: np.shape(primal(self)))
     ndim = property(lambda self: np.ndim(primal(self)))
-    size = property(lambda self: np.size(primal(self)))
+    size = property(lambda self: size_of(primal(self)))
     dtype = property(lambda self: dtype_of(primal(self)))
     T = property(lambda self: np.transpose(self))
     mT = property(lambda self: np.swapaxes(self, -1, -2))
@@ -295,7 +308,8 @@ class ArrayMethods:
     def reshape(self, *shape, order="C"):
         if len(shape) == 1 and not isinstance(shape[0], int):
             shape = shape[0]
-        return np.reshape(self, shape, order=order)
+        # order= only when asked: some array libraries' reshape (Dask's) has none
+        return np.reshape(self, shape) if order == "C" else np.reshape(self, shape, order=order)
 
     def transpose(self, *axes):
         if len(axes) == 1 and not isinstance(axes[0], int):

@@ -164,7 +164,7 @@ def _apply_where(g, kwargs):
     return selected(np.where(where, g, 0))
 
 
-def linear(fn, transpose, tangent=None, sparse=None):
+def linear(fn, transpose, tangent=None, sparse=None, compute=None):
     """Declare a function linear in its first argument: ``fn(x, *rest)``.
 
     ``transpose(ct, x, *rest, **kwargs)`` is the adjoint applied to the cotangent; the other
@@ -172,15 +172,17 @@ def linear(fn, transpose, tangent=None, sparse=None):
     itself to the tangent — or ``tangent(t, x, *rest, **kwargs)`` where the call is affine
     rather than linear (``initial=``, a padding constant). ``sparse(t, x, *rest, **kwargs)``
     may map a sparse ``Indexed`` tangent to the result's tangent without densifying it
-    (returning None where it cannot).
+    (returning None where it cannot). ``compute``: what computes ``fn`` (``fn`` itself by
+    default), for a function that some array library lacks.
     """
-    forward_rules.add(fn, (), _linear_frule(fn, tangent, sparse), masked=True)
+    compute = fn if compute is None else compute
+    forward_rules.add(fn, (), _linear_frule(compute, tangent, sparse), masked=True)
 
     def rule(needs, x, *rest, **kwargs):
         def pullback(ct):
             return (transpose(ct, x, *rest, **kwargs),) + (ZERO,) * len(rest)
 
-        return fn(x, *rest, **kwargs), pullback
+        return compute(x, *rest, **kwargs), pullback
 
     reverse_rules.add(fn, (), rule, masked=True)
 

@@ -124,3 +124,5 @@ _install_watcher()
 for _library in ("special", "linalg", "stats", "fft", "signal"):
     supported(f"scipy.{_library}", f"wengert.rules.scipy_{_library}")
 supported("scipy.integrate", "wengert.odes")
+supported("dask.array", "wengert.rules.dask_arrays")
+supported("cupy", "wengert.rules.cupy_arrays")

@@ -19,6 +19,7 @@ tests check ⟨ct, J t⟩ = ⟨Jᴴ ct, t⟩ between the modes). Conventions (do
 """
 import numpy as np
 
+from ..arraytypes import implementation
 from ..errors import DifferentiationError
 from ._helpers import (ZERO, forward, is_complex, is_zero, real_dtype, reverse, shape_of, to_dense,
                        tri_like)
@@ -39,7 +40,7 @@ def _phi(l):
 
 @reverse(np.linalg.cholesky)
 def _cholesky(needs, a, **kwargs):
-    factor = np.linalg.cholesky(a, **kwargs)
+    factor = implementation(np.linalg.cholesky, a)(a, **kwargs)
     upper = kwargs.get("upper", False)
     remember_triangular(factor, lower=not upper)
 
@@ -53,7 +54,7 @@ def _cholesky(needs, a, **kwargs):
 
 @forward(np.linalg.cholesky)
 def _cholesky_forward(tangents, a, **kwargs):
-    factor = np.linalg.cholesky(a, **kwargs)
+    factor = implementation(np.linalg.cholesky, a)(a, **kwargs)
     remember_triangular(factor, lower=not kwargs.get("upper", False))
     s = hermitian_part(to_dense(tangents[0]))
     if kwargs.get("upper", False):  # U = Lᴴ
@@ -130,13 +131,13 @@ def _svd(needs, a, full_matrices=True, compute_uv=True, hermitian=False):
     k = min(m, n)
     if not compute_uv:
         def singular_values_pullback(ct):
-            u, s, vh = np.linalg.svd(a, full_matrices=False, hermitian=hermitian)
+            u, s, vh = implementation(np.linalg.svd, a)(a, full_matrices=False, hermitian=hermitian)
             grad = _svd_cotangent(u, s, vh, ZERO, ct, ZERO, hermitian)
             return per_argument(needs, fit(a, grad))
 
-        return np.linalg.svd(a, compute_uv=False, hermitian=hermitian), singular_values_pullback
+        return implementation(np.linalg.svd, a)(a, compute_uv=False, hermitian=hermitian), singular_values_pullback
 
-    out = np.linalg.svd(a, full_matrices=full_matrices, hermitian=hermitian)
+    out = implementation(np.linalg.svd, a)(a, full_matrices=full_matrices, hermitian=hermitian)
 
     def svd_pullback(cts):
         u_ct, s_ct, vh_ct = cts
@@ -156,10 +157,10 @@ def _svd_forward(tangents, a, full_matrices=True, compute_uv=True, hermitian=Fal
     if hermitian:
         da = hermitian_part(da)
     if not compute_uv:
-        u, _, vh = np.linalg.svd(a, full_matrices=False, hermitian=hermitian)
-        s = np.linalg.svd(a, compute_uv=False, hermitian=hermitian)
+        u, _, vh = implementation(np.linalg.svd, a)(a, full_matrices=False, hermitian=hermitian)
+        s = implementation(np.linalg.svd, a)(a, compute_uv=False, hermitian=hermitian)
         return s, singular_value_tangents(u, vh, da)
-    out = np.linalg.svd(a, full_matrices=full_matrices, hermitian=hermitian)
+    out = implementation(np.linalg.svd, a)(a, full_matrices=full_matrices, hermitian=hermitian)
     u, s, vh = out
     m, n = shape_of(a)[-2:]
     k = min(m, n)
@@ -265,14 +266,14 @@ def _qr_unsupported(mode, m, n):
     if mode in ("reduced", "complete", "r") and m >= n and (mode != "complete" or m == n):
         return None
     return DifferentiationError(
-        f"np.linalg.qr(a, mode={mode!r}) of a {m}x{n} matrix has no derivative rule: "
+        f"implementation(np.linalg.qr, a)(a, mode={mode!r}) of a {m}x{n} matrix has no derivative rule: "
         "wengert differentiates mode='reduced' (or 'r') for m >= n, and 'complete' "
         "for square matrices.")
 
 
 @reverse(np.linalg.qr)
 def _qr(needs, a, mode="reduced"):
-    out = np.linalg.qr(a, mode=mode)
+    out = implementation(np.linalg.qr, a)(a, mode=mode)
     error = _qr_unsupported(mode, *shape_of(a)[-2:])
     if error is not None:
         def qr_unsupported_pullback(ct):
@@ -282,7 +283,7 @@ def _qr(needs, a, mode="reduced"):
 
     def qr_pullback(cts):
         if mode == "r":
-            q, r = np.linalg.qr(a)
+            q, r = implementation(np.linalg.qr, a)(a)
             q_ct, r_ct = ZERO, cts
         else:
             (q, r), (q_ct, r_ct) = out, cts
@@ -297,9 +298,9 @@ def _qr_forward(tangents, a, mode="reduced"):
     if error is not None:
         raise error
     if mode == "r":   # the same factorization as the reduced one, without forming Q
-        q, r = np.linalg.qr(a)
+        q, r = implementation(np.linalg.qr, a)(a)
         return r, _qr_tangents(q, r, to_dense(tangents[0]))[1]
-    out = np.linalg.qr(a, mode=mode)
+    out = implementation(np.linalg.qr, a)(a, mode=mode)
     return out, _qr_tangents(*out, to_dense(tangents[0]))
 
 

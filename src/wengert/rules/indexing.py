@@ -18,6 +18,7 @@ import operator
 
 import numpy as np
 
+from ..arraytypes import of_numpy_kind, placed_like
 from ..tangents import Indexed, use_traced_scatter
 from ._helpers import (ZERO, Tracer, asarray_like, primitive, dtype_of, forward, is_zero,
                        reverse, selected, shape_of, to_dense, unbroadcast, zeros_like_value)
@@ -37,6 +38,8 @@ def _placed(shape, x_dtype, index, ct, x=None):
     if isinstance(ct, Tracer):
         zeros = zeros_like_value(ct, shape, x_dtype) if x is None else np.zeros_like(x)
         return scatter_add(zeros, index, ct)
+    if not of_numpy_kind(ct):   # another library's array (Dask's): placed by that library
+        return placed_like(ct, index, ct, shape, x_dtype)
     return Indexed(index, ct, shape, x_dtype)
 
 
@@ -185,7 +188,10 @@ def read_point(t, index, out_shape, out_dtype):
 @primitive
 def scatter_add(base, index, values):
     """``base`` with ``values`` added at ``index`` (repeated indices accumulate); functional."""
-    result = np.array(base, dtype=np.result_type(dtype_of(base), dtype_of(values)))
+    dtype = np.result_type(dtype_of(base), dtype_of(values))
+    if not of_numpy_kind(base):   # another library's array (Dask's): placed by that library
+        return base + placed_like(base, index, values, shape_of(base), dtype)
+    result = np.array(base, dtype=dtype)
     np.add.at(result, index, values)
     return result
 

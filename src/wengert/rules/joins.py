@@ -81,8 +81,10 @@ def split_cotangent(ct, arrays, layout, *args, **kwargs):
     result and the axis along which they were joined."""
     shapes = [tuple(array_shape(a)) for a in arrays]
     placed, axis = layout(shapes, *args, **kwargs)
-    bounds = np.cumsum([s[axis] for s in placed])[:-1]
-    pieces = np.split(ct, [int(b) for b in bounds], axis=axis)
+    # Slices rather than np.split, which some array libraries (Dask) lack.
+    ends = [int(e) for e in np.cumsum([s[axis] for s in placed])]
+    before = (slice(None),) * (axis % len(placed[0]))
+    pieces = [ct[before + (slice(end - s[axis], end),)] for s, end in zip(placed, ends)]
     return [_project(a, np.reshape(p, s)) for a, p, s in zip(arrays, pieces, shapes)]
 
 

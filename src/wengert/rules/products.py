@@ -105,11 +105,13 @@ def matmul_pullback_of(needs, a, b):
         # Promote vectors to matrices, as matmul itself does, and undo it at the end.
         a2 = np.reshape(a, (1,) + a_shape) if len(a_shape) == 1 else a
         b2 = np.reshape(b, b_shape + (1,)) if len(b_shape) == 1 else b
+        # New axes by indexing rather than np.expand_dims: Dask fuses an index into the
+        # tasks around it, not a reshape.
         ct2 = ct
         if len(a_shape) == 1:
-            ct2 = np.expand_dims(ct2, -2)
+            ct2 = ct2[..., None, :]
         if len(b_shape) == 1:
-            ct2 = np.expand_dims(ct2, -1)
+            ct2 = ct2[..., None]
         if needs[0]:
             da = shaped_like(a, unbroadcast(a2, np.matmul(ct2, adjoint(b2))))
         if needs[1]:

@@ -26,6 +26,7 @@ Policies at the awkward points:
 """
 import numpy as np
 
+from ..arraytypes import broadcast_like
 from ..errors import DifferentiationError
 from ..errors import name_of
 from ._helpers import (ZERO, Indexed, conj, dtype_of, forward, is_complex, is_zero, real_dtype,
@@ -60,15 +61,16 @@ def reduced_position(position, axis, keepdims):
     return tuple(k for i, k in enumerate(position) if i not in axes)
 
 
-def expand_reduced(ct, x_shape, axis, keepdims=False):
-    """Broadcast the cotangent of a reduction back over the reduced axes of ``x``.
+def expand_reduced(ct, x_shape, axis, keepdims=False, like=None):
+    """Broadcast the cotangent of a reduction back over the reduced axes of ``x``, laid out
+    as ``like`` (``x`` itself, where given: Dask's chunks).
 
     With or without ``keepdims`` the cotangent has the same elements in the same order as
     the kept shape, so one reshape restores the reduced axes as length-1 axes."""
     kept = kept_shape(x_shape, axis)
     if shape_of(ct) != kept:
         ct = np.reshape(ct, kept)
-    return np.broadcast_to(ct, x_shape)
+    return np.broadcast_to(ct, x_shape) if like is None else broadcast_like(ct, x_shape, like)
 
 
 def reduced_count(x_shape, axis):
@@ -93,6 +95,12 @@ def reject(fn, **options):
 
 def unmasked(where):
     return where is True or where is np._NoValue
+
+
+def where_keyword(where):
+    """``where=`` as keywords for a reduction: none when every element counts (Dask's
+    reductions take no ``where=``)."""
+    return {} if unmasked(where) else {"where": where}
 
 
 def where_mask(x, where):

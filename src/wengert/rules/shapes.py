@@ -14,7 +14,7 @@ Order 'A'/'K' of reshape and ravel are read as 'F' for an F-contiguous array, 'C
 import numpy as np
 
 from ..core.levels import primal
-from ..arraytypes import astype
+from ..arraytypes import astype, implementation
 from ._helpers import (ZERO, Indexed, dtype_of, forward, is_complex, is_zero, linear, reverse,
                        shape_of, to_dense, unbroadcast)
 from .reductions import int_position
@@ -35,6 +35,12 @@ def _read_order(x, order):
         flags = getattr(primal(x), "flags", None)
         return "F" if flags is not None and flags.f_contiguous and not flags.c_contiguous else "C"
     return order
+
+
+def _order_keyword(x, order):
+    """``order=`` as keywords, none for C order (Dask's reshape and ravel take none)."""
+    order = _read_order(x, order)
+    return {} if order == "C" else {"order": order}
 
 
 def layout(x):
@@ -72,12 +78,12 @@ def _reshape_back(ct, x, *args, **kwargs):
 
 
 def _reshape_transpose(ct, x, shape=None, order="C", **kwargs):
-    return np.reshape(ct, shape_of(x), order=_read_order(x, order))
+    return np.reshape(ct, shape_of(x), **_order_keyword(x, order))
 
 
 def _reshape_tangent(t, x, shape=None, order="C", **kwargs):
     # 'A' must mean x's order, not that of the (C-ordered) tangent array.
-    return np.reshape(t, shape, order=_read_order(x, order), **kwargs)
+    return np.reshape(t, shape, **_order_keyword(x, order), **kwargs)
 
 
 def _reshape_sparse(t, x, shape=None, order="C", **kwargs):
@@ -86,11 +92,11 @@ def _reshape_sparse(t, x, shape=None, order="C", **kwargs):
 
 
 def _ravel_transpose(ct, x, order="C"):
-    return np.reshape(ct, shape_of(x), order=_read_order(x, order))
+    return np.reshape(ct, shape_of(x), **_order_keyword(x, order))
 
 
 def _ravel_tangent(t, x, order="C"):
-    return np.ravel(t, order=_read_order(x, order))
+    return np.ravel(t, **_order_keyword(x, order))
 
 
 def _ravel_sparse(t, x, order="C"):
@@ -101,7 +107,13 @@ linear(np.reshape, _reshape_transpose, tangent=_reshape_tangent, sparse=_reshape
 linear(np.ravel, _ravel_transpose, tangent=_ravel_tangent, sparse=_ravel_sparse)
 linear(np.squeeze, _reshape_back, sparse=_same_order(np.squeeze))
 linear(np.expand_dims, _reshape_back, sparse=_same_order(np.expand_dims))
-linear(np.copy, lambda ct, x, *args, **kwargs: ct, sparse=lambda t, x, *args, **kwargs: t)
+def _copy(a, *args, **kwargs):
+    """np.copy, or the array library's own copy where it has no np.copy (Dask)."""
+    return implementation(np.copy, a)(a, *args, **kwargs)
+
+
+linear(np.copy, lambda ct, x, *args, **kwargs: ct, sparse=lambda t, x, *args, **kwargs: t,
+       compute=_copy)
 
 
 def reshaped_tangent(t, shape):

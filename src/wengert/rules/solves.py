@@ -9,6 +9,7 @@ traced values, so every rule nests (see docs/linalg.md).
 """
 import numpy as np
 
+from ..arraytypes import implementation
 from ._helpers import (ZERO, forward, is_complex, is_zero, primitive, real_dtype, reverse,
                        shape_of, tri_like)
 from ._matrices import adjoint, dense_tangents, fit, per_argument, scipy_linalg, triangle_of
@@ -30,6 +31,9 @@ _BLOCK = 64
 def solve_triangular(t, b, lower):
     """``T⁻¹ B`` for a stack of triangular ``T`` (only the ``lower`` / upper triangle is
     read) and a stack of matrices ``B``."""
+    special = implementation(solve_triangular, t)
+    if special is not solve_triangular:   # an array library's own (Dask's)
+        return special(t, b, lower)
     batch = np.broadcast_shapes(np.shape(t)[:-2], np.shape(b)[:-2])
     x = np.broadcast_to(b, batch + np.shape(b)[-2:]).astype(np.result_type(t, b), order="C")
     _substitute(t, x, lower)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ._helpers import linear, real_dtype, safe_divide, scale, shape_of, unbroadcast
 from .reductions import (expand_reduced, present, reduced_axes, reduced_count, reduced_position,
-                         sparse_reduction, unmasked, where_mask)
+                         sparse_reduction, unmasked, where_keyword, where_mask)
 
 
 def _masked(g, where):
@@ -30,14 +30,14 @@ def selection_shape(t):
 
 def _sum_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
                    where=True):
-    g = expand_reduced(ct, shape_of(x), axis, keepdims)
+    g = expand_reduced(ct, shape_of(x), axis, keepdims, like=x)
     return unbroadcast(x, _masked(g, where))
 
 
 def _sum_tangent(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
                  where=True):
     # np.sum(x, initial=c) is affine in x, not linear: its tangent leaves ``initial`` out.
-    return np.sum(t, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
+    return np.sum(t, axis=axis, dtype=dtype, keepdims=keepdims, **where_keyword(where))
 
 
 def _sum_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
@@ -62,7 +62,7 @@ def _count(x, axis, where):
 
 
 def _mean_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    g = expand_reduced(ct, shape_of(x), axis, keepdims)
+    g = expand_reduced(ct, shape_of(x), axis, keepdims, like=x)
     count = _count(x, axis, where)
     g = g / count if type(count) is int else safe_divide(g, count)
     return unbroadcast(x, _masked(g, where))
@@ -82,7 +82,7 @@ def _mean_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, *, where
 
 def _nansum_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
                       where=True):
-    g = expand_reduced(ct, shape_of(x), axis, keepdims)
+    g = expand_reduced(ct, shape_of(x), axis, keepdims, like=x)
     return unbroadcast(x, np.where(np.isnan(x), 0, _masked(g, where)))
 
 
@@ -90,7 +90,7 @@ def _nansum_tangent(t, x, axis=None, dtype=None, out=None, keepdims=False, initi
                     where=True):
     # A NaN element is left out of the sum, and so is its tangent.
     return np.sum(np.where(np.isnan(x), 0, t), axis=axis, dtype=dtype, keepdims=keepdims,
-                  where=where)
+                  **where_keyword(where))
 
 
 def _nansum_sparse(t, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
@@ -109,7 +109,7 @@ def _nanmean_count(x, axis, where, keepdims):
 def _nanmean_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     counted = present(x, where)
     count = _nanmean_count(x, axis, where, keepdims=True)
-    g = expand_reduced(ct, shape_of(x), axis, keepdims)
+    g = expand_reduced(ct, shape_of(x), axis, keepdims, like=x)
     return unbroadcast(x, np.where(counted, safe_divide(g, count), 0))
 
 
