@@ -645,3 +645,8 @@ def test_a_write_into_an_argument_before_a_decision_raises():
     cg(y)
     cg(y)
     _same(y, X + 2.0)
+
+
+def test_an_argument_of_another_array_kind_is_refused():
+    with pytest.raises(wg.DifferentiationError, match="takes NumPy arrays"):
+        wg.compile(lambda x: np.sum(x))(np.ma.masked_array(X))
