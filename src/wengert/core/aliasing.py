@@ -18,6 +18,7 @@ import weakref
 
 import numpy as np
 
+from ..arraytypes import writeable
 from ..errors import DifferentiationError
 from .levels import Tracer
 
@@ -84,7 +85,10 @@ def held_alone(x):
     nobody can see the difference. The value must be a NumPy array (not an outer level's
     tracer: nested writes take the copying way)."""
     value = x._value
-    if type(value) is not np.ndarray or not _alone(value):
+    if type(value) is not np.ndarray:
+        return False
+    references = refcount(value)   # counted in this frame (see ALONE), not in a callee's
+    if not _alone(value, references):
         return False
     others = _OTHER_FIELDS.get(type(x))
     if others is None:
@@ -92,24 +96,26 @@ def held_alone(x):
             n for n in fields(type(x)) if n not in ("_value", "_level"))
     for name in others:
         held = getattr(x, name)
-        if type(held) is np.ndarray and not _alone(held):
-            return False
+        if type(held) is np.ndarray:
+            references = refcount(held)
+            if not _alone(held, references):
+                return False
     return True
 
 
-def _alone(array):
-    # References: the tracer's slot, the caller's local variable, this argument, and
-    # getrefcount's: one more than ALONE counts from a caller's frame.
-    return array.base is None and refcount(array) <= ALONE + 1 and array.flags.writeable
+def _alone(array, references):
+    return references <= ALONE and array.base is None and writeable(array)
 
 
 _OTHER_FIELDS = {}
 
 
 # How many references an array has when only one slot (or local variable) holds it and a
-# local variable refers to it: the two, and the argument of getrefcount. CPython 3.14 may
-# borrow references for locals and count fewer, which would make a shared array look
-# unshared: there nothing counts as held alone (-1 never holds).
+# local variable refers to it: the two, and the argument of getrefcount, counted in the frame
+# of that local (passing the array on to a Python function adds one reference in Python 3.10,
+# none from 3.11 on). CPython 3.14 may borrow references for locals and count fewer, which
+# would make a shared array look unshared: there nothing counts as held alone (-1 never
+# holds).
 refcount = sys.getrefcount if hasattr(sys, "getrefcount") else (lambda _: 1 << 30)
 _COUNTED = sys.version_info < (3, 14) and sys.implementation.name == "cpython"
 UNSHARED = 2 if _COUNTED else -1     # a local variable alone
