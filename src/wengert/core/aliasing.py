@@ -18,7 +18,6 @@ import weakref
 
 import numpy as np
 
-from ..arraytypes import writeable
 from ..errors import DifferentiationError
 from .levels import Tracer
 
@@ -85,10 +84,10 @@ def held_alone(x):
     nobody can see the difference. The value must be a NumPy array (not an outer level's
     tracer: nested writes take the copying way)."""
     value = x._value
-    if type(value) is not np.ndarray:
-        return False
-    references = refcount(value)   # counted in this frame (see ALONE), not in a callee's
-    if not _alone(value, references):
+    # References counted in this frame (see ALONE), not in a callee's; an array that owns its
+    # memory (base None) is no view of np.broadcast_arrays, whose writeable flag would warn.
+    if (type(value) is not np.ndarray or refcount(value) > ALONE or value.base is not None
+            or not value.flags.writeable):
         return False
     others = _OTHER_FIELDS.get(type(x))
     if others is None:
@@ -96,15 +95,10 @@ def held_alone(x):
             n for n in fields(type(x)) if n not in ("_value", "_level"))
     for name in others:
         held = getattr(x, name)
-        if type(held) is np.ndarray:
-            references = refcount(held)
-            if not _alone(held, references):
-                return False
+        if type(held) is np.ndarray and (refcount(held) > ALONE or held.base is not None
+                                         or not held.flags.writeable):
+            return False
     return True
-
-
-def _alone(array, references):
-    return references <= ALONE and array.base is None and writeable(array)
 
 
 _OTHER_FIELDS = {}

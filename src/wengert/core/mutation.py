@@ -123,12 +123,13 @@ def assign(x, index, v, write="x[...] = v", keep=None):
         if not level.active:
             raise closed_level_error(write)
         level.write_into(index_write, x, index, v)
-        if family is not None and family.base is not None:
-            # x is a view by basic indexing (holding an array of its own since it was
-            # written before): its base takes the new values too. Not x itself: x is
-            # the base's current view, whose values assign would take as written already.
-            assign(family.base, family.index, kept(x), write, keep=x)
-        after_write(x, write, keep)
+        if family is not None:   # x takes part in aliasing (most written arrays do not)
+            if family.base is not None:
+                # x is a view by basic indexing (holding an array of its own since it was
+                # written before): its base takes the new values too. Not x itself: x is
+                # the base's current view, whose values assign would take as written.
+                assign(family.base, family.index, kept(x), write, keep=x)
+            after_write(x, write, keep)
     else:
         _replace(x, family, index_update(x, index, v), write, keep)
 

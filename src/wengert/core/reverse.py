@@ -169,7 +169,7 @@ class ReverseLevel(Level):
             v = v._value
         else:
             parents = [x._index, None, None]
-        rule = reverse_rules.lookup(fn, ())
+        rule = _generic_rules.get(fn) or reverse_rules.lookup(fn, ())
         _, pullback = rule.impl(parents, x._value, index, v)
         tape = self.tape
         tape.append((pullback, parents, None, None, None, rule))

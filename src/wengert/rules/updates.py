@@ -81,15 +81,15 @@ class _WritePullback(OwningPullback):
         return (ct, ZERO, v_ct), True
 
 
-def _write_rule(write):
-    def rule(needs, x, index, v):
-        return write(x, index, v), _WritePullback(needs, shape_of(x), index, v)
-
-    return rule
+@reverse(index_update)
+def _index_update(needs, x, index, v):
+    return index_update(x, index, v), _WritePullback(needs, shape_of(x), index, v)
 
 
-reverse(index_update)(_write_rule(index_update))
-reverse(index_write)(_write_rule(write_in_place))
+@reverse(index_write)
+def _index_write(needs, x, index, v):
+    x[index] = v   # write_in_place: x is the written tracer's own NumPy array
+    return x, _WritePullback(needs, x.shape, index, v)
 
 
 @forward(index_update)
