@@ -8,6 +8,7 @@ axis total a sparse tangent of any index without forming the dense array.
 """
 import numpy as np
 
+from ..arraytypes import concrete, of_numpy_kind
 from ._helpers import linear, real_dtype, safe_divide, scale, shape_of, unbroadcast
 from .reductions import (expand_reduced, present, reduced_axes, reduced_count, reduced_position,
                          sparse_reduction, unmasked, where_keyword, where_mask)
@@ -62,9 +63,15 @@ def _count(x, axis, where):
 
 
 def _mean_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    g = expand_reduced(ct, shape_of(x), axis, keepdims, like=x)
     count = _count(x, axis, where)
-    g = g / count if type(count) is int else safe_divide(g, count)
+    if type(count) is int and not of_numpy_kind(concrete(x)):
+        # A lazy array's broadcast is a layer of tasks (Dask's): the division is one task on
+        # the reduced cotangent, not one more layer. (NumPy's quotient of the broadcast is a
+        # fresh array, which the reverse walk may accumulate into in place.)
+        g = expand_reduced(ct / count, shape_of(x), axis, keepdims, like=x)
+    else:
+        g = expand_reduced(ct, shape_of(x), axis, keepdims, like=x)
+        g = g / count if type(count) is int else safe_divide(g, count)
     return unbroadcast(x, _masked(g, where))
 
 
