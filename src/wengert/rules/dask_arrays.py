@@ -24,7 +24,7 @@ import numpy as np
 import dask.array as da
 import dask.array.linalg as dask_linalg
 
-from ..arraytypes import ArrayType, register_array_type
+from ..arraytypes import ArrayType, dtype_of, register_array_type
 from ..partials import QUIET
 from ..core.bind import bind
 from ..core.mutation import index_update
@@ -128,7 +128,7 @@ def _masked_product(ct, partial, args, out):
     """``ct · conj(partial(*args, out))``, 0 where ``ct`` is 0 even at a pole, as one
     blockwise layer; None where the partial is not a function of its arguments' elements
     alone (a partial that closes over a whole array), found by trying it on one element."""
-    conjugate = out.dtype.kind == "c"
+    conjugate = dtype_of(out).kind == "c"
     reads_out = True
 
     def block(ct, *blocks):
