@@ -64,10 +64,10 @@ class ArrayType:
     (they come from selection: np.where, indexing, max/min ties), as a free view. Elementwise
     pullbacks give exactly 0 there even where a partial is infinite (0·∞ = 0, not NaN). A
     type without a mark (None) has every cotangent treated as possibly selected: always
-    masked, slower but never NaN. ``masked_product(ct, partial, args, out)``: such a type's
-    elementwise pullback ``ct · conj(partial(*args, out))``, 0 where ``ct`` is 0, formed in
-    one step (Dask's: one layer of tasks), or None where it cannot be (the caller then forms
-    it from the arrays); None: NumPy's operations, one at a time.
+    masked, slower but never NaN. ``masked_product(t, partial, args, out, conjugate)``: such a type's
+    elementwise pullback ``t · conj(partial(*args, out))`` (pushforward: unconjugated), 0
+    where ``t`` is 0, formed in one step (Dask's: one layer of tasks), or None where it
+    cannot be (the caller then forms it from the arrays); None: one operation at a time.
 
     ``broadcast_to(value, shape, like)``: ``np.broadcast_to(value, shape)`` laid out as the
     array ``like`` of this type (Dask's chunks), so that it combines with ``like`` without

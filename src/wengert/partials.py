@@ -69,7 +69,7 @@ def times_partial(ct, partial, args, out, singular):
     masked_product = _MASKED_PRODUCTS.get(type(ct))
     if masked_product is not None and not _any_recorded(args, out):
         # A type without a mark masks every product: its record forms it in one step.
-        g = masked_product(ct, partial, args, out)
+        g = masked_product(ct, partial, args, out, out.dtype.kind == "c")
         if g is not None:
             return g
     d = partial(*args, out)
@@ -147,6 +147,14 @@ def push_partial(t, partial, x, args, out, singular):
         if type(t) is float or type(t) is complex:
             t = _weakly_typed(t, out)
         return broadcast_tangent(t, out_shape)
+    if singular:
+        masked_product = _MASKED_PRODUCTS.get(type(t))
+        # (not for a real function of a complex argument: its tangent is a real part)
+        if masked_product is not None and not _any_recorded(args, out) and (
+                dtype_of(out).kind == "c" or dtype_of(x).kind != "c"):
+            product = masked_product(t, partial, args, out, False)
+            if product is not None:
+                return broadcast_tangent(_in_precision_of(out, product), out_shape)
     d = partial(*args, out)
     return broadcast_tangent(_times(d, t, out, x, singular), out_shape)
 

@@ -24,7 +24,7 @@ import numpy as np
 import dask.array as da
 import dask.array.linalg as dask_linalg
 
-from ..arraytypes import ArrayType, dtype_of, register_array_type
+from ..arraytypes import ArrayType, register_array_type
 from ..partials import QUIET
 from ..core.bind import bind
 from ..core.mutation import index_update
@@ -124,11 +124,11 @@ def _filled(value, spread, block_info=None):
     return np.broadcast_to(np.expand_dims(value, spread), block_info[None]["chunk-shape"])
 
 
-def _masked_product(ct, partial, args, out):
-    """``ct · conj(partial(*args, out))``, 0 where ``ct`` is 0 even at a pole, as one
-    blockwise layer; None where the partial is not a function of its arguments' elements
-    alone (a partial that closes over a whole array), found by trying it on one element."""
-    conjugate = dtype_of(out).kind == "c"
+def _masked_product(ct, partial, args, out, conjugate):
+    """``ct · partial(*args, out)`` (its conjugate where ``conjugate``), 0 where ``ct`` is 0
+    even at a pole, as one blockwise layer; None where the partial is not a function of its
+    arguments' elements alone (one that closes over a whole array), found by trying it on
+    one element."""
     reads_out = True
 
     def block(ct, *blocks):
