@@ -157,6 +157,7 @@ CONSTRUCTORS = {"eye", "zeros", "ones", "full", "empty", "arange", "tri", "ident
 ALLOWED = {
     ("rules/composites.py", "_full_convolution", "arange"),      # positions of the windows
     ("rules/dask_arrays.py", "_one_hot_placed", "arange"),       # rows of a one-hot matrix
+    ("rules/dask_arrays.py", "_masked_product", "ones"),         # one-element NumPy probes
     ("rules/indexing.py", "_take_along_axis_index", "arange"),   # indices along other axes
     ("rules/placement.py", "_sum_repeats", "arange"),            # which element each copy is
     ("rules/placement.py", "_pad_transpose", "arange"),          # flat source indices

@@ -64,7 +64,10 @@ class ArrayType:
     (they come from selection: np.where, indexing, max/min ties), as a free view. Elementwise
     pullbacks give exactly 0 there even where a partial is infinite (0·∞ = 0, not NaN). A
     type without a mark (None) has every cotangent treated as possibly selected: always
-    masked, slower but never NaN.
+    masked, slower but never NaN. ``masked_product(t, partial, args, out, conjugate)``: such a type's
+    elementwise pullback ``t · conj(partial(*args, out))`` (pushforward: unconjugated), 0
+    where ``t`` is 0, formed in one step (Dask's: one layer of tasks), or None where it
+    cannot be (the caller then forms it from the arrays); None: one operation at a time.
 
     ``broadcast_to(value, shape, like)``: ``np.broadcast_to(value, shape)`` laid out as the
     array ``like`` of this type (Dask's chunks), so that it combines with ``like`` without
@@ -83,11 +86,13 @@ class ArrayType:
 
     __slots__ = ("array", "scalars", "in_place", "selected", "asarray", "zeros", "ones",
                  "full", "eye", "tri", "arange", "placed", "broadcast_to", "functions",
-                 "lacks")
+                 "lacks", "masked_product")
 
     def __init__(self, array, scalars=(), in_place=True, selected=None, *, asarray=None,
                  zeros=None, ones=None, full=None, eye=None, tri=None, arange=None,
-                 placed=None, broadcast_to=None, functions=None, lacks=None):
+                 placed=None, broadcast_to=None, functions=None, lacks=None,
+                 masked_product=None):
+        self.masked_product = masked_product
         self.placed = placed
         self.broadcast_to = broadcast_to
         self.functions = functions or {}
@@ -126,6 +131,8 @@ ATOMS = set(PYTHON_NUMBERS) | {str, type(None), slice, type(Ellipsis)}
 MARKED = set()
 UNMARKED_ARRAYS = set()
 MAY_HOLD_SELECTED_ZEROS = set()   # the two together: what elementwise pullbacks mask
+# array classes whose record forms a masked elementwise pullback in one step -> that function
+MASKED_PRODUCTS = {}
 # arrays, marked or not, that a cotangent may be accumulated into in place
 IN_PLACE = set()
 # NumPy functions that some registered array type lacks (ArrayType.lacks)
@@ -143,6 +150,8 @@ def register_array_type(record):
     ONE_VALUE.update((record.array, *inexact))
     if record.selected is None:
         UNMARKED_ARRAYS.add(record.array)
+        if record.masked_product is not None:
+            MASKED_PRODUCTS[record.array] = record.masked_product
     else:
         MARKED.add(record.selected)
     MAY_HOLD_SELECTED_ZEROS.update(MARKED | UNMARKED_ARRAYS)

@@ -12,6 +12,7 @@ import numpy as np
 from .arraytypes import (IN_PLACE, INEXACT_NUMBERS, RECORDED, TracedValue, asarray_like, astype,
                          concrete, dtype_of, is_complex, shape_of)
 from .arraytypes import MAY_HOLD_SELECTED_ZEROS as _MAY_HOLD_SELECTED_ZEROS
+from .arraytypes import MASKED_PRODUCTS as _MASKED_PRODUCTS
 from .tangents import Indexed, scale, to_dense
 
 _NDARRAY = np.ndarray   # a global, not an attribute of the module np, on the hot paths
@@ -65,6 +66,12 @@ def times_partial(ct, partial, args, out, singular):
         if partial == 1:
             return ct
         return -ct if partial == -1 else ct * partial
+    masked_product = _MASKED_PRODUCTS.get(type(ct))
+    if masked_product is not None and not _any_recorded(args, out):
+        # A type without a mark masks every product: its record forms it in one step.
+        g = masked_product(ct, partial, args, out, out.dtype.kind == "c")
+        if g is not None:
+            return g
     d = partial(*args, out)
     if out.dtype.kind == "c":
         d = np.conjugate(d)
@@ -82,6 +89,12 @@ def times_partial(ct, partial, args, out, singular):
     if singular or type(ct) in _MAY_HOLD_SELECTED_ZEROS:   # may_hold_selected_zeros, inline
         g = exact_zeros(ct, g)
     return g
+
+
+def _any_recorded(args, out):
+    """Whether an argument or the output is traced (nested differentiation) or staged: then
+    the partial is no function of plain arrays' elements, to be evaluated chunk by chunk."""
+    return isinstance(out, RECORDED) or any(isinstance(a, RECORDED) for a in args)
 
 
 def exact_zeros(ct, g):
@@ -134,6 +147,14 @@ def push_partial(t, partial, x, args, out, singular):
         if type(t) is float or type(t) is complex:
             t = _weakly_typed(t, out)
         return broadcast_tangent(t, out_shape)
+    if singular:
+        masked_product = _MASKED_PRODUCTS.get(type(t))
+        # (not for a real function of a complex argument: its tangent is a real part)
+        if masked_product is not None and not _any_recorded(args, out) and (
+                dtype_of(out).kind == "c" or dtype_of(x).kind != "c"):
+            product = masked_product(t, partial, args, out, False)
+            if product is not None:
+                return broadcast_tangent(_in_precision_of(out, product), out_shape)
     d = partial(*args, out)
     return broadcast_tangent(_times(d, t, out, x, singular), out_shape)
 

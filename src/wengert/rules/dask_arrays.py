@@ -14,13 +14,18 @@ user asks. What the record adds to NumPy's defaults:
   array in NumPy, with a warning, behind the user's back.
 - ``dask.array.linalg``'s functions called on traced values are differentiated as their
   NumPy namesakes (doors, as for SciPy).
-- No selection mark: every cotangent is masked where a partial may be infinite.
+- No selection mark: every cotangent is masked where a partial may be infinite. An
+  elementwise pullback (partial, product and mask) is one layer of tasks, the partial
+  evaluated in NumPy chunk by chunk, as a hand-written gradient's product would be.
 """
+import uuid
+
 import numpy as np
 import dask.array as da
 import dask.array.linalg as dask_linalg
 
 from ..arraytypes import ArrayType, register_array_type
+from ..partials import QUIET
 from ..core.bind import bind
 from ..core.mutation import index_update
 from ..errors import DifferentiationError
@@ -97,9 +102,70 @@ def _broadcast_to(value, shape, like):
     one chunk would be rechunked to meet ``like``'s chunks in the next operation."""
     if tuple(like.shape) != tuple(shape):
         return da.broadcast_to(value, shape)
-    # Added to zeros in like's chunks rather than da.broadcast_to: both are blockwise, so
-    # Dask fuses them into the tasks that use the result (broadcast_to's tasks stay apart).
-    return value + da.zeros(shape, dtype=value.dtype, chunks=like.chunks)
+    # One blockwise layer in like's chunks rather than da.broadcast_to: Dask fuses it into
+    # the tasks that use the result (broadcast_to's tasks stay apart).
+    value = da.asarray(value)
+    padded = (1,) * (len(shape) - value.ndim) + tuple(value.shape)
+    spread = tuple(i for i, n in enumerate(padded) if n == 1 and shape[i] != 1)
+    kept = tuple(n for i, n in enumerate(padded) if i not in spread)
+    if tuple(value.shape) != kept:
+        value = value.reshape(kept)
+    chunks = tuple(c for i, c in enumerate(like.chunks) if i not in spread)
+    if value.chunks != chunks:   # each chunk of the result reads one chunk of value
+        value = value.rechunk(chunks)
+    # The axes it is spread along are new axes in like's chunks: a layer Dask can fuse
+    # (taking them out of value in the same call would make one it cannot).
+    return da.map_blocks(_filled, value, new_axis=list(spread), chunks=like.chunks,
+                         dtype=value.dtype, spread=spread)
+
+
+def _filled(value, spread, block_info=None):
+    """One chunk of a broadcast of ``value`` along the axes ``spread``."""
+    return np.broadcast_to(np.expand_dims(value, spread), block_info[None]["chunk-shape"])
+
+
+def _masked_product(ct, partial, args, out, conjugate):
+    """``ct · partial(*args, out)`` (its conjugate where ``conjugate``), 0 where ``ct`` is 0
+    even at a pole, as one blockwise layer; None where the partial is not a function of its
+    arguments' elements alone (one that closes over a whole array), found by trying it on
+    one element."""
+    reads_out = True
+
+    def block(ct, *blocks):
+        with np.errstate(**QUIET):
+            d = partial(*blocks) if reads_out else partial(*blocks, None)
+            g = ct * (np.conjugate(d) if conjugate else d)
+        if type(g) is np.ndarray and g.shape == np.shape(ct):   # fresh: cleared in place
+            np.copyto(g, 0, where=ct == 0)
+            return g
+        return np.where(ct == 0, 0, g)
+
+    values = (ct, *args, out)
+    ones = [np.ones((1,) * v.ndim, v.dtype) if isinstance(v, (da.Array, np.ndarray)) else v
+            for v in values]
+    probe = _tried(block, ones)
+    if probe is None:
+        return None
+    # A partial that never reads the output (x · y's) leaves it out of the tasks: its
+    # chunks need not be kept for them. Reading None would fail or change the number.
+    reads_out = False
+    unread = _tried(block, ones[:-1])
+    if unread is None or unread.dtype != probe.dtype or not np.array_equal(
+            unread, probe, equal_nan=True):
+        reads_out = True
+    # A name of its own: the partial's identity is not in the arrays it is applied to.
+    return da.core.elemwise(block, *(values if reads_out else values[:-1]), dtype=probe.dtype,
+                            name=f"pullback-{uuid.uuid4().hex}")
+
+
+def _tried(block, ones):
+    """``block`` of arrays of one element each, or None where it fails or gives no NumPy
+    value of one element (the general path then forms the product)."""
+    try:
+        value = block(*ones)
+    except Exception:   # whatever the partial cannot do on one element, the general path does
+        return None
+    return value if isinstance(value, (np.ndarray, np.generic)) and value.size == 1 else None
 
 
 def _refuse_index(index):
@@ -197,7 +263,7 @@ DASK = register_array_type(ArrayType(
     full=lambda shape, fill_value, dtype=None: da.full(shape, fill_value, dtype=dtype),
     eye=_eye, tri=_tri,
     arange=lambda stop, dtype=None: da.arange(stop, dtype=dtype),
-    placed=_placed, broadcast_to=_broadcast_to,
+    placed=_placed, broadcast_to=_broadcast_to, masked_product=_masked_product,
     functions={np.linalg.cholesky: _cholesky, np.linalg.qr: _qr, np.linalg.svd: _svd,
                solve_triangular: _solve_triangular, index_update: _index_update,
                np.copy: lambda a, *args, **kwargs: a.copy()},

@@ -68,7 +68,7 @@ def expand_reduced(ct, x_shape, axis, keepdims=False, like=None):
     With or without ``keepdims`` the cotangent has the same elements in the same order as
     the kept shape, so one reshape restores the reduced axes as length-1 axes."""
     kept = kept_shape(x_shape, axis)
-    if shape_of(ct) != kept:
+    if shape_of(ct) != kept and shape_of(ct) != ():   # one number broadcasts as it is
         ct = np.reshape(ct, kept)
     return np.broadcast_to(ct, x_shape) if like is None else broadcast_like(ct, x_shape, like)
 

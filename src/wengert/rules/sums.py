@@ -8,6 +8,7 @@ axis total a sparse tangent of any index without forming the dense array.
 """
 import numpy as np
 
+from ..arraytypes import concrete, record_of
 from ._helpers import linear, real_dtype, safe_divide, scale, shape_of, unbroadcast
 from .reductions import (expand_reduced, present, reduced_axes, reduced_count, reduced_position,
                          sparse_reduction, unmasked, where_keyword, where_mask)
@@ -62,9 +63,17 @@ def _count(x, axis, where):
 
 
 def _mean_transpose(ct, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    g = expand_reduced(ct, shape_of(x), axis, keepdims, like=x)
     count = _count(x, axis, where)
-    g = g / count if type(count) is int else safe_divide(g, count)
+    record = record_of(concrete(x))
+    if type(count) is int and record is not None and record.broadcast_to is not None:
+        # An array type that lays a broadcast out itself (Dask's: a layer of tasks) gets the
+        # division as one task on the reduced cotangent, not as one more layer. (Elsewhere
+        # the quotient of the broadcast is a fresh array, which the reverse walk may
+        # accumulate into in place, and a user may be handed.)
+        g = expand_reduced(ct / count, shape_of(x), axis, keepdims, like=x)
+    else:
+        g = expand_reduced(ct, shape_of(x), axis, keepdims, like=x)
+        g = g / count if type(count) is int else safe_divide(g, count)
     return unbroadcast(x, _masked(g, where))
 
 
