@@ -66,12 +66,13 @@ def times_partial(ct, partial, args, out, singular):
         if partial == 1:
             return ct
         return -ct if partial == -1 else ct * partial
-    masked_product = _MASKED_PRODUCTS.get(type(ct))
-    if masked_product is not None and not _any_recorded(args, out):
-        # A type without a mark masks every product: its record forms it in one step.
-        g = masked_product(ct, partial, args, out, out.dtype.kind == "c")
-        if g is not None:
-            return g
+    if type(ct) is not _NDARRAY:   # (NumPy's arrays have a mark: none to look for)
+        masked_product = _MASKED_PRODUCTS.get(type(ct))
+        if masked_product is not None and not _any_recorded(args, out):
+            # A type without a mark masks every product: its record forms it in one step.
+            g = masked_product(ct, partial, args, out, out.dtype.kind == "c")
+            if g is not None:
+                return g
     d = partial(*args, out)
     if out.dtype.kind == "c":
         d = np.conjugate(d)
