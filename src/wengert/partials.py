@@ -61,6 +61,9 @@ def times_partial(ct, partial, args, out, singular):
     when it is ±1. Where the partial can be infinite (``singular``: poles such as 1/x at 0)
     or the cotangent's zeros are structural (marked selected: from np.where or indexing), a zero
     cotangent gives exactly zero, not 0·inf = NaN, so what was not selected leaks nothing.
+
+    Returns ``ct`` itself (a partial of 1) or a new value nothing else refers to: the reverse
+    walk owns what it gets (accumulates into it in place) on that promise.
     """
     if type(partial) is int or type(partial) is float:
         if partial == 1:

@@ -254,15 +254,19 @@ class ReverseLevel(Level):
                     raise bad_pullback(rule.fn, parents, grads)
             elif type(parents) is int:   # an elementwise node with one traced argument
                 g = times_partial(ct, step, primals, out, rule.elementwise[1])
-                if like is not None:
+                # Only this slot refers to a product (times_partial makes a new one, or
+                # hands on ct itself), or to the node's own cotangent handed on whole;
+                # summed back, it may be a view (np.real of it) that shares its base.
+                if like is None:
+                    unshared = g is not ct or ct_is_ours
+                else:
                     g = unbroadcast(like, g)
+                    unshared = (type(g) is _NDARRAY and g.base is None
+                                and (g is not ct or ct_is_ours))
                 slot = cts[parents]
                 if slot is None:   # _add_into, inline: the commonest step of the walk
                     cts[parents] = g
-                    # Only this slot refers to a fresh product, or to the node's own
-                    # cotangent handed on whole; a view (np.real of it) shares its base.
-                    owned[parents] = (type(g) is _NDARRAY and g.base is None
-                                      and (g is not ct or ct_is_ours))
+                    owned[parents] = unshared
                 else:
                     cts[parents], owned[parents] = accumulate(slot, owned[parents], g)
                 continue
