@@ -161,14 +161,20 @@ def _svd_forward(tangents, a, full_matrices=True, compute_uv=True, hermitian=Fal
         s = implementation(np.linalg.svd, a)(a, compute_uv=False, hermitian=hermitian)
         return s, singular_value_tangents(u, vh, da)
     out = implementation(np.linalg.svd, a)(a, full_matrices=full_matrices, hermitian=hermitian)
-    u, s, vh = out
-    m, n = shape_of(a)[-2:]
+    return out, svd_factor_tangents(out, da, full_matrices)
+
+
+def svd_factor_tangents(factors, da, full_matrices):
+    """The tangents of the factors ``(u, s, vh)`` of A along ``da`` (NumPy's and SciPy's
+    conventions are the same): thin factors directly, full ones extended beyond min(m, n)."""
+    u, s, vh = factors
+    m, n = shape_of(u)[-2], shape_of(vh)[-1]
     k = min(m, n)
     if not (full_matrices and m != n):
-        return out, _svd_tangents(u, s, vh, da)
+        return _svd_tangents(u, s, vh, da)
     du, ds, dvh = _svd_tangents(u[..., :, :k], s, vh[..., :k, :], da)
     dv = _extend_columns(adjoint(vh), adjoint(dvh), k)   # V = Vhᴴ
-    return out, (_extend_columns(u, du, k), ds, adjoint(dv))
+    return _extend_columns(u, du, k), ds, adjoint(dv)
 
 
 if hasattr(np.linalg, "svdvals"):

@@ -25,7 +25,7 @@ from ._reach import reach
 from .decompositions import _cholesky_cotangent, _cholesky_tangent
 from .eigh import hermitian_seen_adjoint, triangle_seen, triangle_seen_adjoint
 from .linalg import _trace_of_solve
-from .scipy_linalg_triangular import _columns, _keep, _uncolumn
+from .scipy_linalg_triangular import _columns, _keep, _solved_matrix_cotangent, _uncolumn
 
 _solve = reach(scipy.linalg, "solve")
 _inv = reach(scipy.linalg, "inv")
@@ -98,7 +98,7 @@ def _solve_rule(needs, a, b, lower=False, overwrite_a=False, overwrite_b=False,
         b_ct = _solve_adjoint(a, _columns(ct, vector), structure, options)
         a_ct = ZERO
         if needs[0]:
-            m_ct = _transpose_if(-(b_ct @ adjoint(_columns(x, vector))), transposed)
+            m_ct = _transpose_if(_solved_matrix_cotangent(b_ct, x, vector), transposed)
             a_ct = fit(a, _seen_adjoint(m_ct, structure, lower))
         return per_argument(needs, a_ct, fit(b, _uncolumn(b_ct, vector)))
 
@@ -276,7 +276,7 @@ def _cho_solve_rule(needs, c_and_lower, b, overwrite_b=False, check_finite=True)
                                       check_finite=check_finite)
         c_ct = ZERO
         if needs[0]:
-            a_ct = -(b_ct @ adjoint(_columns(x, vector)))
+            a_ct = _solved_matrix_cotangent(b_ct, x, vector)
             both = a_ct + adjoint(a_ct)
             factor = _keep(c, lower)
             c_ct = (fit(c, _keep(both @ factor if lower else factor @ both, lower)), ZERO)

@@ -22,8 +22,8 @@ from ._helpers import (ZERO, arange_like, as_array, conj, derived_through, dtype
                        is_zero, reverse, shape_of, to_dense, zeros_like_value)
 from ._matrices import adjoint, dense_tangents, fit, per_argument, singular_value_tangents
 from ._reach import reach
-from .decompositions import (_extend_columns, _qr_cotangent, _qr_tangents, _svd_cotangent,
-                             _svd_tangents, _thin_cotangents)
+from .decompositions import (_qr_cotangent, _qr_tangents, _svd_cotangent, _thin_cotangents,
+                             svd_factor_tangents)
 from .eigh import (eigenvalue_cotangent, eigenvalue_tangents, eigh_cotangent, eigh_tangents,
                    triangle_seen, triangle_seen_adjoint)
 
@@ -212,14 +212,7 @@ def _svd_forward(tangents, a, full_matrices=True, compute_uv=True, overwrite_a=F
         return (scipy.linalg.svd(a, compute_uv=False, **options),
                 singular_value_tangents(u, vh, da))
     out = scipy.linalg.svd(a, full_matrices=full_matrices, **options)
-    u, s, vh = out
-    m, n = shape_of(a)[-2:]
-    k = min(m, n)
-    if not (full_matrices and m != n):
-        return out, _svd_tangents(u, s, vh, da)
-    du, ds, dvh = _svd_tangents(u[..., :, :k], s, vh[..., :k, :], da)
-    dv = _extend_columns(adjoint(vh), adjoint(dvh), k)   # V = Vhᴴ
-    return out, (_extend_columns(u, du, k), ds, adjoint(dv))
+    return out, svd_factor_tangents(out, da, full_matrices)
 
 
 # --- qr ----------------------------------------------------------------------------------------

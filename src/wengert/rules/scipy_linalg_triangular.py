@@ -38,6 +38,11 @@ def _uncolumn(x, vector):
     return x[..., 0] if vector else x
 
 
+def _solved_matrix_cotangent(b_ct, x, vector):
+    """M̄ = -b̄ xᴴ for M x = b, given b̄ = M⁻ᴴ x̄ (``vector``: b and x are 1-D)."""
+    return -(b_ct @ adjoint(_columns(x, vector)))
+
+
 def _keep(m, lower, k=0):
     """The lower (else upper) triangle of ``m`` from diagonal ``k`` inwards (-1: strict),
     zero elsewhere."""
@@ -76,7 +81,7 @@ def _solve_triangular_rule(needs, a, b, trans=0, lower=False, unit_diagonal=Fals
         b_ct = _adjoint_solve(solve, _columns(ct, vector), trans)
         a_ct = ZERO
         if needs[0]:
-            t_ct = _op(-(b_ct @ adjoint(_columns(x, vector))), trans)
+            t_ct = _op(_solved_matrix_cotangent(b_ct, x, vector), trans)
             a_ct = fit(a, _keep(t_ct, lower, -1 if unit_diagonal else 0))
         return per_argument(needs, a_ct, fit(b, _uncolumn(b_ct, vector)))
 
@@ -210,7 +215,7 @@ def _lu_solve_rule(needs, lu_and_piv, b, trans=0, overwrite_b=False, check_finit
         b_ct = _adjoint_solve(solve, _columns(ct, vector), trans)
         lu_ct = ZERO
         if needs[0]:
-            permuted = _rows(_op(-(b_ct @ adjoint(_columns(x, vector))), trans),
+            permuted = _rows(_op(_solved_matrix_cotangent(b_ct, x, vector), trans),
                              _row_order(piv))
             l, u = _factors(lu)
             lu_ct = (_keep(permuted @ adjoint(u), True, -1)

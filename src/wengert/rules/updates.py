@@ -88,8 +88,8 @@ def _index_update(needs, x, index, v):
 
 @reverse(index_write)
 def _index_write(needs, x, index, v):
-    x[index] = v   # write_in_place: x is the written tracer's own NumPy array
-    return x, _WritePullback(needs, x.shape, index, v)
+    # x is the written tracer's own NumPy array (see held_alone)
+    return write_in_place(x, index, v), _WritePullback(needs, x.shape, index, v)
 
 
 @forward(index_update)
