@@ -25,6 +25,7 @@ from .compile_emit import Retrace, emit, is_staged, load
 from .compile_passes import fold, hoist, prune, reuse, writes_before_a_guard
 from .arraytypes import users_own
 from .errors import DifferentiationError
+from .reach import _Substitution, reachable_arrays
 from .tree import flatten, unflatten
 
 # Rules that take faster ways on concrete arrays: called whole by the emitted program.
@@ -133,7 +134,12 @@ class Compiled:
     # -- tracing ---------------------------------------------------------------------------------
     def _trace(self, key, args):
         static = [a for i, a in enumerate(args) if i in self.static_argnums]
-        level = StagingLevel(external=_reachable_arrays((self.fn, static)))
+        # Arrays fn reaches where the substitution below points elsewhere, and those it
+        # reaches only through wengert's own objects (the arrays of a wg.Params)
+        external = {id(a): a for a in reachable_arrays([self.fn, static])}
+        external.update((id(a), a) for a in _reachable_arrays((self.fn, static)))
+        external = list(external.values())
+        level = StagingLevel(external=external)
         dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
         leaves, treedef = flatten(dynamic)
         names = iter(_input_names(self.fn, args, self.static_argnums))
@@ -143,7 +149,13 @@ class Compiled:
                      for i, a in enumerate(args)]
         token = begin_tracing(level)
         try:
-            out = self.fn(*call_args)
+            # While tracing, every reference fn can reach to an array it closes over points
+            # to a staged value that reads the array itself: what fn computes from it is
+            # recorded, so later runs recompute it from the array's contents then.
+            stand_ins = [(a, level.lift(a)) for a in external if a.dtype.kind in "biufc"]
+            roots = [self.fn, call_args]
+            with _Substitution(roots, stand_ins):
+                out = roots[0](*roots[1])
         finally:
             end_tracing(token)
             level.active = False

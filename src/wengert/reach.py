@@ -7,6 +7,8 @@ refers to. ``_Substitution`` walks those edges without recursion and undoes each
 newest first, also when ``f`` raises. ``wg.checkpoint`` uses the same walk to find the
 tracers a function closes over.
 """
+import numpy as np
+
 from .core.levels import Tracer
 from .errors import DifferentiationError
 from . import references
@@ -40,19 +42,30 @@ def reachable_tracers(f):
     globals it reads, the objects those hold: the walk ``gradient(f, ps)`` substitutes
     along), each as ``(tracer, [objects it holds the place of])``. Lets ``wg.checkpoint``
     turn what ``f`` closes over into explicit inputs."""
-    found, entered, stack = {}, set(), [f]
+    found = _reachable(f, lambda x: isinstance(x, Tracer) and x._level.active)
+    return [(t, _stood_for(t)[1:]) for t in found]
+
+
+def reachable_arrays(roots):
+    """The NumPy arrays that the objects in ``roots`` can reach along the same references
+    ``_Substitution`` points elsewhere (``wg.compile`` stages them while tracing)."""
+    return _reachable(roots, lambda x: type(x) is np.ndarray)
+
+
+def _reachable(root, wanted):
+    """The objects ``wanted`` accepts among those reachable from ``root``, each once."""
+    found, entered, stack = {}, set(), [root]
     while stack:
         obj = stack.pop()
         if id(obj) in entered:
             continue
         entered.add(id(obj))
         for child, *_ in _edges(obj):
-            if isinstance(child, Tracer):
-                if child._level.active and id(child) not in found:
-                    found[id(child)] = child
+            if wanted(child):
+                found.setdefault(id(child), child)
             elif not isinstance(child, references.ATOMIC):
                 stack.append(child)
-    return [(t, _stood_for(t)[1:]) for t in found.values()]
+    return list(found.values())
 
 
 def call_substituted(f, pairs, args):

@@ -485,9 +485,14 @@ def test_another_thread_differentiates_while_one_traces():
     tracer.start()
     started.wait(5)
     eager = wg.grad(lambda x: np.sum(x * w))(X)   # keeps its constants as usual
+    # w stands in as a traced value while slow is traced (the same closure cell): here it
+    # computes as the plain array
+    plain = np.exp(w) + w
     release.set()
     tracer.join()
     _same(eager, w)
+    assert type(plain) is np.ndarray
+    _same(plain, np.exp([1.0, 2.0, 3.0, 4.0]) + [1.0, 2.0, 3.0, 4.0])
     _same(results[0], np.cos(X) * w)
 
 
@@ -599,6 +604,92 @@ def test_closed_over_arrays_are_never_folded_by_their_values():
         _same(cg(X), wg.grad(f)(X))
         ones[:] = 3.0
         mask[1:] = True
+
+
+W_GLOBAL = np.array([[2.0, 0.3], [0.3, 1.0]])
+
+
+class _Model:
+    def __init__(self):
+        self.scale = np.array([0.5, 1.5])
+
+
+MODEL = _Model()
+
+
+@pytest.mark.parametrize("make", [
+    lambda w: (lambda x: np.sum(np.exp(w).ravel() * x)),                # closure
+    lambda w: (lambda x, w=w: np.sum(np.linalg.inv(w @ w.T + 1.0)[0] * x[:2])),   # default
+    lambda w: (lambda x: np.sum(np.linalg.solve(W_GLOBAL, MODEL.scale) * x[:2])),  # globals
+    lambda w: (lambda x: x * float(np.sum(w))),                          # a Python number
+], ids=["closure", "default", "global-and-attribute", "float"])
+def test_values_computed_from_closed_over_arrays_follow_them(make):
+    w = np.array([[0.5, -1.0], [2.0, 0.3]])
+    f = make(w)
+    cf, cg = wg.compile(f), wg.compile(wg.grad(lambda x: np.sum(f(x) ** 2)))
+    for step in range(3):
+        _same(cf(X), f(X))
+        _same(cg(X), wg.grad(lambda x: np.sum(f(x) ** 2))(X))
+        w *= 1.5   # in place, after the first trace: the programs compute with the new values
+        W_GLOBAL[0, 0] += 1.0
+        MODEL.scale[1] -= 0.25
+
+
+def test_closed_over_index_arrays_and_decisions_on_them_follow_them():
+    index = np.array([0, 2])
+    threshold = np.array(0.5)
+    f = lambda x: np.sum(x[index] ** 2) if np.max(x) > threshold else np.sum(x)
+    cf = wg.compile(wg.grad(f))
+    for new_index, new_threshold in (([1, 3], 0.5), ([3, 3], 10.0), ([0, 1], -1.0)):
+        _same(cf(X), wg.grad(f)(X))
+        index[:] = new_index
+        threshold[()] = new_threshold
+    _same(cf(X), wg.grad(f)(X))
+
+
+def test_a_closed_over_buffer_written_into_is_written_by_the_program():
+    buffer = np.zeros(4)
+
+    def f(x):
+        buffer[:] = x * 2.0
+        return np.sum(np.exp(buffer))
+
+    cf = wg.compile(f)
+    for x in (X, 0.5 * X):
+        want = float(np.sum(np.exp(2.0 * x)))
+        _same(cf(x), want)
+        _same(buffer, 2.0 * x)
+
+
+def test_a_primitive_is_one_line_with_the_plain_arrays_it_closes_over():
+    scale = np.array([1.0, 2.0, 3.0, 4.0])
+
+    @wg.primitive
+    def scaled(x):
+        return np.exp(x) * np.asarray(scale)   # converts, as library code does
+
+    f = lambda x: np.sum(scaled(x) * scale)   # the same closure cell, read outside too
+    cf = wg.compile(f)
+    for _ in range(2):
+        _same(cf(X), f(X))
+        scale *= 2.0
+    assert cf.source(X).count("_scaled1(x)") == 1
+
+
+class _Settings:
+    def __init__(self):
+        self.weights = np.array([1.0, -1.0, 0.5, 2.0])
+
+    __hash__ = object.__hash__
+
+
+def test_arrays_in_a_static_argument_are_read_by_the_program():
+    settings = _Settings()
+    f = lambda x, s: np.sum(np.tanh(s.weights * 2.0) * x)
+    cf = wg.compile(f, static_argnums=1)
+    for _ in range(2):
+        _same(cf(X, settings), f(X, settings))
+        settings.weights[:] = [0.5, 0.5, -2.0, 1.0]
 
 
 def test_a_constant_read_in_a_loop_is_kept_once_and_refills_are_seen():

@@ -139,6 +139,8 @@ class StagingTracer(ArrayMethods, StagedValue):
         return out if out is not None else result
 
     def __array__(self, *args, **kwargs):
+        if self._level.plain():   # a line's own function reads an array it closes over
+            return np.asarray(self._value, *args, **kwargs)
         raise DifferentiationError(
             "np.asarray (or np.array, or a library function that converts its arguments) "
             "was called on a value traced by wg.compile: the compiled program cannot see "

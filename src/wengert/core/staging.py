@@ -18,6 +18,7 @@ so that the emitted program sees later in-place changes; any other is copied whe
 a line, so that a buffer the function refills while tracing keeps each value it had.
 """
 import operator
+import threading
 
 import numpy as np
 
@@ -99,7 +100,8 @@ _STAGED_SCALARS = (bool, int, float, complex, np.generic)
 class StagingLevel(Level):
     """Records a program while the function runs on concrete values."""
 
-    __slots__ = ("lines", "inputs", "external", "written", "snapshots", "ambient", "_count")
+    __slots__ = ("lines", "inputs", "external", "written", "snapshots", "ambient", "_count",
+                 "in_line", "thread")
     records_everything = True
 
     def __init__(self, external=()):
@@ -111,6 +113,8 @@ class StagingLevel(Level):
         self.snapshots = {}   # id of a plain array -> (array, its latest copy)
         self.ambient = np.geterr()   # the caller's floating-point error handling
         self._count = 0
+        self.in_line = False   # while a line's function runs (see ``_run``)
+        self.thread = threading.get_ident()
 
     def _ref(self, kind="t"):
         self._count += 1
@@ -128,7 +132,7 @@ class StagingLevel(Level):
 
     # -- recording ----------------------------------------------------------------------------
     def process(self, fn, args, kwargs, effect=False):
-        if fn in METADATA:
+        if fn in METADATA or self.plain():
             return fn(*_concrete_tree(args), **_concrete_tree(kwargs))
         effect = effect or fn in WRITERS or (
             kwargs.get("out") is not None if kwargs else False)
@@ -136,7 +140,7 @@ class StagingLevel(Level):
             self._stage_targets(args, kwargs)
         template_args = self._template(args)
         template_kwargs = self._template(kwargs)
-        out = fn(*_concrete_tree(args), **_concrete_tree(kwargs))
+        out = self._run(fn, args, kwargs)
         effect = effect or out is None
         ref = self._ref()
         constant = not effect and not _has_ref(template_args) and not _has_ref(template_kwargs)
@@ -151,6 +155,22 @@ class StagingLevel(Level):
                 if type(item) in _STAGING:
                     self.lines.append(Guard(item._ref, "shape", np.shape(item._value)))
         return staged
+
+    def plain(self):
+        """Whether staged values are their plain arrays here: inside a line's own call, or
+        in another thread (which reads the arrays the traced function closes over while
+        their references point to staged values)."""
+        return self.in_line or threading.get_ident() != self.thread
+
+    def _run(self, fn, args, kwargs):
+        """``fn`` on the concrete values, as the program's line will call it. Staged values
+        that ``fn`` reaches by itself (an array it closes over, which stands in for the
+        array while tracing) are their plain arrays inside, and out: the line is one call."""
+        self.in_line = True
+        try:
+            return _concrete_tree(fn(*_concrete_tree(args), **_concrete_tree(kwargs)))
+        finally:
+            self.in_line = False
 
     def _stage_targets(self, args, kwargs):
         """A plain array that a line writes staged values into becomes a staged buffer of
@@ -231,7 +251,8 @@ class StagingLevel(Level):
         value = tracer._value
         expected = {"bool": bool, "int": int, "float": float, "complex": complex,
                     "item": _item}[kind](value)
-        self.lines.append(Guard(tracer._ref, kind, expected))
+        if not self.plain():
+            self.lines.append(Guard(tracer._ref, kind, expected))
         return expected
 
     def lift(self, array):
