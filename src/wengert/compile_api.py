@@ -11,6 +11,7 @@ another path of the same signature, or to a new trace.
 import functools
 import inspect
 import keyword
+import pickle
 import re
 import types
 import warnings
@@ -20,12 +21,12 @@ import numpy as np
 
 from .core import staging
 from .core.staged import begin_tracing, end_tracing, tracing
-from .core.staging import StagingLevel
+from .core.staging import StagedGenerator, StagingLevel
 from .compile_emit import Retrace, emit, is_staged, load
 from .compile_passes import fold, hoist, prune, reuse, writes_before_a_guard
 from .arraytypes import users_own
 from .errors import DifferentiationError
-from .reach import _Substitution, reachable_arrays
+from .reach import _Substitution, reachable
 from .tree import flatten, unflatten
 
 # Rules that take faster ways on concrete arrays: called whole by the emitted program.
@@ -136,7 +137,8 @@ class Compiled:
         static = [a for i, a in enumerate(args) if i in self.static_argnums]
         # Arrays fn reaches where the substitution below points elsewhere, and those it
         # reaches only through wengert's own objects (the arrays of a wg.Params)
-        external = {id(a): a for a in reachable_arrays([self.fn, static])}
+        external = {id(a): a for a in reachable([self.fn, static],
+                                                lambda x: type(x) is np.ndarray)}
         external.update((id(a), a) for a in _reachable_arrays((self.fn, static)))
         external = list(external.values())
         level = StagingLevel(external=external)
@@ -153,9 +155,22 @@ class Compiled:
             # to a staged value that reads the array itself: what fn computes from it is
             # recorded, so later runs recompute it from the array's contents then.
             stand_ins = [(a, level.lift(a)) for a in external if a.dtype.kind in "biufc"]
+            # Random generators it reaches draw in lines of the program (new numbers on
+            # every call); NumPy's global one cannot be reached so, and is refused.
+            stand_ins += [(g, StagedGenerator(g, level)) for g in reachable(
+                [self.fn, static, dynamic], lambda x: isinstance(x, _GENERATORS))]
             roots = [self.fn, call_args]
+            global_state = _global_random_state()
             with _Substitution(roots, stand_ins):
                 out = roots[0](*roots[1])
+            if _global_random_state() != global_state:
+                raise DifferentiationError(
+                    f"wg.compile: {_name_of(self.fn)} draws random numbers from NumPy's "
+                    "global generator (np.random.normal, np.random.rand, ...); the program "
+                    "would repeat the numbers of the trace on every call. Draw them from a "
+                    "generator the function can reach (rng = np.random.default_rng(); "
+                    "rng.normal(...)), whose draws the program makes anew, or pass them "
+                    "as arguments.")
         finally:
             end_tracing(token)
             level.active = False
@@ -225,6 +240,14 @@ class Compiled:
                 "values keep changing, and each change traces again. Pass values that "
                 "change as arrays, or call the function uncompiled.", RuntimeWarning,
                 stacklevel=3)
+
+
+_GENERATORS = (np.random.Generator, np.random.RandomState)
+
+
+def _global_random_state():
+    """Where NumPy's global generator (``np.random.rand`` and company) stands."""
+    return pickle.dumps(np.random.get_state(legacy=False))
 
 
 _RESULT_CONSTANTS = (bool, int, float, complex, str, type(None), np.generic, np.dtype)

@@ -114,7 +114,9 @@ def _line_source(line, names):
     call_args = [_source_of(a, names) for a in line.args]
     call_args += [f"{k}={_source_of(v, names)}" for k, v in line.kwargs.items()]
     call = f"{names.function(fn)}({', '.join(call_args)})"
-    return call if line.effect else f"{out} = {call}"   # a write: its result is never read
+    if line.effect is True:   # a write: its result is never read
+        return call
+    return f"{out} = {call}"
 
 
 def _guard_source(guard, names):

@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-from .core.staging import Guard, Line, Ref
+from .core.staging import DRAW, Guard, Line, Ref
 
 
 # -- constants folded -------------------------------------------------------------------------
@@ -197,7 +197,9 @@ def _refs_in(x, found):
 
 
 def _target(line):
-    """What a writing line writes into: its ``out=`` or its first argument."""
+    """What a writing line writes into: its ``out=`` or its first argument (a draw: none)."""
+    if line.effect is DRAW:
+        return None
     out = line.kwargs.get("out") if line.kwargs else None
     target = out if out is not None else (line.args[0] if line.args else None)
     if type(target) is tuple:

@@ -7,8 +7,6 @@ refers to. ``_Substitution`` walks those edges without recursion and undoes each
 newest first, also when ``f`` raises. ``wg.checkpoint`` uses the same walk to find the
 tracers a function closes over.
 """
-import numpy as np
-
 from .core.levels import Tracer
 from .errors import DifferentiationError
 from . import references
@@ -42,18 +40,14 @@ def reachable_tracers(f):
     globals it reads, the objects those hold: the walk ``gradient(f, ps)`` substitutes
     along), each as ``(tracer, [objects it holds the place of])``. Lets ``wg.checkpoint``
     turn what ``f`` closes over into explicit inputs."""
-    found = _reachable(f, lambda x: isinstance(x, Tracer) and x._level.active)
+    found = reachable(f, lambda x: isinstance(x, Tracer) and x._level.active)
     return [(t, _stood_for(t)[1:]) for t in found]
 
 
-def reachable_arrays(roots):
-    """The NumPy arrays that the objects in ``roots`` can reach along the same references
-    ``_Substitution`` points elsewhere (``wg.compile`` stages them while tracing)."""
-    return _reachable(roots, lambda x: type(x) is np.ndarray)
-
-
-def _reachable(root, wanted):
-    """The objects ``wanted`` accepts among those reachable from ``root``, each once."""
+def reachable(root, wanted):
+    """The objects ``wanted`` accepts among those reachable from ``root``, each once, along
+    the references ``_Substitution`` points elsewhere (``wg.compile`` finds the arrays and
+    random generators a function reaches so)."""
     found, entered, stack = {}, set(), [root]
     while stack:
         obj = stack.pop()

@@ -49,7 +49,8 @@ class Ref:
 class Line:
     """``out = fn(*args, **kwargs)``; ``args`` and ``kwargs`` hold ``Ref``s where the call read
     staged values. ``effect``: the call writes into an argument (``out=``, ``np.add.at``, a
-    write by index), so it is kept even when nothing reads ``out``."""
+    write by index; True) or changes state outside the program (a random draw; ``DRAW``),
+    so it is kept, in its place, even when nothing reads ``out``."""
 
     __slots__ = ("fn", "args", "kwargs", "out", "effect", "view_of", "value", "fresh", "errors",
                  "meta")
@@ -90,6 +91,9 @@ class Guard:
         self.kind = kind
         self.expected = expected
 
+
+# The ``effect`` of a line that draws random numbers.
+DRAW = "draw"
 
 # Functions that write into one of their arguments.
 WRITERS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, operator.setitem}
@@ -134,14 +138,14 @@ class StagingLevel(Level):
     def process(self, fn, args, kwargs, effect=False):
         if fn in METADATA or self.plain():
             return fn(*_concrete_tree(args), **_concrete_tree(kwargs))
-        effect = effect or fn in WRITERS or (
+        writes = effect is True or fn in WRITERS or (
             kwargs.get("out") is not None if kwargs else False)
-        if effect:
+        if writes:
             self._stage_targets(args, kwargs)
         template_args = self._template(args)
         template_kwargs = self._template(kwargs)
         out = self._run(fn, args, kwargs)
-        effect = effect or out is None
+        effect = effect or writes or out is None
         ref = self._ref()
         constant = not effect and not _has_ref(template_args) and not _has_ref(template_kwargs)
         errors = np.geterr()
@@ -261,6 +265,30 @@ class StagingLevel(Level):
         kept = self._template(array)   # a copy, unless the program refers to the array itself
         self.lines.append(Line(_identity, (kept,), {}, ref))
         return self.wrap(kept if type(kept) is np.ndarray else array, ref)
+
+
+class StagedGenerator:
+    """Stands in for a random generator (``np.random.Generator``, ``RandomState``) that the
+    traced function reaches: each draw is a line that the program runs with the generator
+    itself, so every call draws anew, in the order the function drew."""
+
+    __slots__ = ("_generator", "_level")
+
+    def __init__(self, generator, level):
+        self._generator = generator
+        self._level = level
+
+    def __getattr__(self, name):
+        attribute = getattr(self._generator, name)
+        if name.startswith("_") or not callable(attribute):
+            return attribute
+        level = self._level
+
+        def draw(*args, **kwargs):
+            return level.process(attribute, args, kwargs, effect=DRAW)
+
+        draw.__name__ = name
+        return draw
 
 
 def lift_constant(array):
