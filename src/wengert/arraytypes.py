@@ -388,6 +388,7 @@ def asarray_like(value, like=None, dtype=None):
     """The concrete ``value`` as an array of the kind of ``like`` (by default, of its own
     kind): ``np.asarray(value, dtype)`` for NumPy."""
     value = concrete(value)
-    if isinstance(value, StagedValue):   # staged by wg.compile: it stays in the program
-        return value if dtype is None else astype(value, dtype)
+    if isinstance(value, StagedValue) and (like is None or record_of(concrete(like)) is
+                                           record_of(value)):
+        return value if dtype is None else astype(value, dtype)   # staged by wg.compile
     return _maker(value if like is None else like, "asarray")[1](value, dtype)

@@ -24,7 +24,7 @@ from .core.staged import begin_tracing, end_tracing, tracing
 from .core.staging import StagedGenerator, StagingLevel
 from .compile_emit import Retrace, emit, is_staged, load
 from .compile_passes import fold, hoist, prune, reuse, writes_before_a_guard
-from .arraytypes import users_own
+from .arraytypes import NUMPY, looks_like_an_array, record_of, users_own
 from .errors import DifferentiationError
 from .reach import _Substitution, reachable
 from .tree import flatten, unflatten
@@ -121,13 +121,14 @@ class Compiled:
         described = []
         arrays = []
         for leaf in leaves:
-            if type(leaf) is np.ndarray or isinstance(leaf, np.generic):
+            if _is_array(leaf):
                 described.append((type(leaf), np.shape(leaf), leaf.dtype))
                 arrays.append(leaf)
             else:
                 if hasattr(leaf, "__array_function__") or hasattr(leaf, "__array_ufunc__"):
                     raise DifferentiationError(
-                        f"wg.compile takes NumPy arrays; it received a "
+                        f"wg.compile takes the arrays of the libraries wengert knows "
+                        f"(NumPy's, and Dask's or CuPy's where installed); it received a "
                         f"{type(leaf).__name__}. Convert it with np.asarray first.")
                 described.append((type(leaf), _hashable(leaf, "argument")))
         return (len(args), static, _tree_key(treedef), tuple(described)), arrays
@@ -137,8 +138,8 @@ class Compiled:
         static = [a for i, a in enumerate(args) if i in self.static_argnums]
         # Arrays fn reaches where the substitution below points elsewhere, and those it
         # reaches only through wengert's own objects (the arrays of a wg.Params)
-        external = {id(a): a for a in reachable([self.fn, static],
-                                                lambda x: type(x) is np.ndarray)}
+        external = {id(a): a for a in reachable(
+            [self.fn, static], lambda x: type(x) is np.ndarray or _of_another_library(x))}
         external.update((id(a), a) for a in _reachable_arrays((self.fn, static)))
         external = list(external.values())
         level = StagingLevel(external=external)
@@ -211,6 +212,8 @@ class Compiled:
     def _constant(self, level, leaf):
         """A result that is no staged value, as the program returns it: an array the
         function closes over as itself, another array as a new copy in every run."""
+        if _of_another_library(leaf):   # referred to, as every other library's array
+            return leaf
         if isinstance(leaf, np.ndarray):
             if level._is_external(leaf):
                 return leaf
@@ -276,7 +279,13 @@ def _hashable(value, what):
 
 
 def _is_array(x):
-    return type(x) is np.ndarray or isinstance(x, np.generic)
+    """An array the program takes as an input: NumPy's, or another registered library's
+    (the program's NumPy calls reach it through NumPy's protocols)."""
+    return type(x) is np.ndarray or isinstance(x, np.generic) or _of_another_library(x)
+
+
+def _of_another_library(x):
+    return record_of(x) not in (None, NUMPY) and looks_like_an_array(x)
 
 
 _LINE_NAME = re.compile(r"[tx]\d+|np")

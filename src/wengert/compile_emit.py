@@ -9,7 +9,8 @@ import operator
 
 import numpy as np
 
-from .core.staging import Guard, Ref, StagingSelected, StagingTracer
+from .core.staged import STAGING
+from .core.staging import Guard, Ref
 
 
 class Retrace(Exception):
@@ -175,4 +176,4 @@ def load(source, namespace, name="compiled"):
 
 
 def is_staged(x):
-    return type(x) is StagingTracer or type(x) is StagingSelected
+    return type(x) in STAGING

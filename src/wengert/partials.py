@@ -9,8 +9,8 @@ pushforwards share, so that both compute exactly the same numbers.
 """
 import numpy as np
 
-from .arraytypes import (IN_PLACE, INEXACT_NUMBERS, RECORDED, TracedValue, asarray_like, astype,
-                         concrete, dtype_of, is_complex, shape_of)
+from .arraytypes import (IN_PLACE, INEXACT_NUMBERS, RECORDED, StagedValue, TracedValue,
+                         asarray_like, astype, concrete, dtype_of, is_complex, shape_of)
 from .arraytypes import MAY_HOLD_SELECTED_ZEROS as _MAY_HOLD_SELECTED_ZEROS
 from .arraytypes import MASKED_PRODUCTS as _MASKED_PRODUCTS
 from .tangents import Indexed, scale, to_dense
@@ -71,7 +71,7 @@ def times_partial(ct, partial, args, out, singular):
         return -ct if partial == -1 else ct * partial
     if type(ct) is not _NDARRAY:   # (NumPy's arrays have a mark: none to look for)
         masked_product = _MASKED_PRODUCTS.get(type(ct))
-        if masked_product is not None and not _any_recorded(args, out):
+        if masked_product is not None and not _any_recorded(ct, args, out):
             # A type without a mark masks every product: its record forms it in one step.
             g = masked_product(ct, partial, args, out, out.dtype.kind == "c")
             if g is not None:
@@ -95,10 +95,13 @@ def times_partial(ct, partial, args, out, singular):
     return g
 
 
-def _any_recorded(args, out):
+def _any_recorded(ct, args, out):
     """Whether an argument or the output is traced (nested differentiation) or staged: then
-    the partial is no function of plain arrays' elements, to be evaluated chunk by chunk."""
-    return isinstance(out, RECORDED) or any(isinstance(a, RECORDED) for a in args)
+    the partial is no function of plain arrays' elements, to be evaluated chunk by chunk.
+    Staged values are plain to a staged cotangent's product, which wg.compile makes a line of
+    the program run on the concrete arrays."""
+    kinds = TracedValue if isinstance(ct, StagedValue) else RECORDED
+    return isinstance(out, kinds) or any(isinstance(a, kinds) for a in args)
 
 
 def exact_zeros(ct, g):
@@ -154,7 +157,7 @@ def push_partial(t, partial, x, args, out, singular):
     if singular:
         masked_product = _MASKED_PRODUCTS.get(type(t))
         # (not for a real function of a complex argument: its tangent is a real part)
-        if masked_product is not None and not _any_recorded(args, out) and (
+        if masked_product is not None and not _any_recorded(t, args, out) and (
                 dtype_of(out).kind == "c" or dtype_of(x).kind != "c"):
             product = masked_product(t, partial, args, out, False)
             if product is not None:

@@ -92,7 +92,9 @@ def _project(x, g):
     if type(x) is complex:
         return complex(g)
     x = primal(x)
-    if isinstance(g, StagedValue):   # wg.compile, of an array it was not passed: staged
+    if isinstance(g, StagedValue):   # wg.compile: staged, made of the kind x is staged as
+        if isinstance(x, StagedValue):
+            g = of_the_kind_of(g, x)
         return g if g.dtype == x_dtype else g.astype(x_dtype)
     # an array of x's kind: a Python number made an array, a NumPy one for a Dask x a Dask one
     g = of_the_kind_of(g, x) if isinstance(g, (np.ndarray, np.generic)) else asarray_like(g, x)

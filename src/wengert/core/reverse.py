@@ -144,7 +144,8 @@ class ReverseLevel(Level):
         if rule is None:
             return run_without_rule(fn, args, kwargs)
         if fn in staging.opaque and rule.masked and staging.tracing() and not any(
-                isinstance(p, Tracer) for p in primals):   # wg.compile: the rule as one line
+                isinstance(p, Tracer) or type(p) in staging.FOREIGN for p in primals):
+            # wg.compile of NumPy's arrays: the rule as one line
             y, pullback = staging.opaque_rule(rule.impl, parents, primals, kwargs, rule_name(fn))
         elif not rule.masked:   # a user's rule
             y, pullback = rule.impl(*primals, **kwargs)

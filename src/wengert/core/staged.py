@@ -10,7 +10,8 @@ import operator
 
 import numpy as np
 
-from ..arraytypes import ArrayType, SelectedArray, StagedValue, register_array_type
+from ..arraytypes import (NUMPY, ArrayType, SelectedArray, StagedValue, looks_like_an_array,
+                          record_of, register_array_type)
 from ..errors import DifferentiationError, name_of
 from .levels import Tracer
 from .protocol import ArrayMethods
@@ -267,10 +268,15 @@ def _astype(x, dtype):
     return x.astype(dtype) if hasattr(x, "astype") else np.asarray(x).astype(dtype)
 
 
-def _staged_asarray(value, dtype=None):
-    if type(value) in STAGING:
-        return value if dtype is None or value.dtype == dtype else value.astype(dtype)
-    return np.asarray(value, dtype)
+def _staged_asarray(kind, make):
+    """A staged kind's ``asarray``: a staged value of that kind as it is, another value
+    converted by the library's ``make`` in a line of the program."""
+    def asarray(value, dtype=None):
+        if type(value) is kind or type(value) is StagingSelected and kind is StagingTracer:
+            return value if dtype is None or value.dtype == dtype else value.astype(dtype)
+        return _tracing.get().process(make, (value,), {} if dtype is None else
+                                      {"dtype": dtype})
+    return asarray
 
 
 STAGING = {StagingTracer, StagingSelected}
@@ -279,7 +285,74 @@ _CLASS = type
 # To every other level a staged value is an array of its own kind: constants made like it are
 # lines of the program, and its cotangents are never accumulated in place.
 register_array_type(ArrayType(
-    StagingTracer, in_place=False, selected=StagingSelected, asarray=_staged_asarray,
+    StagingTracer, in_place=False, selected=StagingSelected,
+    asarray=_staged_asarray(StagingTracer, np.asarray),
     zeros=_made_by(np.zeros), ones=_made_by(np.ones), full=_made_by(np.full),
     eye=_made_by(np.eye), tri=_made_by(np.tri), arange=_made_by(np.arange)))
 
+
+# -- the arrays of other libraries (Dask's, CuPy's) -------------------------------------------
+
+# concrete value class -> the staged class that carries it (made when first met)
+_KINDS = {SelectedArray: StagingSelected, np.ndarray: StagingTracer}
+FOREIGN = set()   # the staged classes of other libraries' arrays
+
+
+def staged_class(value):
+    """The staged class for a concrete value: NumPy's, or the one made for its library."""
+    kind = _KINDS.get(type(value))
+    if kind is None:
+        record = record_of(value)
+        if record is None or record is NUMPY or not looks_like_an_array(value):
+            kind = StagingTracer
+        else:
+            kind = _staged_kind(record)
+        _KINDS[type(value)] = kind
+    return kind
+
+
+def _staged_kind(record):
+    """A staged class for the arrays of ``record``'s library, with a record that makes that
+    library's arrays, places and multiplies as it does and computes NumPy's functions as it
+    does (``ArrayType.functions``), each call a line of the program."""
+    kind = _CLASS(f"Staging{record.array.__name__}", (StagingTracer,), {"__slots__": ()})
+    STAGING.add(kind)
+    FOREIGN.add(kind)
+
+    library = record.array.__module__.partition(".")[0]
+
+    def line(name):
+        make = getattr(record, name)
+        if make is None:
+            return None
+
+        def made(*args, **kwargs):   # named for the program's source: dask_zeros(...)
+            return make(*args, **kwargs)
+        made.__name__ = f"{library}_{name}"
+        return _made_by(made)
+
+    register_array_type(ArrayType(
+        kind, in_place=False, asarray=_staged_asarray(kind, record.asarray),
+        zeros=line("zeros"), ones=line("ones"), full=line("full"), eye=line("eye"),
+        tri=line("tri"), arange=line("arange"), placed=line("placed"),
+        broadcast_to=line("broadcast_to"), masked_product=_unless_none(line("masked_product")),
+        lacks=record.lacks,
+        functions={fn: _made_by(impl) for fn, impl in record.functions.items()}))
+    return kind
+
+
+def _unless_none(made):
+    """``made``, whose line is taken back where it answers None (a masked product that
+    cannot be formed in one step, which the caller then forms from the arrays: that is
+    decided by the partial, the same in every run)."""
+    if made is None:
+        return None
+
+    def product(*args, **kwargs):
+        lines = _tracing.get().lines
+        count = len(lines)
+        result = made(*args, **kwargs)
+        if result is None:
+            del lines[count:]
+        return result
+    return product

@@ -22,11 +22,10 @@ import threading
 
 import numpy as np
 
-from ..arraytypes import SelectedArray
 from ..tangents import NO_TANGENT, ZERO, to_dense
 from .levels import Level, Tracer
-from .staged import (METADATA, STAGING as _STAGING, Opaque as _Opaque, StagingSelected,
-                     StagingTracer, concrete_tree as _concrete_tree, tracing,
+from .staged import (FOREIGN, METADATA, STAGING as _STAGING, Opaque as _Opaque, StagingTracer,
+                     concrete_tree as _concrete_tree, staged_class, tracing,
                      unsupported as _unsupported)
 
 # -- the program being recorded ---------------------------------------------------------------
@@ -131,8 +130,7 @@ class StagingLevel(Level):
         return self.wrap(value, ref)
 
     def wrap(self, value, ref):
-        cls = StagingSelected if type(value) is SelectedArray else StagingTracer
-        return cls(value, self, ref)
+        return staged_class(value)(value, self, ref)
 
     # -- recording ----------------------------------------------------------------------------
     def process(self, fn, args, kwargs, effect=False):
@@ -194,12 +192,12 @@ class StagingLevel(Level):
     def _outputs(self, fn, out, ref, args):
         if out is None:
             return None
-        if isinstance(out, (np.ndarray, *_STAGED_SCALARS)):
+        if _stageable(out):
             return self.wrap(out, ref)
         if isinstance(out, (tuple, list)):
             items = []
             for position, item in enumerate(out):
-                if isinstance(item, (np.ndarray, *_STAGED_SCALARS)):
+                if _stageable(item):
                     item_ref = self._ref()
                     self.lines.append(Line(operator.getitem, (ref, position), {}, item_ref,
                                            view_of=_viewed(item, args)))
@@ -295,6 +293,11 @@ def lift_constant(array):
     """A plain array that a node keeps for the walk, as the staging level refers to it (the
     reverse level copies it outside compile)."""
     return tracing().lift(array)
+
+
+def _stageable(x):
+    """An array (NumPy's, or of another registered library) or a number: a staged value."""
+    return isinstance(x, (np.ndarray, *_STAGED_SCALARS)) or staged_class(x) is not StagingTracer
 
 
 def _has_ref(x):
