@@ -23,7 +23,7 @@ from .core import staging
 from .core.staged import begin_tracing, end_tracing, tracing
 from .core.staging import StagedGenerator, StagingLevel
 from .compile_emit import Retrace, emit, is_staged, load
-from .compile_passes import fold, hoist, prune, reuse, writes_before_a_guard
+from .compile_passes import fold, hoist, prune, reuse, sink, writes_before_a_guard
 from .arraytypes import NUMPY, looks_like_an_array, record_of, users_own
 from .errors import DifferentiationError
 from .reach import _Substitution, reachable
@@ -183,7 +183,7 @@ class Compiled:
                   for x in staged if is_staged(x)]
         lines, results = fold(level.lines, results, inputs, set(level.external))
         returned = [r for r in results if type(r) is staging.Ref]
-        lines = reuse(hoist(prune(lines, returned, level.inputs)), returned)
+        lines = reuse(hoist(sink(prune(lines, returned, level.inputs))), returned)
         if writes_before_a_guard(lines, level.inputs, set(level.external)):
             raise DifferentiationError(
                 f"wg.compile: {_name_of(self.fn)} writes into an argument (or an array it "

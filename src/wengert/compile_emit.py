@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from .core.staged import STAGING
-from .core.staging import Guard, Ref
+from .core.staging import Guard, Ref, refs_in
 
 
 class Retrace(Exception):
@@ -140,16 +140,19 @@ def emit(lines, inputs, results, name="compiled", structure=None):
     names = Namespace()
     body = []
     errors = None   # the error handling of the block being written (None: the caller's)
-    for line in lines:
+    freed = _freed_after(lines, results)
+    for k, line in enumerate(lines):
         if type(line) is Guard:
             body.append(("    " if errors else "") + _guard_source(line, names))
-            continue
-        if line.errors != errors:
-            errors = line.errors
-            if errors:   # lines the walk ran with some warnings off
-                changed = ", ".join(f"{k}={v!r}" for k, v in sorted(errors.items()))
-                body.append(f"with np.errstate({changed}):")
-        body.append(("    " if errors else "") + _line_source(line, names))
+        else:
+            if line.errors != errors:
+                errors = line.errors
+                if errors:   # lines the walk ran with some warnings off
+                    changed = ", ".join(f"{k}={v!r}" for k, v in sorted(errors.items()))
+                    body.append(f"with np.errstate({changed}):")
+            body.append(("    " if errors else "") + _line_source(line, names))
+        if k in freed:
+            body.append(("    " if errors else "") + "del " + ", ".join(freed[k]))
     if structure is None:
         returned = ", ".join(_source_of(r, names) for r in results)
         body.append(f"return ({returned}{',' if len(results) == 1 else ''})")
@@ -157,6 +160,34 @@ def emit(lines, inputs, results, name="compiled", structure=None):
         body.append("return " + _structure_source(structure, iter(results), names))
     header = f"def {name}({', '.join(repr(r) for r in inputs)}):"
     return "\n".join([header] + ["    " + line for line in body]) + "\n", names.values
+
+
+# Arrays from this many bytes on are let go as soon as no later line reads them, as a
+# hand-written expression lets go of its temporaries: the allocator then gives their memory,
+# still mapped and in cache, to the next array of that size (a new mapping costs a page fault
+# per page). Smaller arrays are left to the function's end, where a `del` would cost more
+# than it saves.
+LARGE = 1 << 16
+
+
+def _freed_after(lines, results):
+    """Line position -> the names of large arrays last read there (nor returned)."""
+    kept = {r.number for r in results if type(r) is Ref}
+    large, last_read = {}, {}
+    for k, line in enumerate(lines):
+        reads = [line.ref] if type(line) is Guard else refs_in(line.args, refs_in(line.kwargs, []))
+        for r in reads:
+            if r.number in large:
+                last_read[r.number] = k
+        if type(line) is not Guard and line.meta is not None and not line.effect:
+            _, shape, dtype = line.meta
+            if math.prod(shape) * dtype.itemsize >= LARGE and line.out.number not in kept:
+                large[line.out.number] = line.out
+                last_read.setdefault(line.out.number, k)
+    freed = {}
+    for number, k in last_read.items():
+        freed.setdefault(k, []).append(repr(large[number]))
+    return freed
 
 
 def _structure_source(treedef, results, names):

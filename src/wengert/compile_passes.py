@@ -1,14 +1,15 @@
 """The passes over a recorded Wengert list, before it is emitted (compile_emit.py).
 
 ``fold`` computes once what reads no input and merges repeated pure calls; ``prune`` keeps
-what the results, the guards and the writes into live buffers need; ``reuse`` lets an
-elementwise ufunc write into an argument nothing reads any more.
+what the results, the guards and the writes into live buffers need; ``sink`` and ``hoist``
+order lines for the cache and for buffers; ``reuse`` lets an elementwise ufunc write into an
+argument nothing reads any more.
 """
 import operator
 
 import numpy as np
 
-from .core.staging import DRAW, Guard, Line, Ref
+from .core.staging import DRAW, Guard, Line, Ref, refs_in as _refs_in
 
 
 # -- constants folded -------------------------------------------------------------------------
@@ -183,19 +184,6 @@ def fold(lines, results, inputs=(), external=frozenset()):
 
 # -- dead code ---------------------------------------------------------------------------------
 
-def _refs_in(x, found):
-    kind = type(x)
-    if kind is Ref:
-        found.append(x)
-    elif kind is tuple or kind is list:
-        for v in x:
-            _refs_in(v, found)
-    elif kind is dict:
-        for v in x.values():
-            _refs_in(v, found)
-    return found
-
-
 def _target(line):
     """What a writing line writes into: its ``out=`` or its first argument (a draw: none)."""
     if line.effect is DRAW:
@@ -279,6 +267,27 @@ def _elementwise(line):
     an argument of its result's shape and dtype (not matmul, a ufunc with a signature)."""
     return (type(line) is Line and isinstance(line.fn, np.ufunc) and not line.kwargs
             and line.fn.signature is None and line.fresh is not None)
+
+
+def sink(lines):
+    """Lines whose results only the program returns (a weight's gradient: a large product
+    that no later line reads) moved to the end, in order, where no write follows them. The
+    walk interleaves them with the chain of cotangents; moved out of it, each elementwise
+    line of the chain reads what the line before it made while that is still in cache."""
+    read = set()
+    last_write = -1
+    for k, line in enumerate(lines):
+        if type(line) is Guard:
+            read.add(line.ref.number)
+            continue
+        read.update(r.number for r in _refs_in(line.args, _refs_in(line.kwargs, [])))
+        if line.effect:
+            last_write = k
+    kept, sunk = [], []
+    for k, line in enumerate(lines):
+        (sunk if type(line) is Line and k > last_write and line.view_of is None
+         and line.out.number not in read else kept).append(line)
+    return kept + sunk
 
 
 def hoist(lines):

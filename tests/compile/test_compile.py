@@ -736,6 +736,37 @@ def test_draws_from_numpys_global_generator_are_refused():
         wg.compile(f)(X)
 
 
+def test_large_temporaries_are_let_go_after_their_last_read_small_ones_are_not():
+    def f(x):
+        y = np.exp(x)            # large: let go once its last reader has run
+        column = y[:, 0]         # a view of it, read after y's name is let go
+        z = np.sin(y) * 2.0
+        return np.sum(z) + np.sum(column ** 2), np.sum(np.cos(x[0, :3]))   # small: kept
+    cf = wg.compile(f)
+    x = RNG.uniform(size=(100, 100))
+    source = cf.source(x)
+    assert "del " in source
+    for arguments in (x, 2 * x):
+        _flat_same(cf(arguments), f(arguments))
+    small = wg.compile(lambda v: np.sum(np.exp(v) * np.sin(v)))
+    assert "del " not in small.source(X)
+
+
+def test_products_only_returned_are_computed_after_the_chain_of_cotangents():
+    def f(w1, w2, x):
+        return np.sum(np.tanh(np.tanh(x @ w1) @ w2) ** 2)
+
+    cg = wg.compile(wg.grad(f, argnums=(0, 1)))
+    w1, w2, x = RNG.standard_normal((8, 8)), RNG.standard_normal((8, 8)), RNG.standard_normal((4, 8))
+    lines = [line.strip() for line in cg.source(w1, w2, x).splitlines()]
+    body = [line for line in lines if "=" in line and not line.startswith("with")]
+    last_elementwise = max(k for k, line in enumerate(body) if "np.multiply(" in line)
+    weight_products = [k for k, line in enumerate(body) if "np.matmul(" in line][-2:]
+    assert min(weight_products) > last_elementwise
+    for scale in (1.0, 0.5):
+        _flat_same(cg(w1 * scale, w2, x), wg.grad(f, argnums=(0, 1))(w1 * scale, w2, x))
+
+
 def test_a_constant_read_in_a_loop_is_kept_once_and_refills_are_seen():
     def f(x):
         table = np.arange(4.0)

@@ -78,6 +78,20 @@ class Line:
         return line
 
 
+def refs_in(x, found):
+    """``found`` with the Refs in ``x`` (a line's arguments: Refs in tuples, lists, dicts)."""
+    kind = type(x)
+    if kind is Ref:
+        found.append(x)
+    elif kind is tuple or kind is list:
+        for v in x:
+            refs_in(v, found)
+    elif kind is dict:
+        for v in x.values():
+            refs_in(v, found)
+    return found
+
+
 class Guard:
     """A decision the traced run took on a staged value: ``kind(ref) == expected``, where
     ``kind`` is ``bool``, ``int``, ``float``, ``complex``, ``item`` or ``shape`` (of a
