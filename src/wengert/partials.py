@@ -109,10 +109,11 @@ def exact_zeros(ct, g):
     fresh product ``g``.
     Only for a ``ct`` that is no tracer: a traced zero carries a derivative (see
     ``cleared_at_poles``)."""
+    zero = np.logical_not(ct)   # ct == 0, without converting a 0 first (half the time)
     if type(g) in IN_PLACE:
-        np.copyto(g, 0, where=ct == 0)
+        np.copyto(g, 0.0, where=zero)
         return g
-    return np.where(ct == 0, 0, g)
+    return np.where(zero, 0.0, g)
 
 
 def cleared_at_poles(factor, d):
