@@ -23,9 +23,13 @@ import importlib.util
 import sys
 import threading
 
-from ..arraytypes import ATOMS
+from ..arraytypes import (ATOMS, REFUSING_CONVERSION, ConversionRefused, refused,
+                          refusing_records)
 from ..core.bind import bind
+from ..core.levels import Tracer
+from ..errors import DifferentiationError
 from ..registry import implementations, reached
+from ..tree import flatten
 
 # library module -> the wengert module holding its rules (imported once the library is)
 SUPPORT = {}
@@ -47,17 +51,41 @@ def reach(module, name):
             # tracer, a list, a function that may close over tracers — goes through bind.
             for a in args:
                 if type(a) not in ATOMS:
-                    return bind(original, args, kwargs)
+                    return traced(args, kwargs)
             for a in kwargs.values():
                 if type(a) not in ATOMS:
-                    return bind(original, args, kwargs)
+                    return traced(args, kwargs)
             body = implementations.get(original)
             return (original if body is None else body)(*args, **kwargs)
+
+        def traced(args, kwargs):
+            if not REFUSING_CONVERSION:   # no lazy array type is loaded: nothing to guard
+                return bind(original, args, kwargs)
+            return _refusing_conversion(original, args, kwargs)
 
         _originals[door] = original
         setattr(module, name, door)
     reached.setdefault(original, f"{module.__name__}.{name}")
     return original
+
+
+def _refusing_conversion(original, args, kwargs):
+    """``bind(original, args, kwargs)`` where the call may hold arrays of a type that must not
+    be converted (Dask's: SciPy's ``np.asarray`` would compute them): the rule runs with their
+    conversion refused, and the levels of its tracers walk its pullback so too."""
+    leaves = flatten((args, kwargs))[0]
+    records = refusing_records(leaves)
+    if not records:
+        return bind(original, args, kwargs)
+    for leaf in leaves:
+        while isinstance(leaf, Tracer):   # each level's walk will run pullbacks of this rule
+            leaf._level.refuse_conversion(records)
+            leaf = leaf._value
+    try:
+        with refused(records):
+            return bind(original, args, kwargs)
+    except ConversionRefused as refusal:
+        raise DifferentiationError(refusal.record.refusal(reached[original])) from None
 
 
 def is_door(fn):
