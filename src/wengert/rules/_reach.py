@@ -51,17 +51,17 @@ def reach(module, name):
             # tracer, a list, a function that may close over tracers — goes through bind.
             for a in args:
                 if type(a) not in ATOMS:
-                    return traced(args, kwargs)
-            for a in kwargs.values():
-                if type(a) not in ATOMS:
-                    return traced(args, kwargs)
-            body = implementations.get(original)
-            return (original if body is None else body)(*args, **kwargs)
-
-        def traced(args, kwargs):
-            if not REFUSING_CONVERSION:   # no lazy array type is loaded: nothing to guard
-                return bind(original, args, kwargs)
-            return _refusing_conversion(original, args, kwargs)
+                    break
+            else:
+                for a in kwargs.values():
+                    if type(a) not in ATOMS:
+                        break
+                else:
+                    body = implementations.get(original)
+                    return (original if body is None else body)(*args, **kwargs)
+            if REFUSING_CONVERSION:   # a lazy array type is loaded: the call must not compute one
+                return _refusing_conversion(original, args, kwargs)
+            return bind(original, args, kwargs)
 
         _originals[door] = original
         setattr(module, name, door)
