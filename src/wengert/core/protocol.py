@@ -44,6 +44,24 @@ def _as_operand(x, fn):
     return np.asarray(x) if type(x) in _SEQUENCE_TYPES else x
 
 
+# NumPy's functions that make an array of the kind of ``like=``. Given a tracer as ``like``,
+# NumPy calls its __array_function__ without it: the library of the value beneath then makes
+# the array, as ``np.eye(n, like=x)`` asks (NumPy's own path, and a staged value's, is bind's).
+_MADE_LIKE = frozenset(getattr(np, name) for name in (
+    "eye", "identity", "ones", "zeros", "empty", "full", "arange", "tri", "array", "asarray",
+    "asanyarray", "ascontiguousarray", "asfortranarray", "require", "fromfunction",
+    "fromiter", "frombuffer", "fromstring", "fromfile", "loadtxt", "genfromtxt")
+    if hasattr(np, name))
+
+
+def _made_like(tracer, func, args, kwargs):
+    like = primal(tracer)
+    if isinstance(like, ArrayMethods) or type(like) is np.ndarray or any(
+            isinstance(a, Tracer) for a in args):
+        return bind(func, args, kwargs)
+    return func(*args, like=like, **kwargs)
+
+
 def _refuse_lacking(func, args):
     """A function the array library of a traced value does not implement: an error, not a
     silent conversion to NumPy (which would compute a lazy array)."""
@@ -168,6 +186,8 @@ class ArrayMethods:
                 return into_outputs(outputs, result, name_of(func))
         if special is not None:
             return special(*args, **kwargs)
+        if func in _MADE_LIKE:
+            return _made_like(self, func, args, kwargs)
         return bind(func, args, kwargs)
 
     # -- conversions that would drop the derivative ----------------------------------------

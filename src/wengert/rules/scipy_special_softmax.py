@@ -4,7 +4,8 @@ import numpy as np
 import scipy.special as sp
 
 from ..arraytypes import TracedValue, concrete, dtype_of, of_numpy_kind
-from ._helpers import ZERO, as_array, conj, forward, is_zero, reverse, shape_of, unbroadcast
+from ._helpers import (ZERO, as_array, conj, forward, is_zero, reverse, shape_of, to_dense,
+                       unbroadcast)
 from ._reach import reach
 
 # --- logsumexp, softmax, log_softmax --------------------------------------------------------------
@@ -119,7 +120,7 @@ def _normalized(fn, log):
     @forward(fn)
     def normalized_forward(tangents, x, axis=None):
         out, p = _softmax(x, axis, log)
-        t = tangents[0]
+        t = to_dense(tangents[0])   # a sparse tangent as an array of its values' library
         return out, (t - np.sum(p * t, axis=axis, keepdims=True) if log
                      else _softmax_times(t, p, axis))
 
