@@ -23,6 +23,8 @@ import importlib.util
 import sys
 import threading
 
+import numpy as np
+
 from ..arraytypes import (ATOMS, REFUSING_CONVERSION, ConversionRefused, refused,
                           refusing_records)
 from ..core.bind import bind
@@ -73,7 +75,9 @@ def _refusing_conversion(original, args, kwargs):
     """``bind(original, args, kwargs)`` where the call may hold arrays of a type that must not
     be converted (Dask's: SciPy's ``np.asarray`` would compute them): the rule runs with their
     conversion refused, and the levels of its tracers walk its pullback so too."""
-    leaves = flatten((args, kwargs))[0]
+    leaves = [*args, *kwargs.values()]
+    if not all(type(a) in ATOMS or isinstance(a, (Tracer, np.ndarray)) for a in leaves):
+        leaves = flatten((args, kwargs))[0]   # lists, tuples, structures: their leaves
     records = refusing_records(leaves)
     if not records:
         return bind(original, args, kwargs)
