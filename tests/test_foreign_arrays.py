@@ -16,6 +16,7 @@ import wengert as wg
 from wengert import arraytypes
 
 _special = pytest.importorskip("scipy.special")
+_linalg = pytest.importorskip("scipy.linalg")
 
 
 class DeviceArray(np.lib.mixins.NDArrayOperatorsMixin):
@@ -257,6 +258,7 @@ WORKLOADS = {
     + x.reshape(-1).dot(x.ravel()) + w.max() + np.sum(x[x > 0] ** 2),
     "scipy.special": lambda w, x: _special.logsumexp(x @ w)
     + np.sum(_special.softmax(x @ w, axis=0) ** 2) + np.sum(_special.expit(x @ w)),
+    "scipy.linalg.toeplitz": lambda w, x: np.sum(_linalg.toeplitz(x[:, 0], w[:, 1]) ** 2),
 }
 
 

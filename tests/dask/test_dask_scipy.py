@@ -62,6 +62,8 @@ LAZY = {
     "scipy.stats.norm.logpdf": (lambda x: np.sum(st.norm.logpdf(x, 0.5, 2.0)), VECTOR),
     "scipy.stats.gamma.logpdf": (lambda x: np.sum(st.gamma.logpdf(x + 1.0, 2.0)), VECTOR),
     "scipy.linalg.block_diag": (lambda a: np.sum(sl.block_diag(a, a) ** 2), MATRIX),
+    "scipy.linalg.toeplitz": (lambda c: np.sum(sl.toeplitz(c, c[::-1] * 2) ** 2),
+                              VECTOR),
 }
 
 
