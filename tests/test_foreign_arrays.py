@@ -258,6 +258,7 @@ WORKLOADS = {
     + x.reshape(-1).dot(x.ravel()) + w.max() + np.sum(x[x > 0] ** 2),
     "scipy.special": lambda w, x: _special.logsumexp(x @ w)
     + np.sum(_special.softmax(x @ w, axis=0) ** 2) + np.sum(_special.expit(x @ w)),
+    "list operands": lambda w, x: np.sum((w * [1.0, 2.0] + [0.5, -1.0]) ** 2 - [3.0] * w),
     "scipy.linalg.toeplitz": lambda w, x: np.sum(_linalg.toeplitz(x[:, 0], w[:, 1]) ** 2),
 }
 

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from ..arraytypes import CONSTANTS, INEXACT_SCALARS as _ONE_ELEMENT, LACKED, astype, dtype_of
-from ..arraytypes import lacking, size_of
+from ..arraytypes import asarray_like, lacking, of_numpy_kind, size_of
 from .bind import bind, operator_door, register_tracer_class, strip, ufunc_door, unary_door
 from .callers import unreached_call_message
 from .views import Flat as _Flat, view as _view
@@ -34,14 +34,20 @@ def _is_foreign(x):
     return not isinstance(x, (np.ndarray, np.generic, int, float, complex, list, tuple))
 
 
-def _as_operand(x, fn):
+def _as_operand(x, fn, tracer):
     """An operand of a type outside ``_KNOWN`` as NumPy sees it: ``NotImplemented`` for a
     foreign type (so that its own implementation runs) unless a rule for ``fn`` names that
     type, an array for a list or tuple (rules compute with their arguments and expect arrays,
-    not Python sequences)."""
+    not Python sequences), of the library of the ``tracer`` it meets (CuPy's arrays refuse
+    NumPy's)."""
     if _is_foreign(x):
         return x if _rule_names(fn, type(x)) else NotImplemented
-    return np.asarray(x) if type(x) in _SEQUENCE_TYPES else x
+    if type(x) not in _SEQUENCE_TYPES:
+        return x
+    value = primal(tracer)
+    if of_numpy_kind(value) or isinstance(value, ArrayMethods):   # NumPy's, or staged
+        return np.asarray(x)
+    return asarray_like(x, value)
 
 
 # NumPy's functions that make an array of the kind of ``like=``. Given a tracer as ``like``,
