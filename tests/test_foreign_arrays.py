@@ -161,7 +161,8 @@ def device_arrays():
     arraytypes.register_array_type(arraytypes.ArrayType(
         DeviceArray, in_place=True, asarray=_asarray, zeros=_maker(np.zeros),
         ones=_maker(np.ones), full=_maker(np.full), eye=_maker(np.eye), tri=_maker(np.tri),
-        arange=_maker(np.arange), placed=_placed))
+        arange=_maker(np.arange), placed=_placed,
+        refusal=lambda name: f"{name} cannot run on DeviceArrays: SciPy converts them"))
     yield
     for name, contents in saved.items():   # in place: other modules hold these objects
         table = getattr(arraytypes, name)
@@ -310,3 +311,18 @@ def test_a_value_and_its_gradient_are_both_device_arrays():
     f = WORKLOADS["network"]
     value, grad = wg.value_and_grad(f)(*on_device(W, X))   # x a constant of the device
     assert_like_numpys((value, grad), (f(W, X), wg.gradient(f, W, X)[0]))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_scipy_converting_a_device_array_is_a_clear_error(mode):
+    # SciPy's np.asarray meets the array's own refusal (CuPy's TypeError): the record's
+    # message names the function.
+    f = lambda a: np.sum(_linalg.solve(a, a[0]))   # noqa: E731
+    a, = on_device(SPD)
+    with pytest.raises(wg.DifferentiationError, match="scipy.linalg.solve cannot run on "):
+        if mode == "reverse":
+            wg.gradient(f, a)
+        else:
+            wg.jvp(f, (a,), (a,))
+    with pytest.raises(TypeError, match="Implicit conversion"):   # untraced: SciPy's own
+        f(a)

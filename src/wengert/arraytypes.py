@@ -91,7 +91,9 @@ class ArrayType:
     thread that entered it, and ``refusal(name)`` the message for a function ``name`` that
     would convert one: what the way out is. A library's function that converts its arguments
     with ``np.asarray`` (SciPy's) runs under it while it differentiates, so that a lazy
-    array is never computed behind the user's back. None: conversions are left alone."""
+    array is never computed behind the user's back. None: conversions are left alone. A
+    record with ``refusal`` alone is of arrays that refuse conversion themselves (CuPy's
+    ``__array__`` raises TypeError): that error is answered with the message."""
 
     __slots__ = ("array", "scalars", "in_place", "selected", "asarray", "zeros", "ones",
                  "full", "eye", "tri", "arange", "placed", "broadcast_to", "functions",
@@ -148,7 +150,7 @@ MASKED_PRODUCTS = {}
 IN_PLACE = set()
 # NumPy functions that some registered array type lacks (ArrayType.lacks)
 LACKED = set()
-# array classes whose record refuses their conversion where asked (ArrayType.refusing_conversion)
+# array classes whose conversion is refused with a message (ArrayType.refusal)
 REFUSING_CONVERSION = {}
 
 
@@ -171,7 +173,7 @@ def register_array_type(record):
     if record.in_place:
         IN_PLACE.update({record.array, record.selected} - {None})
     LACKED.update(record.lacks)
-    if record.refusing_conversion is not None:
+    if record.refusal is not None:
         REFUSING_CONVERSION[record.array] = record
     return record
 
@@ -203,11 +205,12 @@ def refusing_records(values):
 def refused(records):
     """One context in which the conversion of arrays of every type of ``records`` is
     refused."""
-    if len(records) == 1:
-        return records[0].refusing_conversion()
+    guards = [r.refusing_conversion for r in records if r.refusing_conversion is not None]
+    if len(guards) == 1:
+        return guards[0]()
     stack = contextlib.ExitStack()
-    for record in records:
-        stack.enter_context(record.refusing_conversion())
+    for guard in guards:
+        stack.enter_context(guard())
     return stack
 
 

@@ -90,6 +90,24 @@ def _refusing_conversion(original, args, kwargs):
             return bind(original, args, kwargs)
     except ConversionRefused as refusal:
         raise DifferentiationError(refusal.record.refusal(reached[original])) from None
+    except TypeError as error:   # maybe an array that refuses conversion itself (CuPy's)
+        record = _refused_itself(error, records)
+        if record is None:
+            raise
+        raise DifferentiationError(record.refusal(reached[original])) from error
+
+
+def _refused_itself(error, records):
+    """The record, among ``records`` of arrays that refuse conversion themselves, whose
+    ``__array__`` raised ``error``; None for any other error."""
+    if isinstance(error, DifferentiationError):
+        return None   # wengert's own (a tracer's __array__ included): it says what it means
+    last = error.__traceback__
+    while last.tb_next is not None:
+        last = last.tb_next
+    if not last.tb_frame.f_code.co_name.endswith("__array__"):   # Cython's name is dotted
+        return None
+    return next((r for r in records if r.refusing_conversion is None), None)
 
 
 def is_door(fn):
