@@ -230,6 +230,9 @@ WORKLOADS = {
     "shapes": lambda w, x: np.sum(np.reshape(x, (3, 5)).T ** 2 * x)
     + np.sum(np.swapaxes(w, 0, 1) @ w) + np.sum(np.flip(np.ravel(x)) * np.ravel(x)),
     "writes": lambda w, x: _written(w, x),
+    "a loop of reads": lambda w, x: np.sum(w ** 2) + sum(w[i, 0] * w[i, 1] + x[i, i]
+                                                         for i in range(3)),
+    "a loop of writes": lambda w, x: _written_in_a_loop(w, x),
     # more of each family, two at a time
     "scans": lambda w, x: np.sum(np.cumsum(x, axis=0) ** 2) + np.sum(np.cumprod(w + 2.0, axis=1))
     + np.sum(np.diff(x, axis=0) ** 2),
@@ -268,6 +271,14 @@ def _written(w, x):
     y = np.zeros_like(x * w[0, 0])   # traced when only w is (a Hessian in w)
     y[:, :2] = x[:, :2] * w[0]
     y[1] += w[:, 1]
+    return np.sum(y ** 2)
+
+
+def _written_in_a_loop(w, x):
+    y = np.zeros_like(x * w[0, 0])
+    for i in range(3):
+        y[i] = x[i] * w[i, 0]
+        y[i, 1] += w[i, 1]
     return np.sum(y ** 2)
 
 
