@@ -61,6 +61,10 @@ LAZY = {
     "scipy.special.gammaln": (lambda x: np.sum(sp.gammaln(x + 2.0)), VECTOR),
     "scipy.stats.norm.logpdf": (lambda x: np.sum(st.norm.logpdf(x, 0.5, 2.0)), VECTOR),
     "scipy.stats.gamma.logpdf": (lambda x: np.sum(st.gamma.logpdf(x + 1.0, 2.0)), VECTOR),
+    "scipy.stats.multivariate_normal.logpdf": (
+        lambda x: st.multivariate_normal.logpdf(x[:3], np.zeros(3), SPD), VECTOR),
+    "np.linalg.solve with a NumPy matrix": (
+        lambda x: np.sum(np.linalg.solve(SPD, x[:3]) ** 2), VECTOR),
     "scipy.linalg.block_diag": (lambda a: np.sum(sl.block_diag(a, a) ** 2), MATRIX),
     "scipy.linalg.toeplitz": (lambda c: np.sum(sl.toeplitz(c, c[::-1] * 2) ** 2),
                               VECTOR),

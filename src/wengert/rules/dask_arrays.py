@@ -268,6 +268,7 @@ DASK = register_array_type(ArrayType(
     refusing_conversion=refusing_computation, refusal=refusal,
     functions={np.linalg.cholesky: _cholesky, np.linalg.qr: _qr, np.linalg.svd: _svd,
                solve_triangular: _solve_triangular, index_update: _index_update,
+               np.linalg.solve: lambda a, b: np.linalg.solve(da.asarray(a), b),
                np.copy: lambda a, *args, **kwargs: a.copy()},
     lacks=_lacks(["det", "slogdet", "eig", "eigh", "eigvals", "eigvalsh", "pinv",
                    "matrix_power", "svdvals", "tensorsolve", "tensorinv", "cond",
