@@ -77,14 +77,32 @@ def mlp_hand_written(xp, w1, w2, x, y):
     return x.T @ dh, h.T @ dr
 
 
-def main():
-    import cupy as cp
+def _cupy_on_a_device():
+    """CuPy where it and a CUDA device are there; None, saying what is missing, elsewhere."""
+    try:
+        import cupy as cp
+    except ImportError:
+        missing = "CuPy is not installed (pip install cupy-cuda12x)"
+    else:
+        try:
+            if cp.cuda.runtime.getDeviceCount() > 0:
+                return cp
+            missing = "no CUDA device is present"
+        except Exception as error:   # no driver or no runtime: CuPy's own error says which
+            missing = f"no CUDA device is usable ({error})"
+    print(f"benchmarks/gpu.py measures nothing here: {missing}.")
+    return None
 
+
+def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--gp-n", type=int, default=8192)
     parser.add_argument("--mlp-n", type=int, default=4096)
     options = parser.parse_args()
+    cp = _cupy_on_a_device()
+    if cp is None:
+        return
     sync = cp.cuda.Device().synchronize
     rng = np.random.default_rng(0)
 

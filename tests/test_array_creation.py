@@ -161,6 +161,7 @@ ALLOWED = {
     ("rules/indexing.py", "_take_along_axis_index", "arange"),   # indices along other axes
     ("rules/placement.py", "_sum_repeats", "arange"),            # which element each copy is
     ("rules/placement.py", "_pad_transpose", "arange"),          # flat source indices
+    ("rules/scipy_linalg_more.py", "_toeplitz_definition", "arange"),   # positions read
     ("rules/shapes.py", "layout", "empty"),                      # shape only
     ("rules/sums.py", "selection_shape", "empty"),               # shape only
     ("rules/updates.py", "last_writes", "empty"),                # shape only

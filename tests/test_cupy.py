@@ -31,3 +31,14 @@ def test_a_cupy_argument_gets_a_cupy_gradient(f):
     for got, want in zip(g, expected):
         assert isinstance(got, cp.ndarray)
         np.testing.assert_allclose(cp.asnumpy(got), want, rtol=1e-10)
+
+
+def test_the_stand_ins_workloads_on_cupy():
+    # tests/test_foreign_arrays.py runs these on a CPU stand-in for CuPy; here, on CuPy itself.
+    from test_foreign_arrays import WORKLOADS, W, X
+
+    for name, f in WORKLOADS.items():
+        got = wg.gradient(f, cp.asarray(W), cp.asarray(X))
+        for g, want in zip(got, wg.gradient(f, W, X)):
+            assert isinstance(g, cp.ndarray), name
+            np.testing.assert_allclose(cp.asnumpy(g), want, rtol=1e-8, atol=1e-10, err_msg=name)

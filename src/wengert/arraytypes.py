@@ -14,6 +14,8 @@
   arrays of the kind of a reference value (through its record), so that rules and tangent
   arithmetic never call a bare ``np.zeros``.
 """
+import contextlib
+
 import numpy as np
 
 
@@ -82,16 +84,27 @@ class ArrayType:
     triangular, for one). Rules call such functions through ``implementation``. ``lacks``:
     NumPy functions this library has no implementation of, each mapped to the reason; a call
     on a tracer of this type raises it rather than compute the array in NumPy behind the
-    user's back."""
+    user's back.
+
+    ``refusing_conversion()``: a context manager inside which converting an array of this
+    type to NumPy's (for Dask: computing it) raises ``ConversionRefused(record)`` in the
+    thread that entered it, and ``refusal(name)`` the message for a function ``name`` that
+    would convert one: what the way out is. A library's function that converts its arguments
+    with ``np.asarray`` (SciPy's) runs under it while it differentiates, so that a lazy
+    array is never computed behind the user's back. None: conversions are left alone. A
+    record with ``refusal`` alone is of arrays that refuse conversion themselves (CuPy's
+    ``__array__`` raises TypeError): that error is answered with the message."""
 
     __slots__ = ("array", "scalars", "in_place", "selected", "asarray", "zeros", "ones",
                  "full", "eye", "tri", "arange", "placed", "broadcast_to", "functions",
-                 "lacks", "masked_product")
+                 "lacks", "masked_product", "refusing_conversion", "refusal")
 
     def __init__(self, array, scalars=(), in_place=True, selected=None, *, asarray=None,
                  zeros=None, ones=None, full=None, eye=None, tri=None, arange=None,
                  placed=None, broadcast_to=None, functions=None, lacks=None,
-                 masked_product=None):
+                 masked_product=None, refusing_conversion=None, refusal=None):
+        self.refusing_conversion = refusing_conversion
+        self.refusal = refusal
         self.masked_product = masked_product
         self.placed = placed
         self.broadcast_to = broadcast_to
@@ -137,6 +150,8 @@ MASKED_PRODUCTS = {}
 IN_PLACE = set()
 # NumPy functions that some registered array type lacks (ArrayType.lacks)
 LACKED = set()
+# array classes whose conversion is refused with a message (ArrayType.refusal)
+REFUSING_CONVERSION = {}
 
 
 def register_array_type(record):
@@ -158,7 +173,45 @@ def register_array_type(record):
     if record.in_place:
         IN_PLACE.update({record.array, record.selected} - {None})
     LACKED.update(record.lacks)
+    if record.refusal is not None:
+        REFUSING_CONVERSION[record.array] = record
     return record
+
+
+class ConversionRefused(Exception):
+    """An array of class ``array`` was about to be converted to NumPy's inside its record's
+    ``refusing_conversion()``. Whoever entered it says which function did it, with
+    ``self.record.refusal(name)``; users never see this exception."""
+
+    def __init__(self, array):
+        super().__init__(array)
+        self.array = array
+
+    @property
+    def record(self):
+        return _records[self.array]
+
+
+def refusing_records(values):
+    """The records, among those of the concrete ``values``, that refuse conversion."""
+    found = []
+    for value in values:
+        record = REFUSING_CONVERSION.get(type(concrete(value)))
+        if record is not None and record not in found:
+            found.append(record)
+    return found
+
+
+def refused(records):
+    """One context in which the conversion of arrays of every type of ``records`` is
+    refused."""
+    guards = [r.refusing_conversion for r in records if r.refusing_conversion is not None]
+    if len(guards) == 1:
+        return guards[0]()
+    stack = contextlib.ExitStack()
+    for guard in guards:
+        stack.enter_context(guard())
+    return stack
 
 
 def record_of(x):

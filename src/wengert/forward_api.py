@@ -2,7 +2,8 @@
 traced run of ``f`` on dual numbers per tangent."""
 import numpy as np
 
-from .arraytypes import of_the_kind_of, ones_like_value, shape_of, users_own, zeros_like_value
+from .arraytypes import (of_numpy_kind, of_the_kind_of, ones_like_value, shape_of, users_own,
+                         zeros_like_value)
 from .core.forward import ForwardLevel, ForwardTracer
 from .core.levels import Tracer, current_level, enter, leave, primal, scalar_if_scalar
 from .errors import DifferentiationError
@@ -24,7 +25,8 @@ def _run_forward(f, args, tangents):
                 f"{shape_of(x)}; each tangent must have its argument's shape.")
     level = ForwardLevel(current_level())
     wrapped = [
-        level.new_input(x, t) if is_differentiable(x) and not is_zero(t) else x
+        level.new_input(x, _of_its_kind(t, x)) if is_differentiable(x) and not is_zero(t)
+        else x
         for x, t in zip(leaves, tangent_leaves)
     ]
     token = enter(level)
@@ -68,6 +70,19 @@ def _tangent_leaves(tangents, treedef, count):
         raise DifferentiationError(
             f"Expected one tangent per argument ({len(treedef.children)}), got {len(tangents)}.")
     return leaves
+
+
+def _of_its_kind(t, x):
+    """Tangent ``t`` of an argument of another library than NumPy (CuPy, Dask) in that
+    library: a NumPy tangent (a OneHot's 1 included) would meet its arrays, which CuPy
+    refuses. NumPy's arguments keep their tangents as they are."""
+    value = primal(x)
+    if of_numpy_kind(value):
+        return t
+    if isinstance(t, Indexed):
+        values = of_the_kind_of(t.values, value)
+        return t if values is t.values else Indexed(t.index, values, t.shape, t.dtype)
+    return of_the_kind_of(t, value) if isinstance(t, np.ndarray) else t
 
 
 def _dense_like(y, t):

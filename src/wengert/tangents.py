@@ -7,7 +7,8 @@ until something needs a dense array. ``Tangent`` mirrors an object field by fiel
 """
 import numpy as np
 
-from .arraytypes import IN_PLACE, RECORDED, dtype_of, mark_selected, of_numpy_kind, placed_like
+from .arraytypes import (IN_PLACE, RECORDED, StagedValue, concrete, dtype_of, mark_selected,
+                         of_numpy_kind, placed_like, zeros_like_value)
 
 
 class Zero:
@@ -105,6 +106,15 @@ def zero_for_none(t):
     return ZERO if t is None else t
 
 
+def _zeros_for(values, shape, dtype):
+    """Zeros to scatter traced ``values`` into: NumPy's, unless the values beneath the tracers
+    are another library's (CuPy's refuse to meet NumPy's arrays)."""
+    beneath = concrete(values)
+    if isinstance(beneath, StagedValue) or of_numpy_kind(beneath):
+        return np.zeros(shape, dtype)
+    return zeros_like_value(beneath, shape, dtype)
+
+
 def _no_traced_scatter(*args):   # pragma: no cover - replaced when the rules load
     raise RuntimeError("the indexing rules are not loaded")
 
@@ -139,7 +149,8 @@ class Indexed:
     def to_dense(self):
         if isinstance(self.values, RECORDED):
             # Nested differentiation: the scatter itself must be traced by the outer level.
-            return _traced_scatter(np.zeros(self.shape, self.dtype), self.index, self.values)
+            return _traced_scatter(_zeros_for(self.values, self.shape, self.dtype),
+                                   self.index, self.values)
         dtype = np.result_type(self.dtype, dtype_of(self.values))
         if not of_numpy_kind(self.values):   # another library's values (Dask's), placed by it
             return placed_like(self.values, self.index, self.values, self.shape, dtype)
@@ -308,7 +319,7 @@ def _add_indexed(a, b):
 def _plus_indexed(dense, t):
     """A fresh array holding ``dense + t`` for a plain array and an ``Indexed`` ``t``."""
     dtype = np.result_type(dense.dtype, t.dtype, dtype_of(t.values))
-    result = np.array(dense, dtype=dtype)          # a copy: ``dense`` may be a caller's array
+    result = dense.astype(dtype)   # a copy (``dense`` may be a caller's array), of its library
     add_at(result, t.index, t.values)
     return mark_selected(result)   # as to_dense(t) + dense: the zeros of t are structural
 

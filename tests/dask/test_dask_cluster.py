@@ -28,3 +28,28 @@ def test_gradient_runs_on_cluster_workers():
     expected = wg.value_and_grad(loss)(np.full(5, 0.1), xn, yn)
     np.testing.assert_allclose(value, expected[0])
     np.testing.assert_allclose(grad, expected[1])
+
+
+def test_a_refused_scipy_call_leaves_the_cluster_as_the_scheduler():
+    import threading
+
+    import dask
+    import scipy.linalg
+
+    from wengert.arraytypes import record_of
+
+    a = da.from_array(np.eye(3) * 2.0, chunks=2)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address="127.0.0.1:0") as cluster, \
+            distributed.Client(cluster) as client:
+        before = dask.config.get("scheduler", None)
+        with pytest.raises(wg.DifferentiationError, match="scipy.linalg.inv would compute"):
+            wg.gradient(lambda a: np.sum(scipy.linalg.inv(a)), a)
+        assert dask.config.get("scheduler", None) == before
+        # While one thread refuses, another computes on the cluster as it would have.
+        results = []
+        with record_of(a).refusing_conversion(), distributed.get_task_stream(client) as stream:
+            worker = threading.Thread(target=lambda: results.append(a.sum().compute()))
+            worker.start()
+            worker.join()
+        assert results == [6.0] and len(stream.data) > 0

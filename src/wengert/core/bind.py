@@ -71,7 +71,7 @@ def operator_door(ufunc, as_operand, reflected=False):
             if other._level.order > top.order:
                 top = other._level
         else:
-            other = as_operand(other, ufunc)
+            other = as_operand(other, ufunc, self)
             if other is NotImplemented:
                 return NotImplemented
             return bind(ufunc, (other, self) if reflected else (self, other))

@@ -22,7 +22,7 @@ _creation = itertools.count(1)
 
 
 class Level:
-    __slots__ = ("parent", "order", "active", "__weakref__")
+    __slots__ = ("parent", "order", "active", "refusing", "__weakref__")
     # The staging level (core/staging.py) records every call, non-differentiable ones too.
     records_everything = False
 
@@ -30,6 +30,13 @@ class Level:
         self.parent = parent
         self.order = next(_creation)   # atomic under the GIL: threads never share a rank
         self.active = True
+        # array types whose conversion the backward walk refuses (see refuse_conversion)
+        self.refusing = ()
+
+    def refuse_conversion(self, records):
+        """Refuse converting arrays of ``records``' types (ArrayType.refusing_conversion)
+        while this level walks back: a rule recorded here was given such arrays."""
+        self.refusing = tuple(dict.fromkeys((*self.refusing, *records)))
 
     def process(self, fn, args, kwargs):  # pragma: no cover - every level overrides it
         raise NotImplementedError

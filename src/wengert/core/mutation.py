@@ -18,7 +18,7 @@ tracers of x's level with no dependence on x, so that traced values can be writt
 """
 import numpy as np
 
-from ..arraytypes import StagedValue, implementation, record_of
+from ..arraytypes import RECORDED, StagedValue, implementation, of_numpy_kind, record_of
 from ..errors import DifferentiationError
 from ..registry import implementations
 from .aliasing import (after_write, fields, held_alone, kept, lineage, refuse_if_stale,
@@ -39,7 +39,10 @@ def _index_update(x, index, v):
     special = implementation(index_update, x)
     if special is not index_update:   # an array library's own (Dask's arrays are immutable)
         return special(x, index, v)
-    updated = np.array(x, copy=True, subok=True)
+    if isinstance(x, np.ndarray) or of_numpy_kind(x) or isinstance(x, RECORDED):
+        updated = np.array(x, copy=True, subok=True)
+    else:   # another library's array, which np.array would convert (CuPy's refuses it)
+        updated = x.copy()
     updated[index] = v
     return updated
 

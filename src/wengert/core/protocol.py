@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from ..arraytypes import CONSTANTS, INEXACT_SCALARS as _ONE_ELEMENT, LACKED, astype, dtype_of
-from ..arraytypes import lacking, size_of
+from ..arraytypes import asarray_like, lacking, of_numpy_kind, size_of
 from .bind import bind, operator_door, register_tracer_class, strip, ufunc_door, unary_door
 from .callers import unreached_call_message
 from .views import Flat as _Flat, view as _view
@@ -34,14 +34,38 @@ def _is_foreign(x):
     return not isinstance(x, (np.ndarray, np.generic, int, float, complex, list, tuple))
 
 
-def _as_operand(x, fn):
+def _as_operand(x, fn, tracer):
     """An operand of a type outside ``_KNOWN`` as NumPy sees it: ``NotImplemented`` for a
     foreign type (so that its own implementation runs) unless a rule for ``fn`` names that
     type, an array for a list or tuple (rules compute with their arguments and expect arrays,
-    not Python sequences)."""
+    not Python sequences), of the library of the ``tracer`` it meets (CuPy's arrays refuse
+    NumPy's)."""
     if _is_foreign(x):
         return x if _rule_names(fn, type(x)) else NotImplemented
-    return np.asarray(x) if type(x) in _SEQUENCE_TYPES else x
+    if type(x) not in _SEQUENCE_TYPES:
+        return x
+    value = primal(tracer)
+    if of_numpy_kind(value) or isinstance(value, ArrayMethods):   # NumPy's, or staged
+        return np.asarray(x)
+    return asarray_like(x, value)
+
+
+# NumPy's functions that make an array of the kind of ``like=``. Given a tracer as ``like``,
+# NumPy calls its __array_function__ without it: the library of the value beneath then makes
+# the array, as ``np.eye(n, like=x)`` asks (NumPy's own path, and a staged value's, is bind's).
+_MADE_LIKE = frozenset(getattr(np, name) for name in (
+    "eye", "identity", "ones", "zeros", "empty", "full", "arange", "tri", "array", "asarray",
+    "asanyarray", "ascontiguousarray", "asfortranarray", "require", "fromfunction",
+    "fromiter", "frombuffer", "fromstring", "fromfile", "loadtxt", "genfromtxt")
+    if hasattr(np, name))
+
+
+def _made_like(tracer, func, args, kwargs):
+    like = primal(tracer)
+    if isinstance(like, ArrayMethods) or type(like) is np.ndarray or any(
+            isinstance(a, Tracer) for a in args):
+        return bind(func, args, kwargs)
+    return func(*args, like=like, **kwargs)
 
 
 def _refuse_lacking(func, args):
@@ -168,6 +192,8 @@ class ArrayMethods:
                 return into_outputs(outputs, result, name_of(func))
         if special is not None:
             return special(*args, **kwargs)
+        if func in _MADE_LIKE:
+            return _made_like(self, func, args, kwargs)
         return bind(func, args, kwargs)
 
     # -- conversions that would drop the derivative ----------------------------------------

@@ -4,11 +4,11 @@ import numpy as np
 
 # An elementwise node applies the very helpers the rules' own pullbacks use.
 from ..arraytypes import ATOMS as _ATOMS, CONSTANTS as _CONSTANTS, INEXACT_SCALARS as _SCALARS
-from ..arraytypes import ONE_VALUE as _SINGLE_OUTPUTS, writeable
+from ..arraytypes import ONE_VALUE as _SINGLE_OUTPUTS, ConversionRefused, refused, writeable
 from ..partials import QUIET, times_partial, unbroadcast
 from ..tangents import NO_TANGENT, ZERO, Indexed, OneHot, accumulate, to_dense
 from ..tree import is_differentiable
-from ..errors import name_of as rule_name
+from ..errors import DifferentiationError, name_of as rule_name
 from .protocol import ArrayMethods
 from .bind import run_without_rule, split_args
 from .pullbacks import (OwningPullback, SelectOutput, UserPullback, accumulate_structured,
@@ -208,7 +208,11 @@ class ReverseLevel(Level):
         # Derivatives at poles are masked where the cotangent is 0 (0·∞ = 0): NumPy's warning
         # about the ∞ it computed on the way is about no number anyone sees.
         with quiet_collector(), np.errstate(**QUIET):
-            self._walk(tape, cts, owned, end, num_inputs, free)
+            if self.refusing:   # a rule here was given lazy arrays: its pullback computes none
+                with refused(self.refusing):
+                    self._walk(tape, cts, owned, end, num_inputs, free)
+            else:
+                self._walk(tape, cts, owned, end, num_inputs, free)
         # A cotangent the walk did not allocate may be the caller's own seed, or one array
         # handed to several inputs (x + x): each input gets an array of its own. One that
         # nothing else refers to any more (a pullback's fresh result, its node freed) is
@@ -228,74 +232,79 @@ class ReverseLevel(Level):
     @staticmethod
     def _walk(tape, cts, owned, end, num_inputs, free):
         """The reverse sweep: each node's cotangent through its pullback into its parents."""
-        for i in range(end - 1, num_inputs - 1, -1):
-            ct = cts[i]
-            if ct is None:
-                continue
-            cts[i] = None
-            ct_is_ours = owned[i]
-            node = tape[i]
-            if free:
-                tape[i] = None
-            if type(ct) in _STRUCTURED:
-                ct = to_dense(ct)
-                ct_is_ours = False
-            step, parents, primals, out, like, rule = node
-            if primals is None:   # a pullback
-                if isinstance(step, OwningPullback):
-                    grads, fresh = step.take(ct, ct_is_ours)
-                    first = parents[0]
-                    if fresh and type(first) is int and cts[first] is None:
-                        cts[first] = grads[0]   # handed on, owned: see OwningPullback
-                        owned[first] = True
-                        grads = (ZERO,) + grads[1:]
-                else:
-                    grads = step(ct)
-                if type(grads) is not tuple or len(grads) != len(parents):
-                    raise bad_pullback(rule.fn, parents, grads)
-            elif type(parents) is int:   # an elementwise node with one traced argument
-                g = times_partial(ct, step, primals, out, rule.elementwise[1])
-                # Only this slot refers to a product (times_partial makes a new one, or
-                # hands on ct itself), or to the node's own cotangent handed on whole;
-                # summed back, it may be a view (np.real of it) that shares its base.
-                if like is None:
-                    unshared = g is not ct or ct_is_ours
-                else:
-                    g = unbroadcast(like, g)
-                    unshared = (type(g) is _NDARRAY and g.base is None
-                                and (g is not ct or ct_is_ours))
-                slot = cts[parents]
-                if slot is None:   # _add_into, inline: the commonest step of the walk
-                    cts[parents] = g
-                    owned[parents] = unshared
-                else:
-                    cts[parents], owned[parents] = accumulate(slot, owned[parents], g)
-                continue
-            else:   # an elementwise node with two traced arguments
-                singular = rule.elementwise[1]
-                g0 = _elementwise_cotangent(ct, step[0], primals, out, like[0], singular)
-                g1 = _elementwise_cotangent(ct, step[1], primals, out, like[1], singular)
-                # A fresh product is its slot's own; the node's cotangent may go on whole to
-                # one parent if the other got a fresh array (x - y: ct to x, -ct to y),
-                # never to both (x + y).
-                fresh0 = g0 is not ct and type(g0) is _NDARRAY and g0.base is None
-                fresh1 = g1 is not ct and type(g1) is _NDARRAY and g1.base is None
-                whole = ct_is_ours and type(ct) is _NDARRAY and ct.base is None
-                _add_into(cts, owned, parents[0], g0, fresh0 or whole and fresh1 and g0 is ct)
-                _add_into(cts, owned, parents[1], g1, fresh1 or whole and fresh0 and g1 is ct)
-                continue
-            for spec, g in zip(parents, grads):
-                if spec is None or g is ZERO or g is NO_TANGENT:
+        node = None
+        try:
+            for i in range(end - 1, num_inputs - 1, -1):
+                ct = cts[i]
+                if ct is None:
                     continue
-                if type(spec) is int:
-                    slot = cts[spec]
-                    if slot is None:
-                        cts[spec] = g      # not owned: the pullback may share g
+                cts[i] = None
+                ct_is_ours = owned[i]
+                node = tape[i]
+                if free:
+                    tape[i] = None
+                if type(ct) in _STRUCTURED:
+                    ct = to_dense(ct)
+                    ct_is_ours = False
+                step, parents, primals, out, like, rule = node
+                if primals is None:   # a pullback
+                    if isinstance(step, OwningPullback):
+                        grads, fresh = step.take(ct, ct_is_ours)
+                        first = parents[0]
+                        if fresh and type(first) is int and cts[first] is None:
+                            cts[first] = grads[0]   # handed on, owned: see OwningPullback
+                            owned[first] = True
+                            grads = (ZERO,) + grads[1:]
                     else:
-                        cts[spec], owned[spec] = accumulate(slot, owned[spec], g)
-                else:
-                    accumulate_structured(spec, g, cts, owned)
+                        grads = step(ct)
+                    if type(grads) is not tuple or len(grads) != len(parents):
+                        raise bad_pullback(rule.fn, parents, grads)
+                elif type(parents) is int:   # an elementwise node with one traced argument
+                    g = times_partial(ct, step, primals, out, rule.elementwise[1])
+                    # Only this slot refers to a product (times_partial makes a new one, or
+                    # hands on ct itself), or to the node's own cotangent handed on whole;
+                    # summed back, it may be a view (np.real of it) that shares its base.
+                    if like is None:
+                        unshared = g is not ct or ct_is_ours
+                    else:
+                        g = unbroadcast(like, g)
+                        unshared = (type(g) is _NDARRAY and g.base is None
+                                    and (g is not ct or ct_is_ours))
+                    slot = cts[parents]
+                    if slot is None:   # _add_into, inline: the commonest step of the walk
+                        cts[parents] = g
+                        owned[parents] = unshared
+                    else:
+                        cts[parents], owned[parents] = accumulate(slot, owned[parents], g)
+                    continue
+                else:   # an elementwise node with two traced arguments
+                    singular = rule.elementwise[1]
+                    g0 = _elementwise_cotangent(ct, step[0], primals, out, like[0], singular)
+                    g1 = _elementwise_cotangent(ct, step[1], primals, out, like[1], singular)
+                    # A fresh product is its slot's own; the node's cotangent may go on whole to
+                    # one parent if the other got a fresh array (x - y: ct to x, -ct to y),
+                    # never to both (x + y).
+                    fresh0 = g0 is not ct and type(g0) is _NDARRAY and g0.base is None
+                    fresh1 = g1 is not ct and type(g1) is _NDARRAY and g1.base is None
+                    whole = ct_is_ours and type(ct) is _NDARRAY and ct.base is None
+                    _add_into(cts, owned, parents[0], g0, fresh0 or whole and fresh1 and g0 is ct)
+                    _add_into(cts, owned, parents[1], g1, fresh1 or whole and fresh0 and g1 is ct)
+                    continue
+                for spec, g in zip(parents, grads):
+                    if spec is None or g is ZERO or g is NO_TANGENT:
+                        continue
+                    if type(spec) is int:
+                        slot = cts[spec]
+                        if slot is None:
+                            cts[spec] = g      # not owned: the pullback may share g
+                        else:
+                            cts[spec], owned[spec] = accumulate(slot, owned[spec], g)
+                    else:
+                        accumulate_structured(spec, g, cts, owned)
 
+        except ConversionRefused as refusal:   # raised only where the level refuses conversions
+            raise DifferentiationError(refusal.record.refusal(
+                f"{rule_name(node[5].fn)}'s pullback")) from None
 
 def _add_into(cts, owned, index, g, unshared):
     """Accumulate cotangent ``g`` into slot ``index``; ``unshared``: nothing else refers to

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..errors import DifferentiationError, name_of
 from ..arraytypes import (TracedValue as Tracer, arange_like, asarray_like, dtype_of,
-                          eye_like, full_like_value, is_complex, ones_like_value,
+                          eye_like, full_like_value, is_complex, of_numpy_kind, ones_like_value,
                           shape_of, tri_like, zeros_like_value)
 from ..partials import (broadcast_tangent, cleared_at_poles, push_partial, times_partial,
                         unbroadcast)
@@ -72,6 +72,8 @@ def as_array(x):
         return x
     if type(x) in (list, tuple) and any(isinstance(v, Tracer) for v in x):
         return np.stack(x)
+    if type(x) is not np.ndarray and not of_numpy_kind(x):   # another library's array
+        return x   # (np.asarray would compute a Dask array, and CuPy refuses it)
     return np.asarray(x)
 
 

@@ -23,9 +23,15 @@ import importlib.util
 import sys
 import threading
 
-from ..arraytypes import ATOMS
+import numpy as np
+
+from ..arraytypes import (ATOMS, REFUSING_CONVERSION, ConversionRefused, refused,
+                          refusing_records)
 from ..core.bind import bind
+from ..core.levels import Tracer
+from ..errors import DifferentiationError
 from ..registry import implementations, reached
+from ..tree import flatten
 
 # library module -> the wengert module holding its rules (imported once the library is)
 SUPPORT = {}
@@ -47,17 +53,61 @@ def reach(module, name):
             # tracer, a list, a function that may close over tracers — goes through bind.
             for a in args:
                 if type(a) not in ATOMS:
-                    return bind(original, args, kwargs)
-            for a in kwargs.values():
-                if type(a) not in ATOMS:
-                    return bind(original, args, kwargs)
-            body = implementations.get(original)
-            return (original if body is None else body)(*args, **kwargs)
+                    break
+            else:
+                for a in kwargs.values():
+                    if type(a) not in ATOMS:
+                        break
+                else:
+                    body = implementations.get(original)
+                    return (original if body is None else body)(*args, **kwargs)
+            if REFUSING_CONVERSION:   # a lazy array type is loaded: the call must not compute one
+                return _refusing_conversion(original, args, kwargs)
+            return bind(original, args, kwargs)
 
         _originals[door] = original
         setattr(module, name, door)
     reached.setdefault(original, f"{module.__name__}.{name}")
     return original
+
+
+def _refusing_conversion(original, args, kwargs):
+    """``bind(original, args, kwargs)`` where the call may hold arrays of a type that must not
+    be converted (Dask's: SciPy's ``np.asarray`` would compute them): the rule runs with their
+    conversion refused, and the levels of its tracers walk its pullback so too."""
+    leaves = [*args, *kwargs.values()]
+    if not all(type(a) in ATOMS or isinstance(a, (Tracer, np.ndarray)) for a in leaves):
+        leaves = flatten((args, kwargs))[0]   # lists, tuples, structures: their leaves
+    records = refusing_records(leaves)
+    if not records:
+        return bind(original, args, kwargs)
+    for leaf in leaves:
+        while isinstance(leaf, Tracer):   # each level's walk will run pullbacks of this rule
+            leaf._level.refuse_conversion(records)
+            leaf = leaf._value
+    try:
+        with refused(records):
+            return bind(original, args, kwargs)
+    except ConversionRefused as refusal:
+        raise DifferentiationError(refusal.record.refusal(reached[original])) from None
+    except TypeError as error:   # maybe an array that refuses conversion itself (CuPy's)
+        record = _refused_itself(error, records)
+        if record is None:
+            raise
+        raise DifferentiationError(record.refusal(reached[original])) from error
+
+
+def _refused_itself(error, records):
+    """The record, among ``records`` of arrays that refuse conversion themselves, whose
+    ``__array__`` raised ``error``; None for any other error."""
+    if isinstance(error, DifferentiationError):
+        return None   # wengert's own (a tracer's __array__ included): it says what it means
+    last = error.__traceback__
+    while last.tb_next is not None:
+        last = last.tb_next
+    if not last.tb_frame.f_code.co_name.endswith("__array__"):   # Cython's name is dotted
+        return None
+    return next((r for r in records if r.refusing_conversion is None), None)
 
 
 def is_door(fn):

@@ -31,6 +31,7 @@ from ..core.mutation import index_update
 from ..errors import DifferentiationError
 from ._helpers import derived_through
 from ._reach import reach
+from .dask_computing import refusal, refusing_computation
 from .solves import solve_triangular
 
 
@@ -264,8 +265,10 @@ DASK = register_array_type(ArrayType(
     eye=_eye, tri=_tri,
     arange=lambda stop, dtype=None: da.arange(stop, dtype=dtype),
     placed=_placed, broadcast_to=_broadcast_to, masked_product=_masked_product,
+    refusing_conversion=refusing_computation, refusal=refusal,
     functions={np.linalg.cholesky: _cholesky, np.linalg.qr: _qr, np.linalg.svd: _svd,
                solve_triangular: _solve_triangular, index_update: _index_update,
+               np.linalg.solve: lambda a, b: np.linalg.solve(da.asarray(a), b),
                np.copy: lambda a, *args, **kwargs: a.copy()},
     lacks=_lacks(["det", "slogdet", "eig", "eigh", "eigvals", "eigvalsh", "pinv",
                    "matrix_power", "svdvals", "tensorsolve", "tensorinv", "cond",

@@ -18,7 +18,7 @@ import scipy
 import scipy.linalg
 
 from ..errors import DifferentiationError
-from ._helpers import (ZERO, arange_like, as_array, conj, derived_through, dtype_of, forward,
+from ._helpers import (ZERO, as_array, conj, derived_through, dtype_of, forward,
                        is_zero, reverse, shape_of, to_dense, zeros_like_value)
 from ._matrices import adjoint, dense_tangents, fit, per_argument, singular_value_tangents
 from ._reach import reach
@@ -331,5 +331,7 @@ def _toeplitz_definition(c, r=None):
     # T[i, j] = c[i - j] below the diagonal, r[j - i] above: one array of every value the
     # matrix holds, c reversed then r without its first entry, read along each row.
     values = np.concatenate([c[..., ::-1], r[..., 1:]], axis=-1)
-    index = (m - 1) - arange_like(m, c)[:, None] + arange_like(n, c)[None, :]
-    return values[..., index]
+    # The positions are NumPy's whatever the array (an index only), read as one flat list:
+    # Dask indexes with one-dimensional integer arrays only.
+    index = (m - 1) - np.arange(m)[:, None] + np.arange(n)[None, :]
+    return np.reshape(values[..., np.ravel(index)], batch + (m, n))

@@ -3,8 +3,9 @@ the other scipy.special rules)."""
 import numpy as np
 import scipy.special as sp
 
-from ..arraytypes import concrete
-from ._helpers import ZERO, as_array, conj, forward, is_zero, reverse, shape_of, unbroadcast
+from ..arraytypes import TracedValue, concrete, dtype_of, of_numpy_kind
+from ._helpers import (ZERO, as_array, conj, forward, is_zero, reverse, shape_of, to_dense,
+                       unbroadcast)
 from ._reach import reach
 
 # --- logsumexp, softmax, log_softmax --------------------------------------------------------------
@@ -73,7 +74,7 @@ def _logsumexp_forward(tangents, a, axis=None, b=None, keepdims=False, return_si
 
 def _softmax(x, axis, log):
     """softmax(x) or log_softmax(x) as SciPy computes them, and the softmax p (the weights)."""
-    if type(x) is not np.ndarray or x.dtype.kind != "f":   # maybe traced: through the door
+    if not _computed_here(x):   # maybe traced: through the door
         out = (sp.log_softmax if log else sp.softmax)(x, axis=axis)
         return out, np.exp(out) if log else out
     peak = np.max(x, axis=axis, keepdims=True)
@@ -84,6 +85,14 @@ def _softmax(x, axis, log):
         out = _in_place(np.subtract, shifted, np.log(total)) if log else None
     p = _in_place(np.divide, e, total)
     return (out if log else p), p
+
+
+def _computed_here(x):
+    """Whether softmax is computed here rather than by SciPy: for plain float arrays, and for
+    another library's (Dask's stays lazy: SciPy would convert it); a traced value goes
+    through the door, so that its rules nest."""
+    return (type(x) is np.ndarray or not of_numpy_kind(x) and not isinstance(x, TracedValue)
+            ) and dtype_of(x).kind == "f"
 
 
 def _softmax_times(v, p, axis):
@@ -111,7 +120,7 @@ def _normalized(fn, log):
     @forward(fn)
     def normalized_forward(tangents, x, axis=None):
         out, p = _softmax(x, axis, log)
-        t = tangents[0]
+        t = to_dense(tangents[0])   # a sparse tangent as an array of its values' library
         return out, (t - np.sum(p * t, axis=axis, keepdims=True) if log
                      else _softmax_times(t, p, axis))
 

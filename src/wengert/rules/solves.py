@@ -113,7 +113,7 @@ def _factored(a, b):
 
     def solve(rhs, with_adjoint=False):
         if not isinstance(rhs, np.ndarray) or rhs.ndim > 2:   # traced (nested) or a stack
-            return np.linalg.solve(adjoint(a) if with_adjoint else a, rhs)
+            return _solved(adjoint(a) if with_adjoint else a, rhs)
         trans = adjoint_trans if with_adjoint else 0
         if lower is not None:   # a Cholesky factor: triangular, O(n²) per column
             return lapack.solve_triangular(a, rhs, trans=trans, lower=lower,
@@ -123,10 +123,16 @@ def _factored(a, b):
     return solve
 
 
+def _solved(a, b):
+    """``np.linalg.solve(a, b)``, by the library of ``b`` where it has its own way (Dask
+    solves with a NumPy matrix only once it is one of its arrays)."""
+    return implementation(np.linalg.solve, b)(a, b)
+
+
 @reverse(np.linalg.solve)
 def _solve(needs, a, b):
     solve = _factored(a, b)
-    x = np.linalg.solve(a, b) if solve is None else solve(b)
+    x = _solved(a, b) if solve is None else solve(b)
 
     def solve_pullback(ct):
         # x = A⁻¹b: one solve with Aᴴ gives b̄ = A⁻ᴴ x̄, and then Ā = -b̄ xᴴ.
@@ -134,7 +140,7 @@ def _solve(needs, a, b):
         ct_m = ct[..., None] if vector else ct
         x_m = x[..., None] if vector else x
         if solve is None:
-            b_ct = np.linalg.solve(adjoint(a), ct_m)
+            b_ct = _solved(adjoint(a), ct_m)
         else:
             b_ct = solve(ct_m, with_adjoint=True)
         a_ct = fit(a, -(b_ct @ adjoint(x_m))) if needs[0] else ZERO
@@ -148,7 +154,7 @@ def _solve(needs, a, b):
 @forward(np.linalg.solve)
 def _solve_forward(tangents, a, b):
     solve = _factored(a, b)
-    x = np.linalg.solve(a, b) if solve is None else solve(b)
+    x = _solved(a, b) if solve is None else solve(b)
     da, db = dense_tangents(tangents, 2)
     # dx = A⁻¹(db - dA x): one more solve with A. A vector b and x become columns, so that
     # a right-hand side that broadcasts to a stack is still read as vectors.
@@ -156,5 +162,5 @@ def _solve_forward(tangents, a, b):
     rhs = ZERO if is_zero(db) else (db[..., None] if vector else db)
     if not is_zero(da):
         rhs = rhs - da @ (x[..., None] if vector else x)
-    dx = np.linalg.solve(a, rhs) if solve is None else solve(rhs)
+    dx = _solved(a, rhs) if solve is None else solve(rhs)
     return x, dx[..., 0] if vector else dx
