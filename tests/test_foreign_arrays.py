@@ -337,3 +337,14 @@ def test_scipy_converting_a_device_array_is_a_clear_error(mode):
             wg.jvp(f, (a,), (a,))
     with pytest.raises(TypeError, match="Implicit conversion"):   # untraced: SciPy's own
         f(a)
+
+
+@pytest.mark.parametrize("name", WORKLOADS)
+def test_a_compiled_gradient_gives_device_arrays_equal_to_numpys(name):
+    # The program's NumPy calls reach the device's arrays through NumPy's protocols; what the
+    # record makes (zeros, placements) is a line calling the record's own function.
+    f = WORKLOADS[name]
+    g = wg.compile(wg.grad(f, argnums=(0, 1)))
+    for scale in (1.0, 0.5):   # the second call runs the program only
+        w, x = on_device(W * scale, X)
+        assert_like_numpys(g(w, x), wg.gradient(f, W * scale, X), rtol=1e-9, atol=1e-11)

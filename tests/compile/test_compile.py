@@ -1,5 +1,6 @@
 """wg.compile: compiled results equal eager ones, for plain functions and derivatives; the
 source compiles; later calls do not trace; guards retrace; closures are referred to."""
+import re
 
 import numpy as np
 import pytest
@@ -518,7 +519,7 @@ def test_a_custom_frule_and_forwarddiff_inside():
 def test_reads_move_above_an_elementwise_line_so_it_reuses_its_argument():
     f = lambda x, y: np.exp(-np.sum((x - y) ** 2))
     cf = wg.compile(lambda x, y: wg.partial(f, x, y, index=2))
-    assert "np.square(t3, out=t3)" in cf.source(X, X[::-1].copy())
+    assert re.search(r"np\.square\((t\d+), out=\1\)", cf.source(X, X[::-1].copy()))
     for y in (X[::-1].copy(), 2 * X):
         _same(cf(X, y), wg.partial(f, X, y, index=2))
 

@@ -45,15 +45,16 @@ def _as_operand(x, fn, tracer):
     if type(x) not in _SEQUENCE_TYPES:
         return x
     value = primal(tracer)
-    if of_numpy_kind(value) or isinstance(value, ArrayMethods):   # NumPy's, or staged
+    if of_numpy_kind(value) or isinstance(value, Tracer):   # NumPy's, or nested
         return np.asarray(x)
-    return asarray_like(x, value)
+    return asarray_like(x, value)   # another library's, or staged (a line making it)
 
 
 # NumPy's functions that make an array of the kind of ``like=``. Given a tracer as ``like``,
 # NumPy calls its __array_function__ without it: the library of the value beneath then makes
-# the array, as ``np.eye(n, like=x)`` asks (NumPy's own path, and a staged value's, is bind's).
-_MADE_LIKE = frozenset(getattr(np, name) for name in (
+# the array, as ``np.eye(n, like=x)`` asks (NumPy's own path is bind's; a staged value passes
+# ``like`` on in its line).
+MADE_LIKE = frozenset(getattr(np, name) for name in (
     "eye", "identity", "ones", "zeros", "empty", "full", "arange", "tri", "array", "asarray",
     "asanyarray", "ascontiguousarray", "asfortranarray", "require", "fromfunction",
     "fromiter", "frombuffer", "fromstring", "fromfile", "loadtxt", "genfromtxt")
@@ -62,7 +63,7 @@ _MADE_LIKE = frozenset(getattr(np, name) for name in (
 
 def _made_like(tracer, func, args, kwargs):
     like = primal(tracer)
-    if isinstance(like, ArrayMethods) or type(like) is np.ndarray or any(
+    if isinstance(like, Tracer) or type(like) is np.ndarray or any(
             isinstance(a, Tracer) for a in args):
         return bind(func, args, kwargs)
     return func(*args, like=like, **kwargs)
@@ -192,7 +193,7 @@ class ArrayMethods:
                 return into_outputs(outputs, result, name_of(func))
         if special is not None:
             return special(*args, **kwargs)
-        if func in _MADE_LIKE:
+        if func in MADE_LIKE:
             return _made_like(self, func, args, kwargs)
         return bind(func, args, kwargs)
 

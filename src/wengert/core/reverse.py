@@ -306,6 +306,7 @@ class ReverseLevel(Level):
             raise DifferentiationError(refusal.record.refusal(
                 f"{rule_name(node[5].fn)}'s pullback")) from None
 
+
 def _add_into(cts, owned, index, g, unshared):
     """Accumulate cotangent ``g`` into slot ``index``; ``unshared``: nothing else refers to
     ``g``, so later cotangents may be added into it in place and nobody needs a copy."""

@@ -14,7 +14,7 @@ from ..arraytypes import (NUMPY, ArrayType, SelectedArray, StagedValue, looks_li
                           record_of, register_array_type)
 from ..errors import DifferentiationError, name_of
 from .levels import Tracer
-from .protocol import ArrayMethods
+from .protocol import MADE_LIKE, ArrayMethods
 
 # Functions that read only shapes and dtypes, fixed by the signature: answered at once, not
 # recorded.
@@ -135,6 +135,8 @@ class StagingTracer(ArrayMethods, StagedValue):
                 return NotImplemented   # an inner level's tracer takes the call
         if func in METADATA:
             return func(*concrete_tree(args), **concrete_tree(kwargs))
+        if func in MADE_LIKE and type(self) in FOREIGN:   # np.eye(n, like=x) of a CuPy x
+            kwargs = {**kwargs, "like": self._value}     # (NumPy hands it over without like)
         out = kwargs.get("out") if kwargs else None
         result = self._level.process(func, args, kwargs, effect=out is not None)
         return out if out is not None else result
