@@ -152,26 +152,7 @@ class Compiled:
                      for i, a in enumerate(args)]
         token = begin_tracing(level)
         try:
-            # While tracing, every reference fn can reach to an array it closes over points
-            # to a staged value that reads the array itself: what fn computes from it is
-            # recorded, so later runs recompute it from the array's contents then.
-            stand_ins = [(a, level.lift(a)) for a in external if a.dtype.kind in "biufc"]
-            # Random generators it reaches draw in lines of the program (new numbers on
-            # every call); NumPy's global one cannot be reached so, and is refused.
-            stand_ins += [(g, StagedGenerator(g, level)) for g in reachable(
-                [self.fn, static, dynamic], lambda x: isinstance(x, _GENERATORS))]
-            roots = [self.fn, call_args]
-            global_state = _global_random_state()
-            with _Substitution(roots, stand_ins):
-                out = roots[0](*roots[1])
-            if _global_random_state() != global_state:
-                raise DifferentiationError(
-                    f"wg.compile: {_name_of(self.fn)} draws random numbers from NumPy's "
-                    "global generator (np.random.normal, np.random.rand, ...); the program "
-                    "would repeat the numbers of the trace on every call. Draw them from a "
-                    "generator the function can reach (rng = np.random.default_rng(); "
-                    "rng.normal(...)), whose draws the program makes anew, or pass them "
-                    "as arguments.")
+            out = _call_with_stand_ins(self.fn, call_args, level, external, [static, dynamic])
         finally:
             end_tracing(token)
             level.active = False
@@ -243,6 +224,30 @@ class Compiled:
                 "values keep changing, and each change traces again. Pass values that "
                 "change as arrays, or call the function uncompiled.", RuntimeWarning,
                 stacklevel=3)
+
+
+def _call_with_stand_ins(fn, args, level, external, others):
+    """``fn(*args)``, traced. While it runs, every reference ``fn`` can reach to an array it
+    closes over points to a staged value that reads the array itself: what ``fn`` computes
+    from it is recorded, so each run recomputes it from the array's contents then. A random
+    generator it reaches (or one among ``others``, its static and array arguments) draws in
+    lines of the program, new numbers on every call; NumPy's global one cannot be reached
+    so, and is refused."""
+    stand_ins = [(a, level.lift(a)) for a in external if a.dtype.kind in "biufc"]
+    stand_ins += [(g, StagedGenerator(g, level)) for g in reachable(
+        [fn, others], lambda x: isinstance(x, _GENERATORS))]
+    roots = [fn, args]
+    global_state = _global_random_state()
+    with _Substitution(roots, stand_ins):
+        out = roots[0](*roots[1])
+    if _global_random_state() != global_state:
+        raise DifferentiationError(
+            f"wg.compile: {_name_of(fn)} draws random numbers from NumPy's global generator "
+            "(np.random.normal, np.random.rand, ...); the program would repeat the numbers "
+            "of the trace on every call. Draw them from a generator the function can reach "
+            "(rng = np.random.default_rng(); rng.normal(...)), whose draws the program "
+            "makes anew, or pass them as arguments.")
+    return out
 
 
 _GENERATORS = (np.random.Generator, np.random.RandomState)

@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from .core.staged import STAGING
-from .core.staging import Guard, Ref, refs_in
+from .core.program import Guard, Ref, refs_in
 
 
 class Retrace(Exception):

@@ -9,7 +9,7 @@ import operator
 
 import numpy as np
 
-from .core.staging import DRAW, Guard, Line, Ref, refs_in as _refs_in
+from .core.program import DRAW, Guard, Line, Ref, refs_in as _refs_in
 
 
 # -- constants folded -------------------------------------------------------------------------

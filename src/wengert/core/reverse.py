@@ -16,6 +16,7 @@ from .pullbacks import (OwningPullback, SelectOutput, UserPullback, accumulate_s
 from .levels import Level, Tracer, quiet_collector
 from .aliasing import UNSHARED as _UNSHARED, kept, refcount as _refcount
 from . import staging
+from .staged import FOREIGN as _STAGED_FOREIGN
 
 
 # A node of the tape: one tuple layout for every node, the only place it is spelled out.
@@ -144,7 +145,7 @@ class ReverseLevel(Level):
         if rule is None:
             return run_without_rule(fn, args, kwargs)
         if fn in staging.opaque and rule.masked and staging.tracing() and not any(
-                isinstance(p, Tracer) or type(p) in staging.FOREIGN for p in primals):
+                isinstance(p, Tracer) or type(p) in _STAGED_FOREIGN for p in primals):
             # wg.compile of NumPy's arrays: the rule as one line
             y, pullback = staging.opaque_rule(rule.impl, parents, primals, kwargs, rule_name(fn))
         elif not rule.masked:   # a user's rule
