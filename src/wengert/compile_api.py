@@ -26,7 +26,7 @@ from .compile_emit import Retrace, emit, is_staged, load
 from .compile_passes import fold, hoist, prune, reuse, sink, writes_before_a_guard
 from .arraytypes import NUMPY, looks_like_an_array, record_of, users_own
 from .errors import DifferentiationError
-from .reach import _Substitution, reachable
+from .reach import _Substitution, all_held, moved_on, places_read, reachable, which_held
 from .tree import flatten, unflatten
 
 # Rules that take faster ways on concrete arrays: called whole by the emitted program.
@@ -38,17 +38,21 @@ MAX_PATHS = 8
 
 
 class Program:
-    """One traced path: the emitted function, its source, and how to rebuild the output
-    (None where the source returns the output's structure itself)."""
+    """One traced path: the emitted function, its source, how to rebuild the output (None
+    where the source returns the output's structure itself), and the places the function
+    read through its closure, globals and objects, each with what it held then."""
 
-    __slots__ = ("run", "source", "out_treedef")
+    __slots__ = ("run", "source", "out_treedef", "places")
 
-    def __init__(self, run, source, out_treedef):
+    def __init__(self, run, source, out_treedef, places):
         self.run = run
         self.source = source
         self.out_treedef = out_treedef
+        self.places = places
 
     def __call__(self, leaves):
+        if self.places and not all_held(self.places):
+            raise Retrace   # a name or an attribute it read was rebound: trace again
         if self.out_treedef is None:
             return self.run(*leaves)
         return unflatten(self.out_treedef, self.run(*leaves))
@@ -150,12 +154,15 @@ class Compiled:
         staged_args = iter(unflatten(treedef, staged))
         call_args = [a if i in self.static_argnums else next(staged_args)
                      for i, a in enumerate(args)]
+        held = [(program, which_held(program.places)) for program in self._paths.values()]
         token = begin_tracing(level)
         try:
             out = _call_with_stand_ins(self.fn, call_args, level, external, [static, dynamic])
         finally:
             end_tracing(token)
             level.active = False
+        for program, was in held:   # what the function changed itself while traced
+            program.places = moved_on(program.places, was)
         out_leaves, out_treedef = flatten(out)
         out_leaves = [self._owned(level, leaf) for leaf in out_leaves]
         results = [leaf._ref if is_staged(leaf) else self._constant(level, leaf)
@@ -176,7 +183,7 @@ class Compiled:
         source, namespace = emit(lines, level.inputs, results, _name_of(self.fn),
                                  out_treedef if direct else None)
         program = Program(load(source, namespace, _name_of(self.fn)), source,
-                          None if direct else out_treedef)
+                          None if direct else out_treedef, places_read((self.fn, *static)))
         self._remember(key, program)
         result = unflatten(out_treedef, [x._value if is_staged(x) else x for x in out_leaves])
         return program, result
@@ -220,9 +227,11 @@ class Compiled:
             self._warned = True
             warnings.warn(
                 f"wg.compile: {_name_of(self.fn)} has been traced {self._traces} times: its "
-                "signatures (shapes, dtypes, Python values) or the decisions it takes on "
-                "values keep changing, and each change traces again. Pass values that "
-                "change as arrays, or call the function uncompiled.", RuntimeWarning,
+                "signatures (shapes, dtypes, Python values), the decisions it takes on "
+                "values or the names and attributes it reads (rebound to new arrays or "
+                "numbers) keep changing, and each change traces again. Pass values that "
+                "change as arrays, write new values into arrays in place, or call the "
+                "function uncompiled.", RuntimeWarning,
                 stacklevel=3)
 
 

@@ -44,6 +44,56 @@ def reachable_tracers(f):
     return [(t, _stood_for(t)[1:]) for t in found]
 
 
+def places_read(root):
+    """Every place on the references reachable from ``root`` that may be pointed elsewhere
+    (a closure cell, a global, an item, an attribute), with what it holds now: ``wg.compile``
+    checks them before each run, so that rebinding what the function reads traces again
+    rather than run the old program. (Not the sizes of lists and dicts: a function that
+    logs into a list would trace again on every call.)"""
+    found, entered, stack = [], set(), [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in entered:
+            continue
+        entered.add(id(obj))
+        for child, kind, holder, key in _edges(obj):
+            if kind is not None:
+                found.append((kind, holder, key, child))
+            if not isinstance(child, references.ATOMIC):
+                stack.append(child)
+    return found
+
+
+def all_held(places):
+    """Whether every place of ``places_read`` still holds what it held."""
+    for kind, holder, key, child in places:
+        if kind == "item" and _dict_get(holder, key, _ABSENT) is child:   # the commonest
+            continue
+        if not references.holds(kind, holder, key, child):
+            return False
+    return True
+
+
+_dict_get = dict.get
+_ABSENT = object()
+
+
+def which_held(places):
+    return [references.holds(*place) for place in places]
+
+
+def moved_on(places, held):
+    """``places`` where those that ``held`` (before a trace) and no longer hold now take what
+    they hold now: the traced function changed them itself (a list it appends to), which no
+    run of a program does again."""
+    return [place if not was or references.holds(*place) else _now(*place)
+            for place, was in zip(places, held)]
+
+
+def _now(kind, holder, key, child):
+    return kind, holder, key, references.read(kind, holder, key)
+
+
 def reachable(root, wanted):
     """The objects ``wanted`` accepts among those reachable from ``root``, each once, along
     the references ``_Substitution`` points elsewhere (``wg.compile`` finds the arrays and

@@ -9,6 +9,7 @@ import types
 
 import numpy as np
 
+from .arraytypes import StagedValue
 from .core.levels import Level, Tracer
 
 # Objects that never hold references worth following.
@@ -80,7 +81,8 @@ def _slot_names(cls):
 _MISSING = object()
 
 
-def _read(kind, holder, key):
+def read(kind, holder, key):
+    """What the place holds now (``_MISSING`` where it holds nothing)."""
     try:
         if kind == "item":                  # the dict's own storage, past any __getitem__
             return dict.get(holder, key, _MISSING)
@@ -114,20 +116,30 @@ def _write(kind, holder, key, value):
 def _point(kind, holder, key, old, new):
     """Point the place at ``new``; returns the undo, or None where the place no longer holds
     ``old`` (reached twice: a cell shared by two closures)."""
-    if _read(kind, holder, key) is not old:
+    if read(kind, holder, key) is not old:
         return None
     _write(kind, holder, key, new)
 
     def undo():
         # Put ``old`` back unless f stored a value of its own there that is not a tracer.
-        now = _read(kind, holder, key)
-        if now is new or now is _MISSING or isinstance(now, Tracer):
+        now = read(kind, holder, key)
+        if now is new or now is _MISSING or isinstance(now, (Tracer, StagedValue)):
             _write(kind, holder, key, old)
         elif kind == "list":       # f moved items around: find the replacement by identity
             for i, item in enumerate(holder):
                 if item is new:
                     list.__setitem__(holder, i, old)
     return undo
+
+
+def holds(kind, holder, key, child):
+    """Whether the place still holds ``child`` (a Python number: or one equal to it)."""
+    now = read(kind, holder, key)
+    return now is child or (type(now) is type(child) and type(child) in _NUMBERS
+                            and now == child)
+
+
+_NUMBERS = (int, float, complex, bool, str)
 
 
 # --- edges: the children of one object ---------------------------------------------------------

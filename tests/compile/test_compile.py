@@ -768,6 +768,50 @@ def test_products_only_returned_are_computed_after_the_chain_of_cotangents():
         _flat_same(cg(w1 * scale, w2, x), wg.grad(f, argnums=(0, 1))(w1 * scale, w2, x))
 
 
+SCALE = 2.0
+
+
+def test_rebinding_what_the_function_reads_traces_again():
+    global SCALE
+    traced = []
+    model = _Model()   # .scale, an attribute
+    table = {"w": np.array([1.0, -1.0, 0.5, 2.0])}
+    offset = np.array(0.5)
+
+    def f(x):
+        traced.append(1)   # a list it appends to: not a reason to trace again
+        return np.sum(x * table["w"] * SCALE) + np.sum(model.scale) * np.sum(x) + offset
+
+    cf, cg = wg.compile(f), wg.compile(wg.grad(f))
+
+    def check():
+        _same(cf(X), np.sum(X * table["w"] * SCALE) + np.sum(model.scale) * np.sum(X) + offset)
+        _same(cg(X), table["w"] * SCALE + np.sum(model.scale))
+
+    check()
+    check()
+    assert len(traced) == 2   # one trace each, then only the programs run
+    table["w"] *= 3.0         # in place: seen without tracing again
+    check()
+    assert len(traced) == 2
+    for rebind in (lambda: globals().update(SCALE=3.0),                        # a global
+                   lambda: setattr(model, "scale", model.scale * 2.0),          # an attribute
+                   lambda: table.update(w=np.array([0.1, 0.2, 0.3, 0.4]))):    # an item
+        before = len(traced)
+        rebind()
+        check()
+        assert len(traced) == before + 2   # each traced again, once
+    SCALE = 2.0
+
+
+def test_rebinding_a_closed_over_name_traces_again():
+    w = np.ones(4)
+    cg = wg.compile(wg.grad(lambda x: np.sum(np.sin(x) * w)))
+    _same(cg(X), np.cos(X))
+    w = np.full(4, 2.0)   # the closure's cell now holds another array
+    _same(cg(X), 2.0 * np.cos(X))
+
+
 def test_a_constant_read_in_a_loop_is_kept_once_and_refills_are_seen():
     def f(x):
         table = np.arange(4.0)
