@@ -13,7 +13,6 @@ import inspect
 import keyword
 import pickle
 import re
-import types
 import warnings
 from collections import OrderedDict
 
@@ -26,6 +25,7 @@ from .compile_emit import Retrace, emit, is_staged, load
 from .compile_passes import fold, hoist, prune, reuse, sink, writes_before_a_guard
 from .arraytypes import NUMPY, looks_like_an_array, record_of, users_own
 from .errors import DifferentiationError
+from .params import Params
 from .reach import _Substitution, all_held, moved_on, places_read, reachable, which_held
 from .tree import flatten, unflatten
 
@@ -140,12 +140,12 @@ class Compiled:
     # -- tracing ---------------------------------------------------------------------------------
     def _trace(self, key, args):
         static = [a for i, a in enumerate(args) if i in self.static_argnums]
-        # Arrays fn reaches where the substitution below points elsewhere, and those it
-        # reaches only through wengert's own objects (the arrays of a wg.Params)
-        external = {id(a): a for a in reachable(
-            [self.fn, static], lambda x: type(x) is np.ndarray or _of_another_library(x))}
-        external.update((id(a), a) for a in _reachable_arrays((self.fn, static)))
-        external = list(external.values())
+        # Arrays fn reaches where the substitution below points elsewhere, and those of the
+        # wg.Params it reaches (gradient(f, ps) substitutes those)
+        found = reachable((self.fn, *static), lambda x: type(x) is np.ndarray or isinstance(
+            x, Params) or _of_another_library(x))
+        external = list({id(a): a for x in found
+                         for a in (x if isinstance(x, Params) else (x,))}.values())
         level = StagingLevel(external=external)
         dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
         leaves, treedef = flatten(dynamic)
@@ -344,66 +344,3 @@ def _tree_key(treedef):
     except TypeError:
         meta = repr(meta)
     return (treedef.kind, meta, tuple(_tree_key(c) for c in treedef.children))
-
-
-def _reachable_arrays(roots, depth=5):
-    """The NumPy arrays a function can read without being passed them as arrays: in its
-    closure, defaults, the globals its code names, its static arguments, and the same of
-    the functions and objects found there. The emitted program refers to these (in-place
-    changes are seen); it copies other constants."""
-    found = {}
-    seen = set()
-
-    def visit(x, depth):
-        if id(x) in seen or depth < 0:
-            return
-        seen.add(id(x))
-        if isinstance(x, np.ndarray):
-            found[id(x)] = x
-        elif isinstance(x, (types.FunctionType, types.MethodType, functools.partial)):
-            visit_function(x, depth)
-        elif isinstance(x, (list, tuple, set)):
-            for v in x:
-                visit(v, depth - 1)
-        elif isinstance(x, dict):
-            for v in x.values():
-                visit(v, depth - 1)
-        elif not isinstance(x, (type, types.ModuleType)) and (
-                hasattr(x, "__dict__") or hasattr(type(x), "__slots__")):
-            visit(getattr(x, "__dict__", None), depth - 1)
-            for cls in type(x).__mro__:   # an object with slots keeps its arrays there
-                for name in getattr(cls, "__slots__", ()):
-                    visit(getattr(x, name, None), depth - 1)
-        elif callable(x) and hasattr(x, "__wrapped__"):
-            visit(x.__wrapped__, depth - 1)
-
-    def visit_function(f, depth):
-        if isinstance(f, functools.partial):
-            visit(f.func, depth - 1)
-            visit(f.args, depth - 1)
-            visit(f.keywords, depth - 1)
-            return
-        if isinstance(f, types.MethodType):
-            visit(f.__self__, depth - 1)
-            f = f.__func__
-        for cell in f.__closure__ or ():
-            try:
-                visit(cell.cell_contents, depth - 1)
-            except ValueError:   # an empty cell
-                pass
-        visit(f.__defaults__, depth - 1)
-        visit(f.__kwdefaults__, depth - 1)
-        for name in _names_used(f.__code__):
-            if name in f.__globals__:
-                visit(f.__globals__[name], depth - 1)
-
-    visit(roots, depth)
-    return list(found.values())
-
-
-def _names_used(code):
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _names_used(const)
-    return names
