@@ -95,10 +95,17 @@ def _written_buffers(lines):
             target = _written(line)
             if target is not None:
                 written.add(target.number)
-    for line in reversed(lines):   # a view comes after its base: chains of views, backwards
-        if type(line) is Line and line.view_of is not None and line.out.number in written:
-            written.add(line.view_of.number)
-    return written
+    return _with_bases(lines, written)
+
+
+def _with_bases(lines, numbers):
+    """``numbers`` and the numbers of the arrays their lines are views of, back along chains
+    of views (a view comes after its base)."""
+    numbers = set(numbers)
+    for line in reversed(lines):
+        if type(line) is Line and line.view_of is not None and line.out.number in numbers:
+            numbers.add(line.view_of.number)
+    return numbers
 
 
 def _call_key(fn, args, kwargs):
@@ -129,13 +136,17 @@ def _value_key(x):
 
 def fold(lines, results, inputs=(), external=frozenset()):
     """Lines that read no input (the seed 1.0 of a gradient, made and broadcast) computed
-    once, when tracing: their results become constants of the program. Never a result, nor a
-    buffer that a line writes into (or a view of one): those must be fresh in every run.
+    once, when tracing: their results become constants of the program. Never a result (or
+    an array a result is a view of), nor a buffer that a line writes into (or a view of
+    one): those must be fresh in every run.
     A pure call repeated on the same values (no write between) is computed once.
     ``inputs``: ``(Ref, (type, shape, dtype))`` of the program's inputs; ``external``: the
     ids of the arrays it refers to, which are never folded.
     Returns the lines and the results, renamed where a line was found to be another."""
-    returned = {r.number for r in results if type(r) is Ref}
+    # What the caller gets: the results and the arrays they are views of. Each must be an
+    # array of its own in every run, shared with no input, constant or other result, as
+    # the function's are (the caller may write into it).
+    returned = _with_bases(lines, {r.number for r in results if type(r) is Ref})
     written = _written_buffers(lines)
     values = {}   # Ref number -> the constant or the Ref that stands for it from here on
     # Ref number -> ((type, shape, dtype), whether it is a value of its own, no input)
@@ -163,8 +174,10 @@ def fold(lines, results, inputs=(), external=frozenset()):
             line.meta is not None and line.meta[0] is not np.ndarray))   # new, or a scalar
         chosen = _selected_whole(line, args, kwargs, external)
         if (type(chosen) is Ref and line.out.number not in written and line.meta is not None
+                and chosen.number not in written   # else a later write shows in both
                 and chosen.number in meta and meta[chosen.number][0] == line.meta
-                and (meta[chosen.number][1] or line.out.number not in returned)):
+                and (line.out.number not in returned or (
+                    meta[chosen.number][1] and chosen.number not in returned))):
             values[line.out.number] = chosen   # x · 1, np.where of a constant mask, ...
             continue
         if line.fn is np.power and len(args) == 2 and type(args[1]) is int and args[1] == 2:

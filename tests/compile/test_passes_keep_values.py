@@ -1,0 +1,77 @@
+"""wg.compile's passes never let the caller see a difference: every result is an array of
+its own on every call (shared with no input, constant or other result), and a line taken
+for another (``x * 1``, a repeated call) is never one that a later line writes into."""
+import numpy as np
+import pytest
+
+import wengert as wg
+
+X = np.array([0.3, -1.2, 0.7])
+
+
+def _calls(fn, *argument_sets):
+    """``fn`` and its compiled form called on each set of arguments (fresh copies for each),
+    results compared; the compiled results are written into after each call, as a caller
+    may."""
+    cf = wg.compile(fn)
+    for args in argument_sets:
+        expected = fn(*[np.copy(a) for a in args])
+        got = cf(*[np.copy(a) for a in args])
+        for e, g in zip(expected if isinstance(expected, tuple) else (expected,),
+                        got if isinstance(got, tuple) else (got,)):
+            np.testing.assert_array_equal(g, e)
+            if isinstance(g, np.ndarray) and g.flags.writeable:
+                g[...] = 12345.0
+
+
+@pytest.mark.parametrize("derivative", [
+    wg.grad(lambda x: np.sum(np.cumsum(x))),
+    wg.grad(lambda x: np.sum(np.tile(x, 2))),
+    lambda x: wg.jacobian(lambda x: np.sum(x.real), x, mode="forward")[0],
+])
+def test_a_result_made_from_constants_is_new_on_every_call(derivative):
+    # each is a reshape (a view) of an array the program computes once
+    x = np.ones((2, 3))
+    _calls(derivative, (x,), (2 * x,), (3 * x,), (x,))
+
+
+def test_a_line_taken_for_its_argument_is_not_one_written_into_later():
+    def times_one(x):
+        a = np.exp(x)
+        b = a * 1
+        a[0] = 5.0
+        return b
+
+    def plus_zero(x):
+        a = np.exp(x)
+        b = a + 0
+        a += 1.0
+        return b
+
+    def where_everywhere(x):
+        a = np.exp(x)
+        b = np.where(np.ones(3, dtype=bool), a, 0.0)
+        a[0] = 3.0
+        return b
+
+    for f in (times_one, plus_zero, where_everywhere):
+        _calls(f, (X,), (2 * X,), (-X,))
+
+
+def test_a_result_is_never_a_view_of_an_argument_the_function_did_not_return():
+    cf = wg.compile(lambda x: (x * 1)[:2])
+    x = np.ones(3)
+    cf(x)
+    cf(x)[0] = 7.0
+    np.testing.assert_array_equal(x, np.ones(3))
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: (np.exp(x), np.exp(x) * 1.0),
+    lambda x: (np.sin(x), np.sin(x)[:2]),
+])
+def test_two_results_never_share_memory(f):
+    cf = wg.compile(f)
+    cf(X)
+    first, second = cf(X)
+    assert not np.may_share_memory(first, second)
