@@ -1,8 +1,8 @@
 """``wg.compile``: trace a function once per signature into a NumPy program, run that after.
 
-A signature is the structure of the arguments, the shape, dtype and type of each array, and
-the values of everything else (static arguments, Python numbers, strings). The first call
-with a signature runs the function under a staging level (core/staging.py), whose program —
+A signature is the structure of the arguments, the shape, dtype, strides and type of each
+array, and the types and values of everything else (static arguments, Python numbers,
+strings). The first call with a signature runs the function under a staging level (core/staging.py), whose program —
 the forward pass and, for a derivative, the whole backward walk — is optimized
 (compile_passes.py) and emitted as Python source (compile_emit.py). Each emitted program
 checks the decisions its trace took (its guards); one whose guard fails hands the call to
@@ -99,6 +99,7 @@ class Compiled:
                 return None
             key.append(a.shape)
             key.append(a.dtype)
+            key.append(a.strides)
         return tuple(key)
 
     def source(self, *args):
@@ -119,14 +120,14 @@ class Compiled:
     def _signature(self, args):
         """``(key, array leaves)`` of a call with any arguments."""
         dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
-        static = tuple((i, _hashable(a, "static argument")) for i, a in enumerate(args)
+        static = tuple((i, _value_key(a, "static argument")) for i, a in enumerate(args)
                        if i in self.static_argnums)
         leaves, treedef = flatten(dynamic)
         described = []
         arrays = []
         for leaf in leaves:
             if _is_array(leaf):
-                described.append((type(leaf), np.shape(leaf), leaf.dtype))
+                described.append((type(leaf), np.shape(leaf), leaf.dtype, _layout(leaf)))
                 arrays.append(leaf)
             else:
                 if hasattr(leaf, "__array_function__") or hasattr(leaf, "__array_ufunc__"):
@@ -134,7 +135,7 @@ class Compiled:
                         f"wg.compile takes the arrays of the libraries wengert knows "
                         f"(NumPy's, and Dask's or CuPy's where installed); it received a "
                         f"{type(leaf).__name__}. Convert it with np.asarray first.")
-                described.append((type(leaf), _hashable(leaf, "argument")))
+                described.append(_value_key(leaf, "argument"))
         return (len(args), static, _tree_key(treedef), tuple(described)), arrays
 
     # -- tracing ---------------------------------------------------------------------------------
@@ -281,21 +282,39 @@ def _name_of(fn):
     return name if name.isidentifier() and not name.startswith("<") else "compiled"
 
 
-def _hashable(value, what):
+def _value_key(value, what):
+    """The key of a non-array argument: its type and value, floating-point numbers by their
+    bits (2 and 2.0 make arrays of other dtypes; 0.0 and -0.0 divide to other infinities),
+    tuples item by item."""
+    kind = type(value)
+    if isinstance(value, tuple):
+        return kind, tuple(_value_key(v, what) for v in value)
+    if isinstance(value, float):
+        return kind, value.hex()
+    if isinstance(value, complex):
+        return kind, value.real.hex(), value.imag.hex()
+    if isinstance(value, np.generic):
+        return kind, value.dtype, value.tobytes()
     try:
         hash(value)
     except TypeError:
         raise DifferentiationError(
             f"wg.compile keys its programs by the values of non-array arguments; a "
-            f"{what} of type {type(value).__name__} cannot be a key (it is not hashable). "
+            f"{what} of type {kind.__name__} cannot be a key (it is not hashable). "
             "Pass arrays, numbers, strings or tuples.") from None
-    return value
+    return kind, value
 
 
 def _is_array(x):
     """An array the program takes as an input: NumPy's, or another registered library's
     (the program's NumPy calls reach it through NumPy's protocols)."""
     return type(x) is np.ndarray or isinstance(x, np.generic) or _of_another_library(x)
+
+
+def _layout(array):
+    """The strides of a NumPy array, part of its signature: whether ``np.ravel`` or a
+    reshape makes a view or a copy (which the program may then write into) depends on them."""
+    return array.strides if type(array) is np.ndarray else None
 
 
 def _of_another_library(x):

@@ -1,0 +1,50 @@
+"""wg.compile's signatures: what a program is specialized to traces again where it changes
+— the type and exact value of a Python number, the strides of an array."""
+import numpy as np
+import pytest
+
+import wengert as wg
+
+
+@pytest.mark.parametrize("static_argnums", [(), (1,)])
+def test_numbers_of_other_types_or_signs_trace_apart(static_argnums):
+    scale = wg.compile(lambda x, n: x * n, static_argnums=static_argnums)
+    assert scale(np.arange(3), 2).dtype == np.arange(3).dtype
+    assert scale(np.arange(3), 2.0).dtype == np.float64
+    assert scale(np.arange(2), (2.0, 1)).dtype == np.float64
+    assert scale(np.arange(2), (2, 1)).dtype == np.arange(3).dtype
+    divide = wg.compile(lambda x, n: x / n, static_argnums=static_argnums)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(divide(np.ones(2), 0.0), [np.inf, np.inf])
+        np.testing.assert_array_equal(divide(np.ones(2), -0.0), [-np.inf, -np.inf])
+    angle = wg.compile(lambda x, n: np.arctan2(n, x), static_argnums=static_argnums)
+    assert angle(-np.ones(1), 0.0)[0] == np.pi
+    assert angle(-np.ones(1), -0.0)[0] == -np.pi
+
+
+def test_a_nan_argument_keeps_its_program():
+    cf = wg.compile(lambda x, n: x * n)
+    cf(np.ones(2), float("nan"))
+    cf(np.ones(2), float("nan"))
+    assert cf._traces == 1
+
+
+@pytest.mark.parametrize("first, second", [("F", "C"), ("C", "F")])
+def test_a_view_in_one_layout_and_a_copy_in_another_trace_apart(first, second):
+    # np.ravel copies a Fortran-ordered array, which the program may then write into; of a
+    # C-ordered one it is a view, and the argument must not be written into
+    def f(x):
+        return np.cos(np.sin(np.ravel(x)))
+
+    def write_through(x):
+        y = np.ravel(x)
+        y[0] = 5.0
+        return x * 2
+
+    x = np.arange(6.0).reshape(2, 3)
+    for fn in (f, write_through):
+        cf = wg.compile(fn)
+        cf(np.asarray(x, order=first))
+        argument, expected_argument = np.asarray(x, order=second), np.asarray(x, order=second)
+        np.testing.assert_array_equal(cf(argument), fn(expected_argument))
+        np.testing.assert_array_equal(argument, expected_argument)
