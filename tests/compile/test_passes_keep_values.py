@@ -75,3 +75,16 @@ def test_two_results_never_share_memory(f):
     cf(X)
     first, second = cf(X)
     assert not np.may_share_memory(first, second)
+
+
+def test_no_buffer_is_reused_while_the_pullback_of_a_rule_called_whole_keeps_it():
+    # np.linalg.solve runs its rule whole; on a stack of matrices its pullback solves with
+    # the matrix it kept, which np.tanh, its last reader in the program, must not overwrite
+    b = np.arange(8.0).reshape(2, 4, 1)
+
+    def f(x):
+        a = np.exp(x) + 4 * np.eye(4)
+        return np.sum(np.linalg.solve(a, b)) + np.sum(np.tanh(a))
+
+    rng = np.random.default_rng(0)
+    _calls(wg.grad(f), *[(rng.normal(size=(2, 4, 4)),) for _ in range(3)])

@@ -318,9 +318,11 @@ class OpaqueRule:
         return self.impl(self.parents, *primals, **kwargs)
 
 
-def _pull_back(forward, ct):
+def _pull_back(forward, ct, kept):
     """The cotangents of a rule called whole (``forward`` is its ``(y, pullback)``), made
-    dense: the program passes arrays along."""
+    dense: the program passes arrays along. ``kept``: the arrays the rule was called on,
+    which its pullback may read (named in the line so that no pass writes into them
+    before it runs)."""
     return tuple(to_dense(g) for g in forward[1](ct))
 
 
@@ -338,7 +340,7 @@ def opaque_rule(impl, parents, primals, kwargs, name):
     forward = level.wrap(y, y_ref)
 
     def staged_pullback(ct):
-        grads = level.process(_pull_back, (_Opaque((y, pullback), ref), ct), {})
+        grads = level.process(_pull_back, (_Opaque((y, pullback), ref), ct, primals), {})
         return grads
 
     return forward, staged_pullback
