@@ -24,6 +24,7 @@ import threading
 
 import numpy as np
 
+from ..errors import DifferentiationError
 from ..tangents import NO_TANGENT, ZERO, to_dense
 from .levels import Level, Tracer
 from .program import DRAW, Guard, Line, Ref
@@ -214,6 +215,11 @@ class StagedGenerator:
         self._level = level
 
     def __getattr__(self, name):
+        if name in ("bit_generator", "_bit_generator"):   # a generator made of it would draw
+            raise DifferentiationError(                    # in the trace only
+                f"wg.compile: the {name} of a random generator the function reaches is read "
+                "while it is traced; a generator made of it would draw the trace's numbers "
+                "on every call. Draw from the generator itself (rng.normal(...)).")
         attribute = getattr(self._generator, name)
         if name.startswith("_") or not callable(attribute):
             return attribute
