@@ -1,5 +1,6 @@
 """What a wg.compile program is specialized to traces again where it changes — the type and
-exact value of a Python number, the strides of an array — or is refused where a later call
+exact value of a Python number, the strides of an array, the sign of a zero a decision
+read — or is refused where a later call
 could not tell (a generator made while tracing of one the function reaches)."""
 import numpy as np
 import pytest
@@ -58,3 +59,25 @@ def test_a_generator_made_of_a_reached_ones_bit_generator_is_refused():
 
     with pytest.raises(wg.DifferentiationError, match="bit_generator.*rng.normal"):
         wg.compile(f)(np.ones(3), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("read", [float, lambda v: v.item(), lambda v: complex(v).real])
+def test_a_decision_on_a_zero_keeps_its_sign(read):
+    def f(x):
+        return x * np.copysign(1.0, read(x[0]))
+
+    cf = wg.compile(f)
+    for first in (0.0, -0.0, 0.0):
+        x = np.array([first, 1.0])
+        np.testing.assert_array_equal(cf(x), f(x))
+        assert np.signbit(cf(x)[1]) == np.signbit(first)
+
+
+def test_a_complex_decision_on_a_zero_keeps_the_signs_of_its_parts():
+    def f(x):
+        return x * np.copysign(1.0, complex(x[0]).imag)
+
+    cf = wg.compile(f)
+    for first in (0j, complex(0.0, -0.0), 0j):
+        x = np.array([first, 1.0])
+        np.testing.assert_array_equal(cf(x), f(x))
