@@ -49,7 +49,7 @@ def _selected_whole(line, args, kwargs, external):
             other = args[1 - position]
             if (type(args[position]) is Ref and not _variable(other, external)
                     and isinstance(other, (np.ndarray, np.generic, int, float))
-                    and np.all(np.asarray(other) == value)):
+                    and np.all(np.asarray(other) == value) and _bit_for_bit(line, other)):
                 return args[position]
         return None
     if line.fn is not np.where or kwargs or len(args) != 3 or _variable(args[0], external):
@@ -60,6 +60,19 @@ def _selected_whole(line, args, kwargs, external):
     if not mask.any():
         return args[2]
     return args[1] if mask.all() else None
+
+
+def _bit_for_bit(line, other):
+    """Whether ``x · 1``, ``x + 0`` or ``x − 0`` of ``other`` (ones or zeros) is ``x`` to the
+    last bit: -0.0 + 0.0 is 0.0, so a floating-point ``x`` keeps its negative zeros only
+    where the zeros added are -0.0 (subtracted: 0.0); a complex product or quotient mixes
+    the parts (0·∞ is NaN), and is never taken for ``x``."""
+    kind = line.meta[2].kind if line.meta is not None else "f"
+    if kind == "c":
+        return False
+    if kind != "f" or line.fn not in (np.add, np.subtract):
+        return True
+    return bool(np.all(np.signbit(other) == (line.fn is np.add)))
 
 
 def _has_refs(args, kwargs):

@@ -88,3 +88,20 @@ def test_no_buffer_is_reused_while_the_pullback_of_a_rule_called_whole_keeps_it(
 
     rng = np.random.default_rng(0)
     _calls(wg.grad(f), *[(rng.normal(size=(2, 4, 4)),) for _ in range(3)])
+
+
+REAL = np.array([-0.0, 1.0])
+COMPLEX = np.array([complex(-0.0, -1.0), complex(1.0, np.inf)])
+
+
+@pytest.mark.parametrize("f, x", [
+    (lambda x: 1 / (x + 0), REAL),
+    (lambda x: 1 / (np.zeros(2) + x), REAL),
+    (lambda x: 1 / (x - np.full(2, -0.0)), REAL),
+    (lambda x: 1 / np.real(x * 1.0), COMPLEX),
+])
+def test_a_line_taken_for_its_argument_keeps_the_signs_of_zeros(f, x):
+    # -0.0 + 0 is 0.0: only adding -0.0 (subtracting 0.0) leaves a float as it is; a
+    # complex times 1 mixes its parts (-0.0 - (-1.0 · 0.0) is 0.0; ∞ · 0 is NaN)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _calls(f, (x,), (-x,), (x,))
