@@ -144,6 +144,10 @@ def _value_key(x):
         return ("slice", _value_key(x.start), _value_key(x.stop), _value_key(x.step))
     if isinstance(x, (np.ndarray, np.generic)) or callable(x):
         return ("id", id(x))
+    if kind is float:   # by its bits: x · 0.0 is not x · -0.0
+        return (kind, x.hex())
+    if kind is complex:
+        return (kind, x.real.hex(), x.imag.hex())
     return (kind, x)
 
 

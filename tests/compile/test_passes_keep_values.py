@@ -105,3 +105,9 @@ def test_a_line_taken_for_its_argument_keeps_the_signs_of_zeros(f, x):
     # complex times 1 mixes its parts (-0.0 - (-1.0 · 0.0) is 0.0; ∞ · 0 is NaN)
     with np.errstate(divide="ignore", invalid="ignore"):
         _calls(f, (x,), (-x,), (x,))
+
+
+def test_calls_on_zeros_of_other_signs_are_not_merged():
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _calls(lambda x: (1 / (x * 0.0), 1 / (x * -0.0)), (X,), (2 * X,))
+        _calls(lambda x: (1 / (x * 0j), 1 / (x * complex(0.0, -0.0))), (X,), (2 * X,))
