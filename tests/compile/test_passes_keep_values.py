@@ -111,3 +111,14 @@ def test_calls_on_zeros_of_other_signs_are_not_merged():
     with np.errstate(divide="ignore", invalid="ignore"):
         _calls(lambda x: (1 / (x * 0.0), 1 / (x * -0.0)), (X,), (2 * X,))
         _calls(lambda x: (1 / (x * 0j), 1 / (x * complex(0.0, -0.0))), (X,), (2 * X,))
+
+
+def test_a_constant_refilled_with_zeros_of_the_other_sign_is_a_new_constant():
+    def f(x):
+        table = np.zeros(2)
+        before = x * table
+        table[0] = -0.0   # equal to what it was, but 1 / it is -inf
+        return 1 / before, 1 / (x * table)
+
+    with np.errstate(divide="ignore"):
+        _calls(f, (np.array([1.0, 2.0]),), (np.array([3.0, -1.0]),))

@@ -174,7 +174,8 @@ class StagingLevel(Level):
         ``x`` has not changed since (an array made once and read in a loop is kept once)."""
         kept = self.snapshots.get(id(x))
         if kept is not None and kept[0] is x and kept[1].dtype == x.dtype and (
-                np.array_equal(kept[1], x, equal_nan=x.dtype.kind in "fc")):
+                np.array_equal(kept[1], x, equal_nan=x.dtype.kind in "fc")) and (
+                x.dtype.kind not in "fc" or _same_signs(kept[1], x)):
             return kept[1]
         copy = x.copy()
         self.snapshots[id(x)] = (x, copy)
@@ -350,6 +351,12 @@ def opaque_rule(impl, parents, primals, kwargs, name):
         return grads
 
     return forward, staged_pullback
+
+
+def _same_signs(a, b):
+    """Whether the equal arrays ``a`` and ``b`` have their zeros of the same signs."""
+    return np.array_equal(np.signbit(a.real), np.signbit(b.real)) and (
+        a.dtype.kind != "c" or np.array_equal(np.signbit(a.imag), np.signbit(b.imag)))
 
 
 def _item(value):
