@@ -81,3 +81,12 @@ def test_a_complex_decision_on_a_zero_keeps_the_signs_of_its_parts():
     for first in (0j, complex(0.0, -0.0), 0j):
         x = np.array([first, 1.0])
         np.testing.assert_array_equal(cf(x), f(x))
+
+
+@pytest.mark.parametrize("read", [lambda x: x.item(4), lambda x: x.item(1, 0),
+                                  lambda x: x.item((1, 2)), lambda x: x.item(-1)])
+def test_an_item_by_position_is_a_guard_as_item_is(read):
+    cf = wg.compile(lambda x: x * read(x))
+    for k in (1.0, 2.0, 1.0):
+        x = k * np.arange(6.0).reshape(2, 3)
+        np.testing.assert_array_equal(cf(x), x * read(x))

@@ -154,7 +154,14 @@ class StagingTracer(ArrayMethods, StagedValue):
     __float__ = _conversion("float")
     __int__ = __index__ = _conversion("int")
     __complex__ = _conversion("complex")
-    item = _conversion("item")
+
+    def item(self, *index):
+        """``x.item()``, ``x.item(k)`` (by flat position) or ``x.item(i, j)``: a guard."""
+        if not index:
+            return self._level.guard(self, "item")
+        if len(index) == 1 and not isinstance(index[0], tuple):
+            return np.ravel(self)[index[0]].item()
+        return self[index if len(index) > 1 else index[0]].item()
 
     def tolist(self):
         return self._level.guard(self, "item") if np.ndim(self._value) == 0 else [
