@@ -19,6 +19,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .core import staging
+from .core.program import drawn_before_a_guard
 from .core.staged import begin_tracing, end_tracing, tracing
 from .core.staging import StagedGenerator, StagingLevel
 from .compile_emit import Retrace, emit, is_staged, load
@@ -42,20 +43,35 @@ class Program:
     where the source returns the output's structure itself), and the places the function
     read through its closure, globals and objects, each with what it held then."""
 
-    __slots__ = ("run", "source", "out_treedef", "places")
+    __slots__ = ("run", "source", "out_treedef", "places", "generators")
 
-    def __init__(self, run, source, out_treedef, places):
+    def __init__(self, run, source, out_treedef, places, generators=()):
         self.run = run
         self.source = source
         self.out_treedef = out_treedef
         self.places = places
+        self.generators = generators   # those it draws from before a guard
 
     def __call__(self, leaves):
         if self.places and not all_held(self.places):
             raise Retrace   # a name or an attribute it read was rebound: trace again
+        if self.generators:
+            return self._drawing(leaves)
         if self.out_treedef is None:
             return self.run(*leaves)
         return unflatten(self.out_treedef, self.run(*leaves))
+
+    def _drawing(self, leaves):
+        """A run whose failed guard sets its generators back to where they stood, so that
+        the path that takes the call draws the numbers the function would."""
+        states = [_generator_state(g) for g in self.generators]
+        try:
+            out = self.run(*leaves)
+        except Retrace:
+            for g, state in zip(self.generators, states):
+                _generator_state(g, state)
+            raise
+        return out if self.out_treedef is None else unflatten(self.out_treedef, out)
 
 
 class Compiled:
@@ -184,7 +200,8 @@ class Compiled:
         source, namespace = emit(lines, level.inputs, results, _name_of(self.fn),
                                  out_treedef if direct else None)
         program = Program(load(source, namespace, _name_of(self.fn)), source,
-                          None if direct else out_treedef, places_read((self.fn, *static)))
+                          None if direct else out_treedef, places_read((self.fn, *static)),
+                          drawn_before_a_guard(lines))
         self._remember(key, program)
         result = unflatten(out_treedef, [x._value if is_staged(x) else x for x in out_leaves])
         return program, result
@@ -261,6 +278,15 @@ def _call_with_stand_ins(fn, args, level, external, others):
 
 
 _GENERATORS = (np.random.Generator, np.random.RandomState)
+
+
+def _generator_state(generator, state=None):
+    """Where ``generator`` stands; given a ``state``, sets it there."""
+    if isinstance(generator, np.random.RandomState):
+        return generator.get_state(legacy=False) if state is None else generator.set_state(state)
+    if state is None:
+        return generator.bit_generator.state
+    generator.bit_generator.state = state
 
 
 def _global_random_state():

@@ -215,10 +215,11 @@ def fold(lines, results, inputs=(), external=frozenset()):
 # -- dead code ---------------------------------------------------------------------------------
 
 def _target(line):
-    """What a writing line writes into: its ``out=`` or its first argument (a draw: none)."""
-    if line.effect is DRAW:
-        return None
+    """What a writing line writes into: its ``out=`` or its first argument (a draw: none,
+    but for a shuffle's argument)."""
     out = line.kwargs.get("out") if line.kwargs else None
+    if line.effect is DRAW and out is None and getattr(line.fn, "__name__", "") != "shuffle":
+        return None
     target = out if out is not None else (line.args[0] if line.args else None)
     if type(target) is tuple:
         target = target[0] if target else None
@@ -277,7 +278,7 @@ def prune(lines, results, inputs):
             reads = _refs_in(line.args, _refs_in(line.kwargs, []))
             if line.effect:
                 target = _written(line)
-                needed = target is None or root_of(target) in live or (
+                needed = target is None or line.effect is DRAW or root_of(target) in live or (
                     root_of(target) in input_numbers)
             else:
                 needed = line.out.number in live

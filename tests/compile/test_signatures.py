@@ -1,7 +1,6 @@
 """What a wg.compile program is specialized to traces again where it changes — the type and
 exact value of a Python number, the strides of an array, the sign of a zero a decision
-read — or is refused where a later call
-could not tell (a generator made while tracing of one the function reaches)."""
+read."""
 import numpy as np
 import pytest
 
@@ -50,15 +49,6 @@ def test_a_view_in_one_layout_and_a_copy_in_another_trace_apart(first, second):
         argument, expected_argument = np.asarray(x, order=second), np.asarray(x, order=second)
         np.testing.assert_array_equal(cf(argument), fn(expected_argument))
         np.testing.assert_array_equal(argument, expected_argument)
-
-
-def test_a_generator_made_of_a_reached_ones_bit_generator_is_refused():
-    # it would draw in the trace only: every call would repeat the trace's numbers
-    def f(x, rng):
-        return x * np.random.Generator(rng.bit_generator).normal(size=3)
-
-    with pytest.raises(wg.DifferentiationError, match="bit_generator.*rng.normal"):
-        wg.compile(f)(np.ones(3), np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("read", [float, lambda v: v.item(), lambda v: complex(v).real])

@@ -78,3 +78,15 @@ class Guard:
 
 # The ``effect`` of a line that draws random numbers.
 DRAW = "draw"
+
+
+def drawn_before_a_guard(lines):
+    """The random generators that ``lines`` draw from before a guard: a run whose guard
+    fails has drawn from them already."""
+    drawn, found = {}, {}
+    for line in lines:
+        if type(line) is Guard:
+            found.update(drawn)
+        elif line.effect is DRAW:
+            drawn[id(line.fn.__self__)] = line.fn.__self__
+    return list(found.values())
