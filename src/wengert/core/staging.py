@@ -113,19 +113,35 @@ class StagingLevel(Level):
             self.in_line = False
 
     def _stage_targets(self, args, kwargs):
-        """A plain array that a line writes staged values into becomes a staged buffer of
+        """A plain array the function made that a line updates in place with staged values
+        (``acc += x``: the line's first argument and its ``out=``) becomes a staged buffer of
         its own (a fresh copy per run of the program), read by every later line in its
-        place; one that existed before tracing is written into, as the function does."""
+        place and handed back as the call's result (see ``buffer``), which ``+=`` binds.
+        Written in another way (``np.sin(x, out=buf)``, ``np.copyto``), the plain array
+        stays the function's, whose NumPy calls on it alone would be no lines: refused. One
+        that existed before tracing is written into, as the function does."""
         out = kwargs.get("out") if kwargs else None
-        targets = [] if out is None else list(out) if type(out) is tuple else [out]
-        if args:
-            targets.append(args[0])
+        targets = args[:1] if out is None else list(out) if type(out) is tuple else [out]
         for target in targets:
-            if (type(target) is np.ndarray and not self._is_external(target)
-                    and id(target) not in self.written):
+            if type(target) is not np.ndarray or self._is_external(target):
+                continue
+            if out is None or not args or target is not args[0]:
+                raise _unsupported(None, (
+                    "it writes traced values into an array the function made itself, such as "
+                    "np.zeros(n), on which a NumPy call that reads no traced value would not "
+                    "be seen by the program. Make the array from a traced one "
+                    "(np.zeros_like(x), np.zeros(n, like=x)), update it in place "
+                    "(buf += ...), or use the call's result (y = np.sin(x))"))
+            if id(target) not in self.written:
                 ref = self._ref()
                 self.lines.append(Line(np.array, (target.copy(),), {}, ref))
                 self.written[id(target)] = (target, ref)
+
+    def buffer(self, x):
+        """The staged buffer that the plain array ``x`` became (see ``_stage_targets``), or
+        ``x`` itself."""
+        written = self.written.get(id(x)) if type(x) is np.ndarray else None
+        return self.wrap(x, written[1]) if written is not None and written[0] is x else x
 
     def _outputs(self, fn, out, ref, args):
         if out is None:
