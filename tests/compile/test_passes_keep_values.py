@@ -122,3 +122,20 @@ def test_a_constant_refilled_with_zeros_of_the_other_sign_is_a_new_constant():
 
     with np.errstate(divide="ignore"):
         _calls(f, (np.array([1.0, 2.0]),), (np.array([3.0, -1.0]),))
+
+
+@pytest.mark.parametrize("write", [
+    lambda v: v.__iadd__(v), lambda v: v.__iadd__(1.0), lambda v: v.__imul__(2.0),
+])
+@pytest.mark.parametrize("index", [slice(None, None, -1), slice(1, None), slice(None)])
+def test_a_write_through_a_view_of_a_traced_array_reaches_its_derivative(write, index):
+    # under wg.compile a traced value's own value is a staged one: a view of it is still
+    # a view, and a write into it in place still a write (not the rebinding of a scalar)
+    def f(x):
+        y = x * 1.0
+        view = y[index]
+        write(view)
+        return np.sum(y ** 2)
+
+    _calls(wg.grad(f), (np.linspace(-1.0, 1.0, 4),), (np.linspace(0.5, 2.0, 4),))
+    _calls(lambda x: wg.jvp(f, (x,), (np.ones(4),)), (np.linspace(-1.0, 1.0, 4),))
