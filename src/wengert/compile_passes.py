@@ -206,9 +206,9 @@ def fold(lines, results, inputs=(), external=frozenset()):
             values[line.out.number] = (line.value if line.value is not None
                                        else line.fn(*args, **kwargs))
             continue
-        if args is not line.args or kwargs is not line.kwargs:
-            line = line.replaced(args=args, kwargs=kwargs, value=None)
-        folded.append(line)
+        base = line.view_of and values.get(line.view_of.number, line.view_of)   # renamed too
+        folded.append(line.replaced(args=args, kwargs=kwargs, value=None,
+                                    view_of=base if type(base) is Ref else None))
     return folded, [_substituted(r, values) for r in results]
 
 

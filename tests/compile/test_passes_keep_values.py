@@ -139,3 +139,15 @@ def test_a_write_through_a_view_of_a_traced_array_reaches_its_derivative(write, 
 
     _calls(wg.grad(f), (np.linspace(-1.0, 1.0, 4),), (np.linspace(0.5, 2.0, 4),))
     _calls(lambda x: wg.jvp(f, (x,), (np.ones(4),)), (np.linspace(-1.0, 1.0, 4),))
+
+
+def test_a_view_of_a_line_taken_for_another_keeps_that_buffer_from_reuse():
+    # y is taken for s; the view y[3:] is of s then, and read after the last line that
+    # reads s itself, which must not write its product into s
+    def f(x):
+        s = np.sin(x)
+        y = s * 1
+        product = np.sum(y) * s
+        return y[3:] + 1, product
+
+    _calls(f, (np.linspace(-1.0, 1.0, 6),), (np.linspace(0.0, 2.0, 6),))
