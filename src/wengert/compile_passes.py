@@ -185,7 +185,8 @@ def fold(lines, results, inputs=(), external=frozenset()):
             key = _call_key(line.fn, args, kwargs)
             earlier = seen.setdefault(key, line.out) if key is not None else line.out
             if earlier is not line.out:
-                values[line.out.number] = earlier   # the same call on the same values
+                # the same call on the same values (which may stand for another in turn)
+                values[line.out.number] = values.get(earlier.number, earlier)
                 continue
         meta[line.out.number] = (line.meta, line.fresh is not None or (
             line.meta is not None and line.meta[0] is not np.ndarray))   # new, or a scalar

@@ -151,3 +151,15 @@ def test_a_view_of_a_line_taken_for_another_keeps_that_buffer_from_reuse():
         return y[3:] + 1, product
 
     _calls(f, (np.linspace(-1.0, 1.0, 6),), (np.linspace(0.0, 2.0, 6),))
+
+
+def test_a_repeated_call_stands_for_what_the_first_one_became():
+    # the first x * 1.0 is taken for x; the second is the same call, and x too (it once
+    # named the first line, which the program no longer has)
+    _calls(lambda x: np.sin((x * 1.0) * 1.0), (X,), (2 * X,))
+
+    def f(x):
+        y = x * 1.0
+        return np.sum((y * float(x[0] > 0)) ** 2)
+
+    _calls(wg.grad(f), (X,), (-X,), (X,), (-X,))
