@@ -101,24 +101,20 @@ def _reads_variables(args, kwargs, external):
 
 
 def _written_buffers(lines):
-    """The numbers of the Refs some line writes into, and of the arrays they are views of."""
-    written = set()
+    """The numbers of the Refs that share memory with one some line writes into."""
+    return _sharing(lines, [_written(line) for line in lines if type(line) is Line
+                            and line.effect and _written(line) is not None])
+
+
+def _sharing(lines, refs):
+    """The numbers of ``refs`` and of every Ref that shares memory with one of them: the
+    arrays they are views of, and every other view of those (a view comes after its base)."""
+    root = {}
     for line in lines:
-        if type(line) is Line and line.effect:
-            target = _written(line)
-            if target is not None:
-                written.add(target.number)
-    return _with_bases(lines, written)
-
-
-def _with_bases(lines, numbers):
-    """``numbers`` and the numbers of the arrays their lines are views of, back along chains
-    of views (a view comes after its base)."""
-    numbers = set(numbers)
-    for line in reversed(lines):
-        if type(line) is Line and line.view_of is not None and line.out.number in numbers:
-            numbers.add(line.view_of.number)
-    return numbers
+        if type(line) is Line and line.view_of is not None:
+            root[line.out.number] = root.get(line.view_of.number, line.view_of.number)
+    roots = {root.get(r.number, r.number) for r in refs}
+    return roots | {number for number, base in root.items() if base in roots}
 
 
 def _call_key(fn, args, kwargs):
@@ -163,7 +159,7 @@ def fold(lines, results, inputs=(), external=frozenset()):
     # What the caller gets: the results and the arrays they are views of. Each must be an
     # array of its own in every run, shared with no input, constant or other result, as
     # the function's are (the caller may write into it).
-    returned = _with_bases(lines, {r.number for r in results if type(r) is Ref})
+    returned = _sharing(lines, [r for r in results if type(r) is Ref])
     written = _written_buffers(lines)
     values = {}   # Ref number -> the constant or the Ref that stands for it from here on
     # Ref number -> ((type, shape, dtype), whether it is a value of its own, no input)

@@ -163,3 +163,13 @@ def test_a_repeated_call_stands_for_what_the_first_one_became():
         return np.sum((y * float(x[0] > 0)) ** 2)
 
     _calls(wg.grad(f), (X,), (-X,), (X,), (-X,))
+
+
+def test_a_view_of_an_array_written_later_is_not_taken_for_a_copy_of_it():
+    def f(x):
+        c = np.cos(x)
+        copy = c.reshape(2, 3) * 1   # a new array: the write below does not reach it
+        c += 1.0
+        return np.sin(copy)
+
+    _calls(f, (np.linspace(-1.0, 1.0, 6),), (np.linspace(0.0, 2.0, 6),))
