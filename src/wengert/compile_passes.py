@@ -321,7 +321,8 @@ def sink(lines):
 def hoist(lines):
     """Move the few later readers of an elementwise line's argument (pure lines that make
     no view, whose own arguments exist already, with no write in between) above it, so that
-    the line may write into the argument: ``t5 = t3[i]`` before ``t4 = np.square(t3)``."""
+    the line may write into the argument: ``t5 = t3[i]`` before ``t4 = np.square(t3)``. A
+    line moved so moves nothing itself (its readers could cross a write)."""
     readers = {}
     for line in lines:
         if type(line) is Line:
@@ -330,8 +331,8 @@ def hoist(lines):
     order = {id(line): float(k) for k, line in enumerate(lines)}
     defined = {line.out.number: order[id(line)] for line in lines if type(line) is Line}
     writes = [order[id(line)] for line in lines if type(line) is not Line or line.effect]
-    for line in lines:
-        if not _elementwise(line):
+    for position, line in enumerate(lines):
+        if not _elementwise(line) or order[id(line)] != position:   # a moved line stays
             continue
         here = order[id(line)]
         for a in line.args:

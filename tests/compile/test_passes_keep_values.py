@@ -173,3 +173,20 @@ def test_a_view_of_an_array_written_later_is_not_taken_for_a_copy_of_it():
         return np.sin(copy)
 
     _calls(f, (np.linspace(-1.0, 1.0, 6),), (np.linspace(0.0, 2.0, 6),))
+
+
+def test_no_line_moves_above_a_write_its_arguments_take():
+    # np.maximum(y, c) moves above np.sin(c) so that the sine may write into c; it may not
+    # move on above y += y, nor take np.sin(c) with it
+    def f(x):
+        y = x * 1.0
+        c = np.cos(x)
+        y += y
+        s = np.sin(c)
+        top = np.maximum(y, c)
+        chosen = np.where(y > 0, y, s)
+        copy = c * 1
+        copy[np.cumsum(s) > 0] = 0.0
+        return chosen, copy, top
+
+    _calls(f, (np.linspace(-0.5, 1.5, 6),), (np.linspace(-1.0, 1.0, 6),))
