@@ -23,11 +23,12 @@ from .core.program import drawn_before_a_guard
 from .core.staged import begin_tracing, end_tracing, tracing
 from .core.staging import StagedGenerator, StagingLevel
 from .compile_emit import Retrace, emit, is_staged, load
+from .compile_paths import Program
 from .compile_passes import fold, hoist, prune, reuse, sink, writes_before_a_guard
 from .arraytypes import NUMPY, looks_like_an_array, record_of, users_own
 from .errors import DifferentiationError
 from .params import Params
-from .reach import _Substitution, all_held, moved_on, places_read, reachable, which_held
+from .reach import _Substitution, moved_on, places_read, reachable, which_held
 from .tree import flatten, unflatten
 
 # Rules that take faster ways on concrete arrays: called whole by the emitted program.
@@ -36,42 +37,6 @@ staging.opaque.update({np.linalg.solve, np.linalg.cholesky})
 # Paths kept per compiled function (all signatures together), the oldest dropped first;
 # past this many traces the function is said to keep retracing.
 MAX_PATHS = 8
-
-
-class Program:
-    """One traced path: the emitted function, its source, how to rebuild the output (None
-    where the source returns the output's structure itself), and the places the function
-    read through its closure, globals and objects, each with what it held then."""
-
-    __slots__ = ("run", "source", "out_treedef", "places", "generators")
-
-    def __init__(self, run, source, out_treedef, places, generators=()):
-        self.run = run
-        self.source = source
-        self.out_treedef = out_treedef
-        self.places = places
-        self.generators = generators   # those it draws from before a guard
-
-    def __call__(self, leaves):
-        if self.places and not all_held(self.places):
-            raise Retrace   # a name or an attribute it read was rebound: trace again
-        if self.generators:
-            return self._drawing(leaves)
-        if self.out_treedef is None:
-            return self.run(*leaves)
-        return unflatten(self.out_treedef, self.run(*leaves))
-
-    def _drawing(self, leaves):
-        """A run whose failed guard sets its generators back to where they stood, so that
-        the path that takes the call draws the numbers the function would."""
-        states = [_generator_state(g) for g in self.generators]
-        try:
-            out = self.run(*leaves)
-        except Retrace:
-            for g, state in zip(self.generators, states):
-                _generator_state(g, state)
-            raise
-        return out if self.out_treedef is None else unflatten(self.out_treedef, out)
 
 
 class Compiled:
@@ -116,6 +81,8 @@ class Compiled:
             key.append(a.shape)
             key.append(a.dtype)
             key.append(a.strides)
+        if len(args) > 1:
+            key.append(_owners(args))
         return tuple(key)
 
     def source(self, *args):
@@ -152,7 +119,8 @@ class Compiled:
                         f"(NumPy's, and Dask's or CuPy's where installed); it received a "
                         f"{type(leaf).__name__}. Convert it with np.asarray first.")
                 described.append(_value_key(leaf, "argument"))
-        return (len(args), static, _tree_key(treedef), tuple(described)), arrays
+        return (len(args), static, _tree_key(treedef), tuple(described),
+                _owners(arrays)), arrays
 
     # -- tracing ---------------------------------------------------------------------------------
     def _trace(self, key, args):
@@ -186,7 +154,11 @@ class Compiled:
                    for leaf in out_leaves]
         inputs = [(x._ref, (type(x._value), np.shape(x._value), x._value.dtype))
                   for x in staged if is_staged(x)]
-        lines, results = fold(level.lines, results, inputs, set(level.external))
+        arrays = [x for x in staged if is_staged(x)]
+        owners = _owners([x._value for x in arrays])   # inputs that share memory: one
+        aliases = {x._ref.number: arrays[o]._ref.number
+                   for x, o in zip(arrays, owners or ()) if o is not None}
+        lines, results = fold(level.lines, results, inputs, set(level.external), aliases)
         returned = [r for r in results if type(r) is staging.Ref]
         lines = reuse(hoist(sink(prune(lines, returned, level.inputs))), returned)
         if writes_before_a_guard(lines, level.inputs, set(level.external)):
@@ -280,15 +252,6 @@ def _call_with_stand_ins(fn, args, level, external, others):
 _GENERATORS = (np.random.Generator, np.random.RandomState)
 
 
-def _generator_state(generator, state=None):
-    """Where ``generator`` stands; given a ``state``, sets it there."""
-    if isinstance(generator, np.random.RandomState):
-        return generator.get_state(legacy=False) if state is None else generator.set_state(state)
-    if state is None:
-        return generator.bit_generator.state
-    generator.bit_generator.state = state
-
-
 def _global_random_state():
     """Where NumPy's global generator (``np.random.rand`` and company) stands."""
     return pickle.dumps(np.random.get_state(legacy=False))
@@ -341,6 +304,20 @@ def _layout(array):
     """The strides of a NumPy array, part of its signature: whether ``np.ravel`` or a
     reshape makes a view or a copy (which the program may then write into) depends on them."""
     return array.strides if type(array) is np.ndarray else None
+
+
+def _owners(arrays):
+    """None where no two of the NumPy ``arrays`` share memory (the commonest call), else for
+    each the position of the first array of those that share one (the same array passed
+    twice, views of one array), or None: part of the signature, as the passes treat the
+    inputs that share memory as one."""
+    first = {}
+    owners = [first.setdefault(id(a if a.base is None else a.base), k)
+              if type(a) is np.ndarray else None for k, a in enumerate(arrays)]
+    if len(first) == sum(o is not None for o in owners):
+        return None
+    shared = {o for k, o in enumerate(owners) if o is not None and o != k}
+    return tuple(o if o in shared else None for o in owners)
 
 
 def _of_another_library(x):

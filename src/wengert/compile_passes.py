@@ -100,16 +100,17 @@ def _reads_variables(args, kwargs, external):
     return False
 
 
-def _written_buffers(lines):
+def _written_buffers(lines, aliases):
     """The numbers of the Refs that share memory with one some line writes into."""
     return _sharing(lines, [_written(line) for line in lines if type(line) is Line
-                            and line.effect and _written(line) is not None])
+                            and line.effect and _written(line) is not None], aliases)
 
 
-def _sharing(lines, refs):
+def _sharing(lines, refs, aliases):
     """The numbers of ``refs`` and of every Ref that shares memory with one of them: the
-    arrays they are views of, and every other view of those (a view comes after its base)."""
-    root = {}
+    arrays they are views of, and every other view of those (a view comes after its base).
+    ``aliases``: input number -> the number of an input it shares memory with."""
+    root = dict(aliases)
     for line in lines:
         if type(line) is Line and line.view_of is not None:
             root[line.out.number] = root.get(line.view_of.number, line.view_of.number)
@@ -147,20 +148,21 @@ def _value_key(x):
     return (kind, x)
 
 
-def fold(lines, results, inputs=(), external=frozenset()):
+def fold(lines, results, inputs=(), external=frozenset(), aliases={}):
     """Lines that read no input (the seed 1.0 of a gradient, made and broadcast) computed
     once, when tracing: their results become constants of the program. Never a result (or
     an array a result is a view of), nor a buffer that a line writes into (or a view of
     one): those must be fresh in every run.
     A pure call repeated on the same values (no write between) is computed once.
     ``inputs``: ``(Ref, (type, shape, dtype))`` of the program's inputs; ``external``: the
-    ids of the arrays it refers to, which are never folded.
+    ids of the arrays it refers to, which are never folded; ``aliases``: input number ->
+    the number of another input that shares its memory (the same array passed twice).
     Returns the lines and the results, renamed where a line was found to be another."""
     # What the caller gets: the results and the arrays they are views of. Each must be an
     # array of its own in every run, shared with no input, constant or other result, as
     # the function's are (the caller may write into it).
-    returned = _sharing(lines, [r for r in results if type(r) is Ref])
-    written = _written_buffers(lines)
+    returned = _sharing(lines, [r for r in results if type(r) is Ref], aliases)
+    written = _written_buffers(lines, aliases)
     values = {}   # Ref number -> the constant or the Ref that stands for it from here on
     # Ref number -> ((type, shape, dtype), whether it is a value of its own, no input)
     meta = {r.number: (kind, False) for r, kind in inputs}

@@ -80,3 +80,23 @@ def test_an_item_by_position_is_a_guard_as_item_is(read):
     for k in (1.0, 2.0, 1.0):
         x = k * np.arange(6.0).reshape(2, 3)
         np.testing.assert_array_equal(cf(x), x * read(x))
+
+
+@pytest.mark.parametrize("first_shared", [False, True])
+def test_arguments_that_share_memory_trace_apart_and_are_one_buffer(first_shared):
+    def f(x, y):
+        copy = y * 1   # a new array, before the write into x
+        x[1] = 7.0
+        return np.sin(copy), np.cumsum(y)
+
+    cf = wg.compile(f)
+    for shared in (first_shared, not first_shared, first_shared):
+        x, x_expected = np.arange(4.0), np.arange(4.0)
+        y, y_expected = (x, x_expected) if shared else (np.ones(4), np.ones(4))
+        for got, expected in zip(cf(x, y), f(x_expected, y_expected)):
+            np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(x, x_expected)
+    base, base_expected = np.arange(8.0), np.arange(8.0)   # views of one array: as shared
+    for got, expected in zip(cf(base[:4], base[4:]), f(base_expected[:4], base_expected[4:])):
+        np.testing.assert_array_equal(got, expected)
+    assert cf._traces == 2
