@@ -81,8 +81,8 @@ class Compiled:
             key.append(a.shape)
             key.append(a.dtype)
             key.append(a.strides)
-        if len(args) > 1:
-            key.append(_owners(args))
+        if len(args) > 1 and len({id(a if a.base is None else a.base) for a in args}) < len(args):
+            key.append(_owners(args))   # some share memory
         return tuple(key)
 
     def source(self, *args):
