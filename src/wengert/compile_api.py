@@ -19,7 +19,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .core import staging
-from .core.program import drawn_before_a_guard
+from .core.program import drawn_from
 from .core.staged import begin_tracing, end_tracing, tracing
 from .core.staging import StagedGenerator, StagingLevel
 from .compile_emit import Retrace, emit, is_staged, load
@@ -92,11 +92,8 @@ class Compiled:
         if key is None:
             key, leaves = self._signature(args)
         for program in self._by_key.get(key, ()):
-            try:   # the path these arguments take: the one whose guards hold
-                program(leaves)
-            except Retrace:
-                continue
-            return program.source
+            if program.takes(leaves):   # the path these arguments take
+                return program.source
         return self._trace(key, args)[0].source
 
     # -- signature -------------------------------------------------------------------------------
@@ -173,7 +170,7 @@ class Compiled:
                                  out_treedef if direct else None)
         program = Program(load(source, namespace, _name_of(self.fn)), source,
                           None if direct else out_treedef, places_read((self.fn, *static)),
-                          drawn_before_a_guard(lines))
+                          drawn_from(lines))
         self._remember(key, program)
         result = unflatten(out_treedef, [x._value if is_staged(x) else x for x in out_leaves])
         return program, result

@@ -13,14 +13,15 @@ class Program:
     where the source returns the output's structure itself), and the places the function
     read through its closure, globals and objects, each with what it held then."""
 
-    __slots__ = ("run", "source", "out_treedef", "places", "generators")
+    __slots__ = ("run", "source", "out_treedef", "places", "drawn", "generators")
 
-    def __init__(self, run, source, out_treedef, places, generators=()):
+    def __init__(self, run, source, out_treedef, places, drawn=((), ())):
         self.run = run
         self.source = source
         self.out_treedef = out_treedef
         self.places = places
-        self.generators = generators   # those it draws from before a guard
+        # the random generators it draws from, and those it draws from before a guard
+        self.drawn, self.generators = drawn
 
     def __call__(self, leaves):
         if self.places and not all_held(self.places):
@@ -42,6 +43,20 @@ class Program:
                 _generator_state(g, state)
             raise
         return out if self.out_treedef is None else unflatten(self.out_treedef, out)
+
+
+    def takes(self, leaves):
+        """Whether this path takes the call (its guards hold), found by a run on copies of
+        the arrays that sets the generators back after: asking changes nothing."""
+        states = [_generator_state(g) for g in self.drawn]
+        try:
+            self([np.copy(a) if type(a) is np.ndarray else a for a in leaves])
+            return True
+        except Retrace:
+            return False
+        finally:
+            for g, state in zip(self.drawn, states):
+                _generator_state(g, state)
 
 
 def _generator_state(generator, state=None):

@@ -53,3 +53,19 @@ def test_a_generator_made_of_a_reached_ones_bit_generator_is_refused():
     with pytest.raises(wg.DifferentiationError, match="bit_generator.*rng.normal"):
         wg.compile(f)(np.ones(3), np.random.default_rng(0))
 
+
+
+def test_showing_the_source_draws_nothing_and_writes_into_nothing():
+    def f(x, rng):
+        x[0] = 7.0
+        return x * rng.normal(size=3)
+
+    rng, reference = np.random.default_rng(1), np.random.default_rng(1)
+    cf = wg.compile(f)
+    x, x_expected = np.ones(3), np.ones(3)
+    cf(x, rng)
+    f(x_expected, reference)
+    shown = np.arange(3.0)
+    cf.source(shown, rng)
+    np.testing.assert_array_equal(shown, np.arange(3.0))
+    np.testing.assert_array_equal(cf(x, rng), f(x_expected, reference))

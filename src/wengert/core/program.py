@@ -80,13 +80,13 @@ class Guard:
 DRAW = "draw"
 
 
-def drawn_before_a_guard(lines):
-    """The random generators that ``lines`` draw from before a guard: a run whose guard
-    fails has drawn from them already."""
-    drawn, found = {}, {}
+def drawn_from(lines):
+    """The random generators that ``lines`` draw from: all of them, and those drawn from
+    before a guard (a run whose guard fails has drawn from them already)."""
+    drawn, before = {}, {}
     for line in lines:
         if type(line) is Guard:
-            found.update(drawn)
+            before.update(drawn)
         elif line.effect is DRAW:
             drawn[id(line.fn.__self__)] = line.fn.__self__
-    return list(found.values())
+    return list(drawn.values()), list(before.values())
