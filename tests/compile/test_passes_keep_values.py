@@ -190,3 +190,15 @@ def test_no_line_moves_above_a_write_its_arguments_take():
         return chosen, copy, top
 
     _calls(f, (np.linspace(-0.5, 1.5, 6),), (np.linspace(-1.0, 1.0, 6),))
+
+
+def test_a_float32_gradient_through_float64_constants_is_the_uncompiled_one():
+    # each cotangent is cast to its argument's dtype where the walk casts it, also where the
+    # argument is traced by wg.compile: the same float32 roundings, not one at the end
+    weights = np.linspace(0.5, 1.5, 6)
+
+    def f(x):
+        return np.sum(np.sin(x) * weights) + np.sum(np.cos(x) * weights) + np.sum(np.exp(x))
+
+    rng = np.random.default_rng(1)
+    _calls(wg.grad(f), *[(rng.normal(size=6).astype(np.float32),) for _ in range(5)])
