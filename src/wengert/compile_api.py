@@ -1,8 +1,8 @@
 """``wg.compile``: trace a function once per signature into a NumPy program, run that after.
 
-A signature is the structure of the arguments, the shape, dtype and type of each array, and
-the values of everything else (static arguments, Python numbers, strings). The first call
-with a signature runs the function under a staging level (core/staging.py), whose program —
+A signature is the structure of the arguments, the shape, dtype, strides and type of each
+array, and the types and values of everything else (static arguments, Python numbers,
+strings). The first call with a signature runs the function under a staging level (core/staging.py), whose program —
 the forward pass and, for a derivative, the whole backward walk — is optimized
 (compile_passes.py) and emitted as Python source (compile_emit.py). Each emitted program
 checks the decisions its trace took (its guards); one whose guard fails hands the call to
@@ -19,14 +19,16 @@ from collections import OrderedDict
 import numpy as np
 
 from .core import staging
+from .core.program import drawn_from
 from .core.staged import begin_tracing, end_tracing, tracing
 from .core.staging import StagedGenerator, StagingLevel
 from .compile_emit import Retrace, emit, is_staged, load
+from .compile_paths import Program
 from .compile_passes import fold, hoist, prune, reuse, sink, writes_before_a_guard
 from .arraytypes import NUMPY, looks_like_an_array, record_of, users_own
 from .errors import DifferentiationError
 from .params import Params
-from .reach import _Substitution, all_held, moved_on, places_read, reachable, which_held
+from .reach import _Substitution, moved_on, places_read, reachable, which_held
 from .tree import flatten, unflatten
 
 # Rules that take faster ways on concrete arrays: called whole by the emitted program.
@@ -35,27 +37,6 @@ staging.opaque.update({np.linalg.solve, np.linalg.cholesky})
 # Paths kept per compiled function (all signatures together), the oldest dropped first;
 # past this many traces the function is said to keep retracing.
 MAX_PATHS = 8
-
-
-class Program:
-    """One traced path: the emitted function, its source, how to rebuild the output (None
-    where the source returns the output's structure itself), and the places the function
-    read through its closure, globals and objects, each with what it held then."""
-
-    __slots__ = ("run", "source", "out_treedef", "places")
-
-    def __init__(self, run, source, out_treedef, places):
-        self.run = run
-        self.source = source
-        self.out_treedef = out_treedef
-        self.places = places
-
-    def __call__(self, leaves):
-        if self.places and not all_held(self.places):
-            raise Retrace   # a name or an attribute it read was rebound: trace again
-        if self.out_treedef is None:
-            return self.run(*leaves)
-        return unflatten(self.out_treedef, self.run(*leaves))
 
 
 class Compiled:
@@ -99,6 +80,9 @@ class Compiled:
                 return None
             key.append(a.shape)
             key.append(a.dtype)
+            key.append(a.strides)
+        if len(args) > 1 and len({id(a if a.base is None else a.base) for a in args}) < len(args):
+            key.append(_owners(args))   # some share memory
         return tuple(key)
 
     def source(self, *args):
@@ -108,25 +92,22 @@ class Compiled:
         if key is None:
             key, leaves = self._signature(args)
         for program in self._by_key.get(key, ()):
-            try:   # the path these arguments take: the one whose guards hold
-                program(leaves)
-            except Retrace:
-                continue
-            return program.source
+            if program.takes(leaves):   # the path these arguments take
+                return program.source
         return self._trace(key, args)[0].source
 
     # -- signature -------------------------------------------------------------------------------
     def _signature(self, args):
         """``(key, array leaves)`` of a call with any arguments."""
         dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
-        static = tuple((i, _hashable(a, "static argument")) for i, a in enumerate(args)
+        static = tuple((i, _value_key(a, "static argument")) for i, a in enumerate(args)
                        if i in self.static_argnums)
         leaves, treedef = flatten(dynamic)
         described = []
         arrays = []
         for leaf in leaves:
             if _is_array(leaf):
-                described.append((type(leaf), np.shape(leaf), leaf.dtype))
+                described.append((type(leaf), np.shape(leaf), leaf.dtype, _layout(leaf)))
                 arrays.append(leaf)
             else:
                 if hasattr(leaf, "__array_function__") or hasattr(leaf, "__array_ufunc__"):
@@ -134,8 +115,9 @@ class Compiled:
                         f"wg.compile takes the arrays of the libraries wengert knows "
                         f"(NumPy's, and Dask's or CuPy's where installed); it received a "
                         f"{type(leaf).__name__}. Convert it with np.asarray first.")
-                described.append((type(leaf), _hashable(leaf, "argument")))
-        return (len(args), static, _tree_key(treedef), tuple(described)), arrays
+                described.append(_value_key(leaf, "argument"))
+        return (len(args), static, _tree_key(treedef), tuple(described),
+                _owners(arrays)), arrays
 
     # -- tracing ---------------------------------------------------------------------------------
     def _trace(self, key, args):
@@ -169,7 +151,11 @@ class Compiled:
                    for leaf in out_leaves]
         inputs = [(x._ref, (type(x._value), np.shape(x._value), x._value.dtype))
                   for x in staged if is_staged(x)]
-        lines, results = fold(level.lines, results, inputs, set(level.external))
+        arrays = [x for x in staged if is_staged(x)]
+        owners = _owners([x._value for x in arrays])   # inputs that share memory: one
+        aliases = {x._ref.number: arrays[o]._ref.number
+                   for x, o in zip(arrays, owners or ()) if o is not None}
+        lines, results = fold(level.lines, results, inputs, set(level.external), aliases)
         returned = [r for r in results if type(r) is staging.Ref]
         lines = reuse(hoist(sink(prune(lines, returned, level.inputs))), returned)
         if writes_before_a_guard(lines, level.inputs, set(level.external)):
@@ -183,7 +169,8 @@ class Compiled:
         source, namespace = emit(lines, level.inputs, results, _name_of(self.fn),
                                  out_treedef if direct else None)
         program = Program(load(source, namespace, _name_of(self.fn)), source,
-                          None if direct else out_treedef, places_read((self.fn, *static)))
+                          None if direct else out_treedef, places_read((self.fn, *static)),
+                          drawn_from(lines))
         self._remember(key, program)
         result = unflatten(out_treedef, [x._value if is_staged(x) else x for x in out_leaves])
         return program, result
@@ -281,21 +268,53 @@ def _name_of(fn):
     return name if name.isidentifier() and not name.startswith("<") else "compiled"
 
 
-def _hashable(value, what):
+def _value_key(value, what):
+    """The key of a non-array argument: its type and value, floating-point numbers by their
+    bits (2 and 2.0 make arrays of other dtypes; 0.0 and -0.0 divide to other infinities),
+    tuples item by item."""
+    kind = type(value)
+    if isinstance(value, tuple):
+        return kind, tuple(_value_key(v, what) for v in value)
+    if isinstance(value, float):
+        return kind, value.hex()
+    if isinstance(value, complex):
+        return kind, value.real.hex(), value.imag.hex()
+    if isinstance(value, np.generic):
+        return kind, value.dtype, value.tobytes()
     try:
         hash(value)
     except TypeError:
         raise DifferentiationError(
             f"wg.compile keys its programs by the values of non-array arguments; a "
-            f"{what} of type {type(value).__name__} cannot be a key (it is not hashable). "
+            f"{what} of type {kind.__name__} cannot be a key (it is not hashable). "
             "Pass arrays, numbers, strings or tuples.") from None
-    return value
+    return kind, value
 
 
 def _is_array(x):
     """An array the program takes as an input: NumPy's, or another registered library's
     (the program's NumPy calls reach it through NumPy's protocols)."""
     return type(x) is np.ndarray or isinstance(x, np.generic) or _of_another_library(x)
+
+
+def _layout(array):
+    """The strides of a NumPy array, part of its signature: whether ``np.ravel`` or a
+    reshape makes a view or a copy (which the program may then write into) depends on them."""
+    return array.strides if type(array) is np.ndarray else None
+
+
+def _owners(arrays):
+    """None where no two of the NumPy ``arrays`` share memory (the commonest call), else for
+    each the position of the first array of those that share one (the same array passed
+    twice, views of one array), or None: part of the signature, as the passes treat the
+    inputs that share memory as one."""
+    first = {}
+    owners = [first.setdefault(id(a if a.base is None else a.base), k)
+              if type(a) is np.ndarray else None for k, a in enumerate(arrays)]
+    if len(first) == sum(o is not None for o in owners):
+        return None
+    shared = {o for k, o in enumerate(owners) if o is not None and o != k}
+    return tuple(o if o in shared else None for o in owners)
 
 
 def _of_another_library(x):

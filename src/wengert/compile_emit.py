@@ -130,7 +130,20 @@ def _guard_source(guard, names):
     read = f"{ref}.item()" if guard.kind == "item" else f"{guard.kind}({ref})"
     if expected != expected:   # NaN: the same path while it stays NaN
         return f"if {read} == {read}: raise _Retrace"
-    return f"if {read} != {_source_of(expected, names)}: raise _Retrace"
+    return f"if {read} != {_source_of(expected, names)}{_signs(read, expected)}: raise _Retrace"
+
+
+def _signs(read, expected):
+    """The checks that a zero of ``expected`` keeps its sign: 0.0 and -0.0 compare equal,
+    but a program specialized to one divides to the other infinity."""
+    if type(expected) is float:
+        parts = [(read, expected)]
+    elif type(expected) is complex:
+        parts = [(f"{read}.real", expected.real), (f"{read}.imag", expected.imag)]
+    else:
+        return ""
+    return "".join(f" or np.signbit({r}) != {math.copysign(1.0, v) < 0}"
+                   for r, v in parts if v == 0)
 
 
 def emit(lines, inputs, results, name="compiled", structure=None):

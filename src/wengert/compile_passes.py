@@ -49,7 +49,7 @@ def _selected_whole(line, args, kwargs, external):
             other = args[1 - position]
             if (type(args[position]) is Ref and not _variable(other, external)
                     and isinstance(other, (np.ndarray, np.generic, int, float))
-                    and np.all(np.asarray(other) == value)):
+                    and np.all(np.asarray(other) == value) and _bit_for_bit(line, other)):
                 return args[position]
         return None
     if line.fn is not np.where or kwargs or len(args) != 3 or _variable(args[0], external):
@@ -60,6 +60,19 @@ def _selected_whole(line, args, kwargs, external):
     if not mask.any():
         return args[2]
     return args[1] if mask.all() else None
+
+
+def _bit_for_bit(line, other):
+    """Whether ``x · 1``, ``x + 0`` or ``x − 0`` of ``other`` (ones or zeros) is ``x`` to the
+    last bit: -0.0 + 0.0 is 0.0, so a floating-point ``x`` keeps its negative zeros only
+    where the zeros added are -0.0 (subtracted: 0.0); a complex product or quotient mixes
+    the parts (0·∞ is NaN), and is never taken for ``x``."""
+    kind = line.meta[2].kind if line.meta is not None else "f"
+    if kind == "c":
+        return False
+    if kind != "f" or line.fn not in (np.add, np.subtract):
+        return True
+    return bool(np.all(np.signbit(other) == (line.fn is np.add)))
 
 
 def _has_refs(args, kwargs):
@@ -87,18 +100,22 @@ def _reads_variables(args, kwargs, external):
     return False
 
 
-def _written_buffers(lines):
-    """The numbers of the Refs some line writes into, and of the arrays they are views of."""
-    written = set()
+def _written_buffers(lines, aliases):
+    """The numbers of the Refs that share memory with one some line writes into."""
+    return _sharing(lines, [_written(line) for line in lines if type(line) is Line
+                            and line.effect and _written(line) is not None], aliases)
+
+
+def _sharing(lines, refs, aliases):
+    """The numbers of ``refs`` and of every Ref that shares memory with one of them: the
+    arrays they are views of, and every other view of those (a view comes after its base).
+    ``aliases``: input number -> the number of an input it shares memory with."""
+    root = dict(aliases)
     for line in lines:
-        if type(line) is Line and line.effect:
-            target = _written(line)
-            if target is not None:
-                written.add(target.number)
-    for line in reversed(lines):   # a view comes after its base: chains of views, backwards
-        if type(line) is Line and line.view_of is not None and line.out.number in written:
-            written.add(line.view_of.number)
-    return written
+        if type(line) is Line and line.view_of is not None:
+            root[line.out.number] = root.get(line.view_of.number, line.view_of.number)
+    roots = {root.get(r.number, r.number) for r in refs}
+    return roots | {number for number, base in root.items() if base in roots}
 
 
 def _call_key(fn, args, kwargs):
@@ -124,19 +141,28 @@ def _value_key(x):
         return ("slice", _value_key(x.start), _value_key(x.stop), _value_key(x.step))
     if isinstance(x, (np.ndarray, np.generic)) or callable(x):
         return ("id", id(x))
+    if kind is float:   # by its bits: x · 0.0 is not x · -0.0
+        return (kind, x.hex())
+    if kind is complex:
+        return (kind, x.real.hex(), x.imag.hex())
     return (kind, x)
 
 
-def fold(lines, results, inputs=(), external=frozenset()):
+def fold(lines, results, inputs=(), external=frozenset(), aliases={}):
     """Lines that read no input (the seed 1.0 of a gradient, made and broadcast) computed
-    once, when tracing: their results become constants of the program. Never a result, nor a
-    buffer that a line writes into (or a view of one): those must be fresh in every run.
+    once, when tracing: their results become constants of the program. Never a result (or
+    an array a result is a view of), nor a buffer that a line writes into (or a view of
+    one): those must be fresh in every run.
     A pure call repeated on the same values (no write between) is computed once.
     ``inputs``: ``(Ref, (type, shape, dtype))`` of the program's inputs; ``external``: the
-    ids of the arrays it refers to, which are never folded.
+    ids of the arrays it refers to, which are never folded; ``aliases``: input number ->
+    the number of another input that shares its memory (the same array passed twice).
     Returns the lines and the results, renamed where a line was found to be another."""
-    returned = {r.number for r in results if type(r) is Ref}
-    written = _written_buffers(lines)
+    # What the caller gets: the results and the arrays they are views of. Each must be an
+    # array of its own in every run, shared with no input, constant or other result, as
+    # the function's are (the caller may write into it).
+    returned = _sharing(lines, [r for r in results if type(r) is Ref], aliases)
+    written = _written_buffers(lines, aliases)
     values = {}   # Ref number -> the constant or the Ref that stands for it from here on
     # Ref number -> ((type, shape, dtype), whether it is a value of its own, no input)
     meta = {r.number: (kind, False) for r, kind in inputs}
@@ -157,14 +183,17 @@ def fold(lines, results, inputs=(), external=frozenset()):
             key = _call_key(line.fn, args, kwargs)
             earlier = seen.setdefault(key, line.out) if key is not None else line.out
             if earlier is not line.out:
-                values[line.out.number] = earlier   # the same call on the same values
+                # the same call on the same values (which may stand for another in turn)
+                values[line.out.number] = values.get(earlier.number, earlier)
                 continue
         meta[line.out.number] = (line.meta, line.fresh is not None or (
             line.meta is not None and line.meta[0] is not np.ndarray))   # new, or a scalar
         chosen = _selected_whole(line, args, kwargs, external)
         if (type(chosen) is Ref and line.out.number not in written and line.meta is not None
+                and chosen.number not in written   # else a later write shows in both
                 and chosen.number in meta and meta[chosen.number][0] == line.meta
-                and (meta[chosen.number][1] or line.out.number not in returned)):
+                and (line.out.number not in returned or (
+                    meta[chosen.number][1] and chosen.number not in returned))):
             values[line.out.number] = chosen   # x · 1, np.where of a constant mask, ...
             continue
         if line.fn is np.power and len(args) == 2 and type(args[1]) is int and args[1] == 2:
@@ -176,19 +205,20 @@ def fold(lines, results, inputs=(), external=frozenset()):
             values[line.out.number] = (line.value if line.value is not None
                                        else line.fn(*args, **kwargs))
             continue
-        if args is not line.args or kwargs is not line.kwargs:
-            line = line.replaced(args=args, kwargs=kwargs, value=None)
-        folded.append(line)
+        base = line.view_of and values.get(line.view_of.number, line.view_of)   # renamed too
+        folded.append(line.replaced(args=args, kwargs=kwargs, value=None,
+                                    view_of=base if type(base) is Ref else None))
     return folded, [_substituted(r, values) for r in results]
 
 
 # -- dead code ---------------------------------------------------------------------------------
 
 def _target(line):
-    """What a writing line writes into: its ``out=`` or its first argument (a draw: none)."""
-    if line.effect is DRAW:
-        return None
+    """What a writing line writes into: its ``out=`` or its first argument (a draw: none,
+    but for a shuffle's argument)."""
     out = line.kwargs.get("out") if line.kwargs else None
+    if line.effect is DRAW and out is None and getattr(line.fn, "__name__", "") != "shuffle":
+        return None
     target = out if out is not None else (line.args[0] if line.args else None)
     if type(target) is tuple:
         target = target[0] if target else None
@@ -247,7 +277,7 @@ def prune(lines, results, inputs):
             reads = _refs_in(line.args, _refs_in(line.kwargs, []))
             if line.effect:
                 target = _written(line)
-                needed = target is None or root_of(target) in live or (
+                needed = target is None or line.effect is DRAW or root_of(target) in live or (
                     root_of(target) in input_numbers)
             else:
                 needed = line.out.number in live
@@ -293,7 +323,8 @@ def sink(lines):
 def hoist(lines):
     """Move the few later readers of an elementwise line's argument (pure lines that make
     no view, whose own arguments exist already, with no write in between) above it, so that
-    the line may write into the argument: ``t5 = t3[i]`` before ``t4 = np.square(t3)``."""
+    the line may write into the argument: ``t5 = t3[i]`` before ``t4 = np.square(t3)``. A
+    line moved so moves nothing itself (its readers could cross a write)."""
     readers = {}
     for line in lines:
         if type(line) is Line:
@@ -302,8 +333,8 @@ def hoist(lines):
     order = {id(line): float(k) for k, line in enumerate(lines)}
     defined = {line.out.number: order[id(line)] for line in lines if type(line) is Line}
     writes = [order[id(line)] for line in lines if type(line) is not Line or line.effect]
-    for line in lines:
-        if not _elementwise(line):
+    for position, line in enumerate(lines):
+        if not _elementwise(line) or order[id(line)] != position:   # a moved line stays
             continue
         here = order[id(line)]
         for a in line.args:

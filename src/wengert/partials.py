@@ -41,7 +41,8 @@ def unbroadcast(x, g):
         g = np.sum(g, axis=axes)
         if shape_of(g) != x_shape:
             g = np.reshape(g, x_shape)
-    if type(x) is np.ndarray:
+    if type(x) is np.ndarray or (   # an array: its cotangent takes its dtype (also where
+            isinstance(x, StagedValue) and type(x._value) is np.ndarray):   # wg.compile traces it)
         g_dtype = dtype_of(g)   # g may be a Python number: a cotangent the caller passed
         if g_dtype != x.dtype:
             if g_dtype.kind == "c" and x.dtype.kind != "c":

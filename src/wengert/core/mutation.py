@@ -185,7 +185,7 @@ def in_place(ufunc, symbol):
         elif not isinstance(other, (Tracer, np.ndarray, np.generic, int, float, complex)):
             return NotImplemented
         result = ufunc(self, other)
-        if not isinstance(primal(self), np.ndarray):
+        if not _holds_an_array(self):
             # A NumPy scalar is immutable: ``s += v`` rebinds s to the sum, other names for
             # the old scalar keep it (the running total of a loop).
             return result
@@ -333,8 +333,15 @@ def as_view(x, out, index):
             out = x._level.constant(out)   # see _traced
             register_view(x, out, None, index)
         return out
-    if type(value) is np.ndarray or isinstance(value, Tracer) and (
-            isinstance(primal(value), np.ndarray)):
-        if _is_basic(index):
-            register_view(x, out, None, index)   # named from the index only if needed
+    if (type(value) is np.ndarray or _holds_an_array(out)) and _is_basic(index):
+        register_view(x, out, None, index)   # named from the index only if needed
     return out
+
+
+def _holds_an_array(x):
+    """Whether the tracer ``x`` stands for an array (not an immutable NumPy scalar); under
+    wg.compile its concrete value is a staged one, which stands for an array in turn."""
+    value = primal(x)
+    if isinstance(value, StagedValue):
+        value = value._value
+    return isinstance(value, np.ndarray)

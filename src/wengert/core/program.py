@@ -78,3 +78,15 @@ class Guard:
 
 # The ``effect`` of a line that draws random numbers.
 DRAW = "draw"
+
+
+def drawn_from(lines):
+    """The random generators that ``lines`` draw from: all of them, and those drawn from
+    before a guard (a run whose guard fails has drawn from them already)."""
+    drawn, before = {}, {}
+    for line in lines:
+        if type(line) is Guard:
+            before.update(drawn)
+        elif line.effect is DRAW:
+            drawn[id(line.fn.__self__)] = line.fn.__self__
+    return list(drawn.values()), list(before.values())

@@ -122,10 +122,9 @@ class StagingTracer(ArrayMethods, StagedValue):
             return NotImplemented   # an inner level's tracer takes the call
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
         if "out" in kwargs and kwargs["out"] is not None:
-            outputs = kwargs["out"]
-            effect_kwargs = dict(kwargs)
-            self._level.process(fn, inputs, effect_kwargs, effect=True)
-            return outputs[0] if len(outputs) == 1 else outputs
+            self._level.process(fn, inputs, dict(kwargs), effect=True)
+            outputs = [self._level.buffer(o) for o in kwargs["out"]]   # acc += x binds it
+            return outputs[0] if len(outputs) == 1 else tuple(outputs)
         kwargs.pop("out", None)
         return self._level.process(fn, inputs, kwargs, effect=method == "at")
 
@@ -139,7 +138,7 @@ class StagingTracer(ArrayMethods, StagedValue):
             kwargs = {**kwargs, "like": self._value}     # (NumPy hands it over without like)
         out = kwargs.get("out") if kwargs else None
         result = self._level.process(func, args, kwargs, effect=out is not None)
-        return out if out is not None else result
+        return result if out is None else self._level.buffer(out)
 
     def __array__(self, *args, **kwargs):
         if self._level.plain():   # a line's own function reads an array it closes over
@@ -154,7 +153,14 @@ class StagingTracer(ArrayMethods, StagedValue):
     __float__ = _conversion("float")
     __int__ = __index__ = _conversion("int")
     __complex__ = _conversion("complex")
-    item = _conversion("item")
+
+    def item(self, *index):
+        """``x.item()``, ``x.item(k)`` (by flat position) or ``x.item(i, j)``: a guard."""
+        if not index:
+            return self._level.guard(self, "item")
+        if len(index) == 1 and not isinstance(index[0], tuple):
+            return np.ravel(self)[index[0]].item()
+        return self[index if len(index) > 1 else index[0]].item()
 
     def tolist(self):
         return self._level.guard(self, "item") if np.ndim(self._value) == 0 else [

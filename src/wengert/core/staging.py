@@ -24,6 +24,7 @@ import threading
 
 import numpy as np
 
+from ..errors import DifferentiationError
 from ..tangents import NO_TANGENT, ZERO, to_dense
 from .levels import Level, Tracer
 from .program import DRAW, Guard, Line, Ref
@@ -112,19 +113,35 @@ class StagingLevel(Level):
             self.in_line = False
 
     def _stage_targets(self, args, kwargs):
-        """A plain array that a line writes staged values into becomes a staged buffer of
+        """A plain array the function made that a line updates in place with staged values
+        (``acc += x``: the line's first argument and its ``out=``) becomes a staged buffer of
         its own (a fresh copy per run of the program), read by every later line in its
-        place; one that existed before tracing is written into, as the function does."""
+        place and handed back as the call's result (see ``buffer``), which ``+=`` binds.
+        Written in another way (``np.sin(x, out=buf)``, ``np.copyto``), the plain array
+        stays the function's, whose NumPy calls on it alone would be no lines: refused. One
+        that existed before tracing is written into, as the function does."""
         out = kwargs.get("out") if kwargs else None
-        targets = [] if out is None else list(out) if type(out) is tuple else [out]
-        if args:
-            targets.append(args[0])
+        targets = args[:1] if out is None else list(out) if type(out) is tuple else [out]
         for target in targets:
-            if (type(target) is np.ndarray and not self._is_external(target)
-                    and id(target) not in self.written):
+            if type(target) is not np.ndarray or self._is_external(target):
+                continue
+            if out is None or not args or target is not args[0]:
+                raise _unsupported(None, (
+                    "it writes traced values into an array the function made itself, such as "
+                    "np.zeros(n), on which a NumPy call that reads no traced value would not "
+                    "be seen by the program. Make the array from a traced one "
+                    "(np.zeros_like(x), np.zeros(n, like=x)), update it in place "
+                    "(buf += ...), or use the call's result (y = np.sin(x))"))
+            if id(target) not in self.written:
                 ref = self._ref()
                 self.lines.append(Line(np.array, (target.copy(),), {}, ref))
                 self.written[id(target)] = (target, ref)
+
+    def buffer(self, x):
+        """The staged buffer that the plain array ``x`` became (see ``_stage_targets``), or
+        ``x`` itself."""
+        written = self.written.get(id(x)) if type(x) is np.ndarray else None
+        return self.wrap(x, written[1]) if written is not None and written[0] is x else x
 
     def _outputs(self, fn, out, ref, args):
         if out is None:
@@ -173,7 +190,8 @@ class StagingLevel(Level):
         ``x`` has not changed since (an array made once and read in a loop is kept once)."""
         kept = self.snapshots.get(id(x))
         if kept is not None and kept[0] is x and kept[1].dtype == x.dtype and (
-                np.array_equal(kept[1], x, equal_nan=x.dtype.kind in "fc")):
+                np.array_equal(kept[1], x, equal_nan=x.dtype.kind in "fc")) and (
+                x.dtype.kind not in "fc" or _same_signs(kept[1], x)):
             return kept[1]
         copy = x.copy()
         self.snapshots[id(x)] = (x, copy)
@@ -214,6 +232,11 @@ class StagedGenerator:
         self._level = level
 
     def __getattr__(self, name):
+        if name in ("bit_generator", "_bit_generator"):   # a generator made of it would draw
+            raise DifferentiationError(                    # in the trace only
+                f"wg.compile: the {name} of a random generator the function reaches is read "
+                "while it is traced; a generator made of it would draw the trace's numbers "
+                "on every call. Draw from the generator itself (rng.normal(...)).")
         attribute = getattr(self._generator, name)
         if name.startswith("_") or not callable(attribute):
             return attribute
@@ -318,9 +341,11 @@ class OpaqueRule:
         return self.impl(self.parents, *primals, **kwargs)
 
 
-def _pull_back(forward, ct):
+def _pull_back(forward, ct, kept):
     """The cotangents of a rule called whole (``forward`` is its ``(y, pullback)``), made
-    dense: the program passes arrays along."""
+    dense: the program passes arrays along. ``kept``: the arrays the rule was called on,
+    which its pullback may read (named in the line so that no pass writes into them
+    before it runs)."""
     return tuple(to_dense(g) for g in forward[1](ct))
 
 
@@ -338,10 +363,16 @@ def opaque_rule(impl, parents, primals, kwargs, name):
     forward = level.wrap(y, y_ref)
 
     def staged_pullback(ct):
-        grads = level.process(_pull_back, (_Opaque((y, pullback), ref), ct), {})
+        grads = level.process(_pull_back, (_Opaque((y, pullback), ref), ct, primals), {})
         return grads
 
     return forward, staged_pullback
+
+
+def _same_signs(a, b):
+    """Whether the equal arrays ``a`` and ``b`` have their zeros of the same signs."""
+    return np.array_equal(np.signbit(a.real), np.signbit(b.real)) and (
+        a.dtype.kind != "c" or np.array_equal(np.signbit(a.imag), np.signbit(b.imag)))
 
 
 def _item(value):
