@@ -233,6 +233,11 @@ def looks_like_an_array(x):
         hasattr(x, "dtype") and hasattr(x, "shape"))
 
 
+def of_another_library(x):
+    """An array of a registered library other than NumPy (Dask's, CuPy's)."""
+    return record_of(x) not in (None, NUMPY) and looks_like_an_array(x)
+
+
 class SelectedArray(np.ndarray):
     """NumPy's selection mark (see ``ArrayType.selected``). NumPy keeps the subclass through
     arithmetic, so the mark follows a cotangent as far as it matters and costs nothing

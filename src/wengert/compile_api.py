@@ -25,7 +25,7 @@ from .core.staging import StagedGenerator, StagingLevel
 from .compile_emit import Retrace, emit, is_staged, load
 from .compile_paths import Program
 from .compile_passes import fold, hoist, prune, reuse, sink, writes_before_a_guard
-from .arraytypes import NUMPY, looks_like_an_array, record_of, users_own
+from .arraytypes import of_another_library, users_own
 from .errors import DifferentiationError
 from .params import Params
 from .reach import _Substitution, moved_on, places_read, reachable, which_held
@@ -125,7 +125,7 @@ class Compiled:
         # Arrays fn reaches where the substitution below points elsewhere, and those of the
         # wg.Params it reaches (gradient(f, ps) substitutes those)
         found = reachable((self.fn, *static), lambda x: type(x) is np.ndarray or isinstance(
-            x, Params) or _of_another_library(x))
+            x, Params) or of_another_library(x))
         external = list({id(a): a for x in found
                          for a in (x if isinstance(x, Params) else (x,))}.values())
         level = StagingLevel(external=external)
@@ -187,7 +187,7 @@ class Compiled:
     def _constant(self, level, leaf):
         """A result that is no staged value, as the program returns it: an array the
         function closes over as itself, another array as a new copy in every run."""
-        if _of_another_library(leaf):   # referred to, as every other library's array
+        if of_another_library(leaf):   # referred to, as every other library's array
             return leaf
         if isinstance(leaf, np.ndarray):
             if level._is_external(leaf):
@@ -294,7 +294,7 @@ def _value_key(value, what):
 def _is_array(x):
     """An array the program takes as an input: NumPy's, or another registered library's
     (the program's NumPy calls reach it through NumPy's protocols)."""
-    return type(x) is np.ndarray or isinstance(x, np.generic) or _of_another_library(x)
+    return type(x) is np.ndarray or isinstance(x, np.generic) or of_another_library(x)
 
 
 def _layout(array):
@@ -316,9 +316,6 @@ def _owners(arrays):
     shared = {o for k, o in enumerate(owners) if o is not None and o != k}
     return tuple(o if o in shared else None for o in owners)
 
-
-def _of_another_library(x):
-    return record_of(x) not in (None, NUMPY) and looks_like_an_array(x)
 
 
 _LINE_NAME = re.compile(r"[tx]\d+|np")

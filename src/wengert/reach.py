@@ -50,18 +50,8 @@ def places_read(root):
     checks them before each run, so that rebinding what the function reads traces again
     rather than run the old program. (Not the sizes of lists and dicts: a function that
     logs into a list would trace again on every call.)"""
-    found, entered, stack = [], set(), [root]
-    while stack:
-        obj = stack.pop()
-        if id(obj) in entered:
-            continue
-        entered.add(id(obj))
-        for child, kind, holder, key in _edges(obj):
-            if kind is not None:
-                found.append((kind, holder, key, child))
-            if not isinstance(child, references.ATOMIC):
-                stack.append(child)
-    return found
+    return [(kind, holder, key, child) for child, kind, holder, key in _walk(root)
+            if kind is not None]
 
 
 def all_held(places):
@@ -98,18 +88,27 @@ def reachable(root, wanted):
     """The objects ``wanted`` accepts among those reachable from ``root``, each once, along
     the references ``_Substitution`` points elsewhere (``wg.compile`` finds the arrays and
     random generators a function reaches so)."""
-    found, entered, stack = {}, set(), [root]
+    found = {}
+    for child, *_ in _walk(root, wanted):
+        if wanted(child):
+            found.setdefault(id(child), child)
+    return list(found.values())
+
+
+def _walk(root, stop=None):
+    """Every edge ``(child, kind, holder, key)`` of the objects reachable from ``root``,
+    entering each object once, without recursion; a child ``stop`` accepts is not entered."""
+    entered, stack = set(), [root]
     while stack:
         obj = stack.pop()
         if id(obj) in entered:
             continue
         entered.add(id(obj))
-        for child, *_ in _edges(obj):
-            if wanted(child):
-                found.setdefault(id(child), child)
-            elif not isinstance(child, references.ATOMIC):
+        for edge in _edges(obj):
+            yield edge
+            child = edge[0]
+            if not isinstance(child, references.ATOMIC) and not (stop and stop(child)):
                 stack.append(child)
-    return list(found.values())
 
 
 def call_substituted(f, pairs, args):

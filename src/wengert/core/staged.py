@@ -10,8 +10,8 @@ import operator
 
 import numpy as np
 
-from ..arraytypes import (NUMPY, ArrayType, SelectedArray, StagedValue, looks_like_an_array,
-                          record_of, register_array_type)
+from ..arraytypes import (ArrayType, SelectedArray, StagedValue, of_another_library, record_of,
+                          register_array_type)
 from ..errors import DifferentiationError, name_of
 from .levels import Tracer
 from .protocol import MADE_LIKE, ArrayMethods
@@ -310,11 +310,7 @@ def staged_class(value):
     """The staged class for a concrete value: NumPy's, or the one made for its library."""
     kind = _KINDS.get(type(value))
     if kind is None:
-        record = record_of(value)
-        if record is None or record is NUMPY or not looks_like_an_array(value):
-            kind = StagingTracer
-        else:
-            kind = _staged_kind(record)
+        kind = _staged_kind(record_of(value)) if of_another_library(value) else StagingTracer
         _KINDS[type(value)] = kind
     return kind
 
